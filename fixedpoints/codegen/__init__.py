@@ -1,0 +1,21 @@
+"""The bridge SymPy -> NumPy/mpmath: lambdified callables (with CSE) and the on-disk cache."""
+
+from fixedpoints.codegen.arrays import model_arrays
+from fixedpoints.codegen.cache import cache_directory, cache_key, cached_derive
+from fixedpoints.codegen.compile import (
+    QUADRATURE_NODES,
+    CompiledFlow,
+    compile_expressions,
+    compile_flow,
+)
+
+__all__ = [
+    "QUADRATURE_NODES",
+    "CompiledFlow",
+    "cache_directory",
+    "cache_key",
+    "cached_derive",
+    "compile_expressions",
+    "compile_flow",
+    "model_arrays",
+]

@@ -1,0 +1,39 @@
+"""Numeric arrays of a model's fixed data: teacher overlaps ``T``, teacher and student output
+weights, evaluated at given values of the free parameters."""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from fixedpoints.errors import ParameterError
+
+__all__ = ["model_arrays"]
+
+
+def model_arrays(model, params=None) -> dict:
+    """``{"T": (m,m), "b": (m,o), "a": (k,o) or None}`` as float arrays.
+
+    Raises
+    ------
+    ParameterError
+        If a free parameter is needed but not given.
+    """
+    params = dict(params or {})
+    missing = [p for p in model.free if p not in params]
+    if missing:
+        raise ParameterError(
+            f"`{missing[0]}` is free (symbolic); give it a value (e.g. --set {missing[0]}=0.2)."
+        )
+    loc = {p: sp.Symbol(p, real=True) for p in model.free}
+    subs = {loc[p]: sp.nsimplify(params[p]) for p in model.free}
+
+    def arr(mat):
+        return np.array([[float(sp.sympify(e, locals=loc).xreplace(subs)) for e in row]
+                         for row in mat], dtype=float)
+
+    return {
+        "T": arr(model.teacher.overlap),
+        "b": arr(model.teacher.b),
+        "a": arr(model.student.a) if model.student.second_layer == "fixed" else None,
+    }

@@ -1,0 +1,88 @@
+"""On-disk cache of derivations, keyed by the model's value.
+
+The key is the SHA-256 of the model's canonical JSON (:meth:`Model.fingerprint`) together with the
+package and SymPy versions; the value is the pickled :class:`OrderParameterFlow`. The cache folder is
+``$FIXEDPOINTS_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/fixedpoints`` (``~/.cache/fixedpoints``),
+or the ``cache_dir`` argument; ``cache_dir=False`` disables it. A corrupt or unreadable entry is
+ignored and rewritten; write errors are ignored (a cache never breaks a derivation). Writes are
+atomic (temporary file + :func:`os.replace`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+from pathlib import Path
+
+import sympy as sp
+
+from fixedpoints.symbolic import OrderParameterFlow, derive
+
+__all__ = ["cache_directory", "cached_derive", "cache_key"]
+
+_VERSION = "0.1.0"
+
+
+def cache_directory(cache_dir=None) -> Path | None:
+    """The cache folder in use (``None`` if disabled)."""
+    if cache_dir is False:
+        return None
+    if cache_dir is not None:
+        return Path(cache_dir)
+    env = os.environ.get("FIXEDPOINTS_CACHE_DIR")
+    if env:
+        return None if env.lower() in ("off", "none", "0") else Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "fixedpoints"
+
+
+def cache_key(model, kind: str = "derive") -> str:
+    """Hex key of a model's cache entry."""
+    blob = f"{kind}|{_VERSION}|{sp.__version__}|{model.fingerprint()}"
+    return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+def cached_derive(model, *, cache_dir=None) -> OrderParameterFlow:
+    """:func:`fixedpoints.symbolic.derive` with an on-disk cache.
+
+    Parameters
+    ----------
+    model : Model
+    cache_dir : path, None or False
+        Folder (default: see module docstring); ``False`` disables caching.
+
+    Returns
+    -------
+    OrderParameterFlow
+        Equal to ``derive(model)``; the attached ``model`` is the one passed in.
+    """
+    folder = cache_directory(cache_dir)
+    path = folder / f"{cache_key(model)}.pickle" if folder is not None else None
+    if path is not None and path.is_file():
+        try:
+            with open(path, "rb") as fh:
+                data = pickle.load(fh)
+            return OrderParameterFlow(**data, model=model)
+        except Exception:  # noqa: BLE001 - a broken entry is rebuilt below
+            pass
+    flow = derive(model)
+    if path is not None:
+        data = {
+            "variables": flow.variables,
+            "equations": flow.equations,
+            "loss": flow.loss,
+            "parameters": flow.parameters,
+            "latex_names": flow.latex_names,
+            "ansatz": flow.ansatz,
+        }
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump(data, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)
+        except (OSError, pickle.PicklingError, TypeError, AttributeError):
+            pass
+    return flow

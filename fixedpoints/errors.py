@@ -1,0 +1,45 @@
+"""Exceptions of fixedpoints.
+
+Every error raised on purpose derives from :class:`FixedPointsError` and from the matching built-in
+exception, so ``except ValueError`` keeps working for callers that do not know this package.
+Messages name the parameter, show the value and state the allowed range, e.g.
+``"`beta` must be in [0, 1); got 1.5."``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "FixedPointsError",
+    "ParameterError",
+    "ModelError",
+    "AnsatzError",
+    "DerivationError",
+]
+
+
+class FixedPointsError(Exception):
+    """Base class of all fixedpoints errors."""
+
+
+class ParameterError(FixedPointsError, ValueError):
+    """A parameter is unknown, malformed or out of range."""
+
+
+class ModelError(FixedPointsError, ValueError):
+    """A model description is inconsistent (sizes, activations, matrices)."""
+
+
+class AnsatzError(FixedPointsError, ValueError):
+    """An ansatz does not define an invariant subspace of the flow."""
+
+
+class DerivationError(FixedPointsError, RuntimeError):
+    """A symbolic derivation could not be carried out."""
+
+
+def out_of_range(name: str, value: object, allowed: str, hint: str = "") -> ParameterError:
+    """Build the standard one-line error ``"`name` must be ALLOWED; got VALUE."``."""
+    msg = f"`{name}` must be {allowed}; got {value!r}."
+    if hint:
+        msg += f" {hint}"
+    return ParameterError(msg)

@@ -1,0 +1,55 @@
+r"""Equations out: LaTeX ``align`` environments, plain text and JSON-ready dictionaries.
+
+Pure functions: a flow in, a string or a dictionary out.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+__all__ = ["flow_to_latex", "flow_to_text", "flow_to_json"]
+
+
+def flow_to_latex(flow, *, loss: bool = True) -> str:
+    r"""A ready-to-paste LaTeX ``align`` environment, one line per variable:
+    ``\dot{Q}_{12} &= ...``, then ``\mathcal{L} &= ...``.
+
+    Examples
+    --------
+    >>> from fixedpoints.spec import load_model
+    >>> from fixedpoints.symbolic import derive
+    >>> tex = flow_to_latex(derive(load_model("multi-index", {"k": 2, "n": 1})))
+    >>> tex.splitlines()[0]
+    '\\begin{align}'
+    """
+    names = flow.symbol_latex()
+    lines = []
+    for v, e in zip(flow.variables, flow.equations, strict=True):
+        lx = names.get(v, sp.latex(v))
+        head, _, idx = lx.partition("_")
+        lhs = rf"\dot{{{head}}}_{idx}" if idx else rf"\dot{{{head}}}"
+        lines.append(rf"{lhs} &= {sp.latex(e, symbol_names=names)}")
+    if loss:
+        lines.append(rf"\mathcal{{L}} &= {sp.latex(flow.loss, symbol_names=names)}")
+    return "\\begin{align}\n" + " \\\\\n".join(lines) + "\n\\end{align}"
+
+
+def flow_to_text(flow) -> str:
+    """One line per equation, ``dQ_12/dt = ...``, then ``L = ...``."""
+    lines = [f"d{v}/dt = {sp.sstr(e)}" for v, e in zip(flow.variables, flow.equations, strict=True)]
+    lines.append(f"L = {sp.sstr(flow.loss)}")
+    return "\n".join(lines)
+
+
+def flow_to_json(flow) -> dict:
+    """``{"variables", "parameters", "equations": {name: expr}, "loss"}``; every expression is a
+    string that :func:`sympy.sympify` parses."""
+    return {
+        "model": flow.model.name if flow.model is not None else None,
+        "ansatz": flow.ansatz or None,
+        "variables": [str(v) for v in flow.variables],
+        "parameters": [str(p) for p in flow.parameters],
+        "equations": {str(v): sp.sstr(e) for v, e in zip(flow.variables, flow.equations,
+                                                           strict=True)},
+        "loss": sp.sstr(flow.loss),
+    }

@@ -1,0 +1,70 @@
+r"""Study reports: compare computed claims with ``expected.json`` and render a LaTeX table."""
+
+from __future__ import annotations
+
+import math
+
+__all__ = ["compare_claims", "claims_table_latex"]
+
+
+def _close(value, expected, tol) -> bool:
+    if isinstance(expected, (list, tuple)):
+        if not isinstance(value, (list, tuple)) or len(value) != len(expected):
+            return False
+        return all(_close(v, e, tol) for v, e in zip(value, expected, strict=True))
+    if isinstance(expected, str) or isinstance(value, str):
+        return str(value) == str(expected)
+    if isinstance(expected, bool) or isinstance(value, bool):
+        return bool(value) == bool(expected)
+    try:
+        v, e = float(value), float(expected)
+    except (TypeError, ValueError):
+        return False
+    return math.isfinite(v) and abs(v - e) <= float(tol)
+
+
+def compare_claims(expected: dict, computed: dict) -> list[dict]:
+    """One row per claim of ``expected["claims"]``: id, claim, value, expected, tol, source, pass.
+
+    A claim passes iff ``|value - expected| <= tol`` (element-wise for lists; equality for strings
+    and booleans). A claim the study did not compute fails with ``value: None``.
+    """
+    rows = []
+    for c in expected.get("claims", []):
+        value = computed.get(c["id"])
+        rows.append(
+            {
+                "id": c["id"],
+                "claim": c.get("claim", ""),
+                "value": value,
+                "expected": c["value"],
+                "tol": c.get("tol", 0),
+                "source": c.get("source", ""),
+                "pass": value is not None and _close(value, c["value"], c.get("tol", 0)),
+            }
+        )
+    return rows
+
+
+def _tex(x) -> str:
+    if isinstance(x, float):
+        return f"{x:.10g}"
+    if isinstance(x, (list, tuple)):
+        return "(" + ", ".join(_tex(v) for v in x) + ")"
+    return str(x).replace("_", r"\_").replace("%", r"\%").replace("&", r"\&")
+
+
+def claims_table_latex(rows: list[dict], *, caption: str = "") -> str:
+    """A ``tabular`` of claims: id, value, expected, tolerance, pass."""
+    lines = [r"\begin{table}[h]", r"\centering", r"\begin{tabular}{lllll}", r"\hline",
+             r"claim & value & expected & tol & pass \\", r"\hline"]
+    for r in rows:
+        lines.append(
+            f"{_tex(r['id'])} & {_tex(r['value'])} & {_tex(r['expected'])} & {_tex(r['tol'])} & "
+            f"{'yes' if r['pass'] else 'NO'} \\\\"
+        )
+    lines += [r"\hline", r"\end{tabular}"]
+    if caption:
+        lines.append(rf"\caption{{{_tex(caption)}}}")
+    lines.append(r"\end{table}")
+    return "\n".join(lines)

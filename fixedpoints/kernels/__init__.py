@@ -1,0 +1,41 @@
+r"""Gaussian pair kernels :math:`K_{\sigma\tau}(A,B,P)=\mathbb E[\sigma(u)\tau(v)]` in closed form (SymPy).
+
+Imports SymPy and the standard library only.
+"""
+
+from fixedpoints.kernels.activation import (
+    ALLOWED_ACTIVATIONS,
+    A,
+    B,
+    P,
+    parse_activation,
+    relu,
+    step,
+    z,
+)
+from fixedpoints.kernels.closed_forms import Atom, decompose
+from fixedpoints.kernels.quadrature import (
+    QuadratureKernel,
+    quadrature_functions,
+    quadrature_kernel,
+)
+from fixedpoints.kernels.registry import Kernel, pair_kernel, self_kernel
+
+__all__ = [
+    "A",
+    "B",
+    "P",
+    "z",
+    "relu",
+    "step",
+    "ALLOWED_ACTIVATIONS",
+    "parse_activation",
+    "Atom",
+    "decompose",
+    "Kernel",
+    "pair_kernel",
+    "self_kernel",
+    "QuadratureKernel",
+    "quadrature_kernel",
+    "quadrature_functions",
+]

@@ -1,0 +1,242 @@
+"""Activation functions as SymPy expressions in the pre-activation variable ``z``.
+
+The symbols ``A, B, P`` (variances and covariance of a Gaussian pair) and ``z`` live here too, so that
+every kernel module shares one set of symbols.  :func:`parse_activation` turns the short activation
+texts of model files (``"relu"``, ``"He3+0.5*He4"``, ``"leaky_relu(0.1)"``, ...) into expressions in ``z``.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+import sympy
+
+from fixedpoints.errors import ParameterError
+
+__all__ = ["A", "B", "P", "z", "relu", "step", "parse_activation", "ALLOWED_ACTIVATIONS"]
+
+A = sympy.Symbol("A", positive=True)
+B = sympy.Symbol("B", positive=True)
+P = sympy.Symbol("P", real=True)
+z = sympy.Symbol("z", real=True)
+
+
+class relu(sympy.Function):  # noqa: N801 - the mathematical name
+    r"""Rectified linear unit :math:`\mathrm{relu}(x)=\max(0,x)`; derivative :func:`step`."""
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_number and x.is_extended_real:
+            return x if x.is_nonnegative else sympy.S.Zero
+        if x.is_nonnegative:
+            return x
+        if x.is_nonpositive:
+            return sympy.S.Zero
+        return None
+
+    def fdiff(self, argindex=1):
+        return step(self.args[0])
+
+    def _eval_rewrite_as_Max(self, x, **kwargs):
+        return sympy.Max(0, x)
+
+    def _eval_rewrite_as_Heaviside(self, x, **kwargs):
+        return x * step(x)
+
+    def _numpycode(self, printer):
+        return f"{printer._module_format('numpy.maximum')}(0, {printer._print(self.args[0])})"
+
+    def _latex(self, printer):
+        return rf"\operatorname{{relu}}\left({printer._print(self.args[0])}\right)"
+
+
+class step(sympy.Function):  # noqa: N801 - the mathematical name
+    r"""Step function :math:`\mathbf 1\{x>0\}` (value 0 at 0); derivative ``DiracDelta``."""
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_number and x.is_extended_real:
+            return sympy.S.One if x.is_positive else sympy.S.Zero
+        if x.is_positive:
+            return sympy.S.One
+        if x.is_nonpositive:
+            return sympy.S.Zero
+        return None
+
+    def fdiff(self, argindex=1):
+        return sympy.DiracDelta(self.args[0])
+
+    def _eval_rewrite_as_Heaviside(self, x, **kwargs):
+        return sympy.Heaviside(x, 0)
+
+    def _numpycode(self, printer):
+        return f"{printer._module_format('numpy.heaviside')}({printer._print(self.args[0])}, 0.0)"
+
+    def _latex(self, printer):
+        return rf"\mathbf{{1}}\left\{{{printer._print(self.args[0])} > 0\right\}}"
+
+
+ALLOWED_ACTIVATIONS = (
+    "He<p> with integer p >= 0, relu, step, erf, linear, quadratic, leaky_relu(a), tanh, sigmoid, "
+    "exp, functions relu(.), step(.), erf(.), tanh(.), exp(.), sigmoid(.), sqrt(.) and "
+    "polynomials in z"
+)
+_HERMITE = re.compile(r"He(\d+)")
+_HERMITE_LIKE = re.compile(r"\bHe[\w.]*")
+_DEFAULT_LEAK = sympy.Rational(1, 100)
+
+
+def _leaky(a: sympy.Expr) -> sympy.Expr:
+    return a * z + (1 - a) * relu(z)
+
+
+def _sigmoid(x: sympy.Expr) -> sympy.Expr:
+    return 1 / (1 + sympy.exp(-x))
+
+
+_NAMES = {
+    "z": lambda: z,
+    "relu": lambda: relu(z),
+    "step": lambda: step(z),
+    "linear": lambda: z,
+    "quadratic": lambda: z**2,
+    "erf": lambda: sympy.erf(z / sympy.sqrt(2)),
+    "tanh": lambda: sympy.tanh(z),
+    "sigmoid": lambda: _sigmoid(z),
+    "exp": lambda: sympy.exp(z),
+    "leaky_relu": lambda: _leaky(_DEFAULT_LEAK),
+    "pi": lambda: sympy.pi,
+}
+_CALLS = {
+    "relu": relu,
+    "step": step,
+    "erf": sympy.erf,
+    "tanh": sympy.tanh,
+    "exp": sympy.exp,
+    "sigmoid": _sigmoid,
+    "sqrt": sympy.sqrt,
+}
+_BINOPS = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b,
+    ast.Pow: lambda a, b: a**b,
+    ast.BitXor: lambda a, b: a**b,
+}
+
+
+class _Reject(Exception):
+    """Internal: carries the one-line reason a text was rejected."""
+
+
+def _convert(node: ast.AST, text: str) -> sympy.Expr:
+    if isinstance(node, ast.Expression):
+        return _convert(node.body, text)
+    if isinstance(node, ast.Constant):
+        if isinstance(node.value, bool) or not isinstance(node.value, int | float):
+            raise _Reject(f"has a non-numeric constant {node.value!r}")
+        return sympy.nsimplify(node.value, rational=True)
+    if isinstance(node, ast.Name):
+        match = _HERMITE.fullmatch(node.id)
+        if match:
+            return sympy.expand(sympy.hermite_prob(int(match.group(1)), z))
+        if node.id in _NAMES:
+            return _NAMES[node.id]()
+        raise _Reject(f"has an unknown term {node.id!r}")
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        operand = _convert(node.operand, text)
+        return -operand if isinstance(node.op, ast.USub) else operand
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+        return _BINOPS[type(node.op)](_convert(node.left, text), _convert(node.right, text))
+    if isinstance(node, ast.Call):
+        return _convert_call(node, text)
+    snippet = ast.get_source_segment(text, node) or type(node).__name__
+    raise _Reject(f"has an unsupported construct {snippet!r}")
+
+
+def _convert_call(node: ast.Call, text: str) -> sympy.Expr:
+    if not isinstance(node.func, ast.Name):
+        raise _Reject(f"has an unsupported call {ast.get_source_segment(text, node)!r}")
+    fname = node.func.id
+    if node.keywords or len(node.args) != 1:
+        raise _Reject(f"calls {fname!r} with other than one positional argument")
+    arg = _convert(node.args[0], text)
+    if fname == "leaky_relu":
+        if not (arg.is_number and arg.is_extended_real):
+            raise _Reject(f"has leaky_relu slope {arg} that is not a real number")
+        return _leaky(arg)
+    if fname in _CALLS:
+        return _CALLS[fname](arg)
+    raise _Reject(f"has an unknown function {fname!r}")
+
+
+def parse_activation(text: str, *, name: str = "activation") -> sympy.Expr:
+    r"""Parse an activation text into a SymPy expression in ``z``.
+
+    Accepted forms (combinable with ``+ - * / **`` (or ``^``) and numbers):
+
+    ======================  ===========================================================
+    ``relu``, ``step``      :math:`\max(0,z)`, :math:`\mathbf 1\{z>0\}`
+    ``linear``, ``quadratic``  :math:`z`, :math:`z^2`
+    ``erf``                 :math:`\operatorname{erf}(z/\sqrt2)` (Saad & Solla convention)
+    ``leaky_relu(a)``       :math:`a z + (1-a)\,\mathrm{relu}(z)`; bare ``leaky_relu``: a = 1/100
+    ``tanh``, ``sigmoid``   :math:`\tanh z`, :math:`1/(1+e^{-z})` (no closed kernel: quadrature)
+    ``He<p>``               probabilists' Hermite polynomial :math:`\mathrm{He}_p(z)`
+    ``f(expr)``             ``relu, step, erf, tanh, exp, sigmoid, sqrt`` of an expression;
+                            ``erf(.)`` called explicitly is the standard erf (unscaled)
+    ======================  ===========================================================
+
+    Floats become exact rationals (``0.5 -> 1/2``, via ``sympy.nsimplify(rational=True)``).
+
+    Parameters
+    ----------
+    text : str
+        The activation, e.g. ``"He3+0.5*He4"`` or ``"relu(z) + 0.5*z"``.
+    name : str, keyword-only
+        Parameter name used in error messages (e.g. ``"target"``).
+
+    Returns
+    -------
+    sympy.Expr
+        Expression whose only free symbol is :data:`z` (or none, for constants).
+
+    Raises
+    ------
+    ParameterError
+        One-line message naming ``name``, the offending term and what is allowed.
+
+    Examples
+    --------
+    >>> parse_activation("He3+0.5*He4")
+    z**4/2 + z**3 - 3*z**2 - 3*z + 3/2
+    >>> parse_activation("leaky_relu(0.1)")
+    z/10 + 9*relu(z)/10
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise ParameterError(f"`{name}` must be a non-empty activation text; got {text!r}.")
+    for word in _HERMITE_LIKE.findall(text):
+        if not _HERMITE.fullmatch(word):
+            raise ParameterError(
+                f"`{name}` has Hermite term {word!r} with a non-integer degree in {text!r}; "
+                "allowed: He<p> with integer p >= 0."
+            )
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+        expr = _convert(tree, text.strip())
+    except SyntaxError:
+        raise ParameterError(
+            f"`{name}` is malformed: {text!r} is not a valid expression; allowed: {ALLOWED_ACTIVATIONS}."
+        ) from None
+    except _Reject as reason:
+        raise ParameterError(f"`{name}` {reason} in {text!r}; allowed: {ALLOWED_ACTIVATIONS}.") from None
+    except (TypeError, ValueError, ZeroDivisionError, RecursionError) as exc:
+        raise ParameterError(f"`{name}` cannot be built from {text!r} ({exc}).") from None
+    if expr.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan):
+        raise ParameterError(f"`{name}` is not finite: {text!r} gives {expr}.")
+    return expr

@@ -1,0 +1,159 @@
+r"""Pair kernels of two activations, assembled from atom kernels, with cached derivatives.
+
+:math:`K_{\sigma\tau}(A,B,P)=\mathbb E[\sigma(u)\tau(v)]`, :math:`(u,v)\sim\mathcal N(0,[[A,P],[P,B]])`.
+With :math:`\sigma=\sum_ic_i a_i`, :math:`\tau=\sum_jd_j b_j` (:func:`~fixedpoints.kernels.closed_forms.decompose`),
+:math:`K_{\sigma\tau}=\sum_{ij}c_id_jK_{a_ib_j}`.  Pairs of closed atoms use the closed forms; the numeric parts
+:math:`\sigma_N, \tau_N` (sums of numeric atoms) give at most two quadrature kernels,
+:math:`\mathbb E[\sigma_N(u)\tau(v)]+\mathbb E[\sigma_C(u)\tau_N(v)]` with :math:`\sigma_C=\sigma-\sigma_N`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from functools import lru_cache
+
+import sympy
+
+from fixedpoints.errors import ParameterError
+from fixedpoints.kernels.activation import A, B, P, parse_activation
+from fixedpoints.kernels.closed_forms import Atom, decompose, scaled_derivative
+from fixedpoints.kernels.quadrature import quadrature_kernel
+
+__all__ = ["Kernel", "pair_kernel", "self_kernel"]
+
+_Terms = tuple[tuple[sympy.Expr, Atom, Atom], ...]
+
+
+@lru_cache(maxsize=None)
+def _split(sigma: sympy.Expr, tau: sympy.Expr) -> tuple[_Terms, sympy.Expr]:
+    """Closed atom pairs (coefficient, a, b) and the quadrature part of K_{sigma tau}."""
+    left, right = decompose(sigma), decompose(tau)
+    closed = tuple(
+        (c * d, a, b)
+        for c, a in left
+        for d, b in right
+        if a.kind != "numeric" and b.kind != "numeric"
+    )
+    sigma_n = sympy.Add(*[c * a.expr for c, a in left if a.kind == "numeric"])
+    tau_n = sympy.Add(*[d * b.expr for d, b in right if b.kind == "numeric"])
+    quad = sympy.S.Zero
+    if sigma_n != 0:
+        quad += quadrature_kernel(sigma_n, tau)
+    sigma_c = sympy.expand(sigma - sigma_n)
+    if tau_n != 0 and sigma_c != 0:
+        quad += quadrature_kernel(sigma_c, tau_n)
+    return closed, quad
+
+
+def _tidy(expr: sympy.Expr) -> sympy.Expr:
+    if expr.is_polynomial(A, B, P):
+        return sympy.expand(expr)
+    return expr
+
+
+@lru_cache(maxsize=None)
+def _derivative(sigma: sympy.Expr, tau: sympy.Expr, nA: int, nB: int, nP: int) -> sympy.Expr:  # noqa: N803
+    closed, quad = _split(sigma, tau)
+    total = sympy.Add(*[c * scaled_derivative(a, b, nA, nB, nP) for c, a, b in closed])
+    spec = [(s, n) for s, n in ((A, nA), (B, nB), (P, nP)) if n]
+    quad_part = sympy.diff(quad, *spec) if spec else quad
+    return _tidy(total) + quad_part
+
+
+@lru_cache(maxsize=None)
+def _self_derivative(sigma: sympy.Expr, tau: sympy.Expr, n: int) -> sympy.Expr:
+    if n == 0:
+        closed, quad = _split(sigma, tau)
+        diagonal = {B: A, P: A}
+        total = sympy.Add(*[c * scaled_derivative(a, b, 0, 0, 0).subs(diagonal) for c, a, b in closed])
+        return sympy.simplify(total) + quad.subs(diagonal)
+    return sympy.diff(_self_derivative(sigma, tau, 0), A, n)
+
+
+@dataclasses.dataclass(frozen=True)
+class Kernel:
+    r"""Gaussian pair kernel :math:`K_{\sigma\tau}(A,B,P)=\mathbb E[\sigma(u)\tau(v)]`.
+
+    Attributes
+    ----------
+    sigma : sympy.Expr
+        Activation on the ``A`` side (student), in ``z``.
+    tau : sympy.Expr
+        Activation on the ``B`` side, in ``z``.
+    value : sympy.Expr
+        :math:`K(A,B,P)`; may contain quadrature functions (see :mod:`~fixedpoints.kernels.quadrature`).
+    """
+
+    sigma: sympy.Expr
+    tau: sympy.Expr
+    value: sympy.Expr
+
+    def derivative(self, nA: int, nB: int, nP: int) -> sympy.Expr:  # noqa: N803
+        r""":math:`\partial_A^{n_A}\partial_B^{n_B}\partial_P^{n_P}K` (cached per kernel and order).
+
+        ReLU parts use hand-simplified first derivatives that are finite at collinear pairs
+        :math:`P^2=AB`: :math:`\partial_PK=(\pi-\arccos\rho)/(2\pi)`, :math:`\partial_AK=\sqrt{AB-P^2}/(4\pi A)`.
+        """
+        for label, n in (("nA", nA), ("nB", nB), ("nP", nP)):
+            if not isinstance(n, int) or n < 0:
+                raise ParameterError(f"`{label}` must be an integer >= 0; got {n!r}.")
+        return _derivative(self.sigma, self.tau, nA, nB, nP)
+
+    def self_value(self) -> sympy.Expr:
+        r"""Self kernel :math:`K_{\mathrm{self}}(A)=\mathbb E[\sigma(u)\tau(u)]`, :math:`u\sim\mathcal N(0,A)`.
+
+        Meant for ``sigma == tau`` (:math:`\mathbb E[\sigma(u)^2]`, ReLU: A/2); obtained from the
+        regular closed forms at :math:`B=P=A`, never by differentiating through :math:`P^2=AB`.
+        """
+        return _self_derivative(self.sigma, self.tau, 0)
+
+    def self_derivative(self, n: int) -> sympy.Expr:
+        r""":math:`\frac{d^n}{dA^n}K_{\mathrm{self}}(A)` (cached)."""
+        if not isinstance(n, int) or n < 0:
+            raise ParameterError(f"`n` must be an integer >= 0; got {n!r}.")
+        return _self_derivative(self.sigma, self.tau, n)
+
+
+def _as_activation(expr, name: str) -> sympy.Expr:
+    if isinstance(expr, str):
+        return parse_activation(expr, name=name)
+    if not isinstance(expr, sympy.Basic):
+        try:
+            return sympy.sympify(expr, strict=True)
+        except sympy.SympifyError:
+            raise ParameterError(f"`{name}` must be a sympy expression in z; got {expr!r}.") from None
+    return expr
+
+
+@lru_cache(maxsize=None)
+def _pair_kernel(sigma: sympy.Expr, tau: sympy.Expr) -> Kernel:
+    return Kernel(sigma, tau, _derivative(sigma, tau, 0, 0, 0))
+
+
+def pair_kernel(sigma: sympy.Expr, tau: sympy.Expr) -> Kernel:
+    r"""The kernel :math:`K_{\sigma\tau}(A,B,P)=\mathbb E[\sigma(u)\tau(v)]`, derived once per pair (cached).
+
+    Parameters
+    ----------
+    sigma, tau : sympy.Expr or str
+        Activations in ``z`` (strings go through :func:`parse_activation`).
+
+    Returns
+    -------
+    Kernel
+
+    Examples
+    --------
+    >>> from fixedpoints.kernels.activation import relu, z
+    >>> pair_kernel(relu(z), relu(z)).self_value()
+    A/2
+    >>> pair_kernel("He3+0.5*He4", "He3+0.5*He4").value.subs({A: 1, B: 1})
+    6*P**4 + 6*P**3
+    """
+    return _pair_kernel(_as_activation(sigma, "sigma"), _as_activation(tau, "tau"))
+
+
+def self_kernel(sigma: sympy.Expr) -> sympy.Expr:
+    r"""Self kernel :math:`\mathbb E[\sigma(u)^2]`, :math:`u\sim\mathcal N(0,A)`, as an expression in A."""
+    s = _as_activation(sigma, "sigma")
+    return pair_kernel(s, s).self_value()

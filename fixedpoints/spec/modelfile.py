@@ -1,0 +1,222 @@
+"""Model files (TOML) and the preset catalogue.
+
+A model file declares parameters and describes student, teacher and loss with ``{param}`` templates::
+
+    name = "my-committee"
+    description = "two erf students, two erf teachers"
+    d = "{k} + {m}"                  # input dimension (optional)
+    outputs = "1"                    # optional
+
+    [parameters.k]
+    type = "int"
+    default = 2
+    min = 1
+
+    [student]
+    width = "{k}"
+    activation = "erf"
+    second_layer = "fixed"           # or "trainable"
+    a = "1"                          # scalar, list or matrix expression (fixed second layer)
+    spherical = false
+
+    [teacher]
+    width = "2"
+    activation = "erf"
+    b = "1"
+    overlap = "identity"             # identity | equiangular(x) | diag([...]) | [[...],[...]] | x*identity
+
+    [loss]
+    kind = "square"                  # or "correlation"
+    scale = "1/2"                    # L = scale * E[(f - f*)^2]
+
+A section may contain ``switch = "{choice}"`` and ``[section.cases.<value>]`` tables merged over it.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from importlib import resources
+from pathlib import Path
+
+from fixedpoints.errors import ModelError, ParameterError
+from fixedpoints.spec.expressions import evaluate_int, evaluate_matrix
+from fixedpoints.spec.model import Loss, Model, Student, Teacher
+from fixedpoints.spec.parameters import Parameter, parse_assignments, resolve_parameters, substitute
+
+__all__ = [
+    "ModelFile",
+    "preset_names",
+    "load_model_file",
+    "load_model",
+    "parse_model_text",
+]
+
+
+class ModelFile:
+    """A parsed (not yet instantiated) model file: parameters plus templated sections."""
+
+    def __init__(self, data: dict, source: str):
+        self.source = source
+        self.data = data
+        self.name = str(data.get("name", Path(source).stem))
+        self.description = str(data.get("description", ""))
+        self.reference = str(data.get("reference", ""))
+        params = data.get("parameters", {})
+        if not isinstance(params, dict):
+            raise ModelError(f"{source}: [parameters] must be a table.")
+        self.parameters: dict[str, Parameter] = {
+            n: Parameter.from_table(n, t) for n, t in params.items()
+        }
+        for sec in ("student", "teacher"):
+            if sec not in data:
+                raise ModelError(f"{source}: missing section [{sec}].")
+
+    def describe(self) -> dict:
+        """JSON-ready summary used by ``fixedpoints presets``."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "reference": self.reference,
+            "parameters": [p.describe() for p in self.parameters.values()],
+        }
+
+    def instantiate(self, assignments=None) -> Model:
+        """Resolve parameters (``{name: text}`` or ``["name=value", ...]``) and build the Model."""
+        if assignments is None:
+            assigned = {}
+        elif isinstance(assignments, dict):
+            assigned = parse_assignments(
+                [f"{k}={v}" for k, v in assignments.items()], self.parameters
+            )
+        else:
+            assigned = parse_assignments(assignments, self.parameters)
+        values, free = resolve_parameters(self.parameters, assigned)
+        return _build(self, values, free)
+
+
+def _section(data: dict, key: str, values: dict[str, str]) -> dict:
+    sec = dict(data.get(key, {}))
+    if "switch" in sec:
+        choice = substitute(sec.pop("switch"), values)
+        cases = sec.pop("cases", {})
+        if choice not in cases:
+            raise ModelError(f"[{key}] has no case {choice!r}; cases: {sorted(cases)}.")
+        sec.update(cases[choice])
+    return {k: (substitute(v, values) if isinstance(v, str) else v) for k, v in sec.items()}
+
+
+def _vector_or_matrix(text, rows: int, cols: int, name: str):
+    """Second-layer weights: scalar (broadcast), list (length rows, cols == 1) or matrix."""
+    if isinstance(text, (int, float)):
+        text = str(text)
+    m = evaluate_matrix(str(text), name=name, size=max(rows, cols))
+    # scalar -> evaluate_matrix gives c * identity of size max(rows, cols); broadcast instead
+    s = str(text).strip()
+    if not s.startswith("[") and not any(f in s for f in ("diag", "identity", "equiangular")):
+        c = m[0][0]
+        return tuple(tuple(c for _ in range(cols)) for _ in range(rows))
+    if len(m) == rows and all(len(r) == cols for r in m):
+        return m
+    if cols == 1 and len(m) == 1 and len(m[0]) == rows:
+        return tuple((e,) for e in m[0])
+    raise ModelError(
+        f"`{name}` must be a scalar, a list of {rows} or a {rows}x{cols} matrix; got {text!r}."
+    )
+
+
+def _build(mf: ModelFile, values: dict[str, str], free: tuple[str, ...]) -> Model:
+    data = mf.data
+    top = {k: (substitute(v, values) if isinstance(v, str) else v) for k, v in data.items()
+           if k in ("outputs", "d")}
+    outputs = evaluate_int(top.get("outputs", 1), name="outputs")
+    d = evaluate_int(top["d"], name="d") if "d" in top else None
+    st = _section(data, "student", values)
+    te = _section(data, "teacher", values)
+    lo = _section(data, "loss", values)
+    k = evaluate_int(st.get("width", 1), name="student.width")
+    if k < 1:
+        raise ParameterError(f"`student.width` must be an integer >= 1; got {k}.")
+    second = st.get("second_layer", "fixed")
+    a = _vector_or_matrix(st.get("a", "1"), k, outputs, "student.a") if second == "fixed" else ()
+    student = Student(
+        width=k,
+        activation=str(st.get("activation", "relu")),
+        second_layer=second,
+        a=a,
+        spherical=bool(st.get("spherical", False)),
+    )
+    overlap_text = str(te.get("overlap", "identity"))
+    if "width" in te:
+        m = evaluate_int(te["width"], name="teacher.width")
+        T = evaluate_matrix(overlap_text, name="teacher.overlap", size=m)
+    else:
+        T = evaluate_matrix(overlap_text, name="teacher.overlap")
+        m = len(T)
+    if m < 1:
+        raise ParameterError(f"`teacher.width` must be >= 1; got {m} (no teacher neuron).")
+    b = _vector_or_matrix(te.get("b", "1"), m, outputs, "teacher.b")
+    teacher = Teacher(width=m, activation=str(te.get("activation", "relu")), b=b, overlap=T)
+    loss = Loss(kind=str(lo.get("kind", "square")), scale=str(lo.get("scale", "")))
+    used = " ".join(
+        [student.activation, teacher.activation, loss.scale]
+        + [e for r in T for e in r] + [e for r in b for e in r] + [e for r in a for e in r]
+    )
+    import re
+
+    names = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", used))
+    free_used = tuple(f for f in free if f in names)
+    return Model(
+        name=mf.name,
+        student=student,
+        teacher=teacher,
+        loss=loss,
+        outputs=outputs,
+        input_dimension=d,
+        free=free_used,
+        settings=tuple(values.items()),
+        description=mf.description,
+    )
+
+
+def _preset_dir():
+    return resources.files("fixedpoints.spec") / "presets"
+
+
+def preset_names() -> list[str]:
+    """Names of the shipped presets (sorted)."""
+    return sorted(p.name[:-5] for p in _preset_dir().iterdir() if p.name.endswith(".toml"))
+
+
+def parse_model_text(text: str, source: str = "<string>") -> ModelFile:
+    """Parse TOML text into a :class:`ModelFile`."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ModelError(f"{source} is not valid TOML: {e}.") from None
+    return ModelFile(data, source)
+
+
+def load_model_file(preset_or_path: str) -> ModelFile:
+    """Load a preset by name, or a model file by path.
+
+    Raises
+    ------
+    ParameterError
+        If it is neither a preset name nor an existing ``.toml`` file.
+    """
+    name = str(preset_or_path)
+    if name in preset_names():
+        text = (_preset_dir() / f"{name}.toml").read_text(encoding="utf-8")
+        return parse_model_text(text, f"preset {name}")
+    path = Path(name)
+    if path.suffix == ".toml" and path.is_file():
+        return parse_model_text(path.read_text(encoding="utf-8"), str(path))
+    raise ParameterError(
+        f"unknown preset or model file {name!r}; allowed: a path to a .toml model file or one of "
+        f"{', '.join(preset_names())}."
+    )
+
+
+def load_model(preset_or_path: str, assignments=None) -> Model:
+    """Load and instantiate: ``load_model("multi-index", {"k": 3, "beta": 0.2})``."""
+    return load_model_file(preset_or_path).instantiate(assignments)

@@ -1,0 +1,264 @@
+r"""Ansätze (reductions) and symmetry checks of a derived flow.
+
+An *ansatz* maps every state variable to one reduced symbol or a constant, e.g. the ``symmetric``
+ansatz sets all diagonal overlaps :math:`Q_{ii}=q`, all off-diagonal :math:`Q_{ij}=c`, and (for k = m)
+:math:`M_{ii}=r`, :math:`M_{ir}=s`. The ansatz subspace :math:`\{x=\phi(\xi)\}` is invariant under
+:math:`\dot x=F(x)` iff :math:`F(\phi(\xi))` lies in its tangent space, i.e. for this *partition*
+form iff all variables sent to the same symbol get equal right-hand sides and variables sent to a
+constant get zero. :func:`reduce_flow` verifies exactly that, symbolically, and refuses otherwise.
+
+Zero tests are symbolic first (canonical SymPy forms usually collapse to ``0``); an expression that is
+not structurally zero is evaluated at random points with 30 digits, and declared non-zero if any
+value exceeds ``1e-20``; otherwise :func:`sympy.simplify` must confirm it, or the result records
+``'numeric'`` as the method.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import sympy as sp
+
+from fixedpoints.errors import AnsatzError, ParameterError
+from fixedpoints.symbolic.flow import OrderParameterFlow, _name
+
+__all__ = [
+    "Ansatz",
+    "ansatz_names",
+    "make_ansatz",
+    "reduce_flow",
+    "is_zero",
+    "check_permutation_equivariance",
+]
+
+
+@dataclass(frozen=True)
+class Ansatz:
+    """A partition ansatz: ``assignment`` maps each variable name to a reduced symbol name or a
+    constant (string); ``latex`` gives LaTeX names of the reduced symbols."""
+
+    name: str
+    assignment: tuple[tuple[str, str], ...]
+    latex: tuple[tuple[str, str], ...] = ()
+
+
+def ansatz_names() -> tuple[str, ...]:
+    """Built-in ansatz names (``block:p1,p2,...`` takes block sizes)."""
+    return ("symmetric", "block:p1,p2,...", "diagonal")
+
+
+def _blocks(spec: str, k: int, name: str = "ansatz") -> list[int]:
+    try:
+        sizes = [int(s) for s in spec.split(",") if s.strip()]
+    except ValueError:
+        raise ParameterError(f"`{name}` block sizes must be integers; got {spec!r}.") from None
+    if not sizes or any(s < 1 for s in sizes) or sum(sizes) != k:
+        raise ParameterError(
+            f"`{name}` block sizes must be positive and sum to the student width {k}; got {spec!r}."
+        )
+    out = []
+    for b, s in enumerate(sizes):
+        out += [b] * s
+    return out
+
+
+def make_ansatz(name: str, flow: OrderParameterFlow) -> Ansatz:
+    """Build a built-in ansatz for ``flow``'s model.
+
+    ``symmetric``: one block. ``block:p1,...,pr``: student neurons in consecutive blocks (and the
+    same partition of teacher neurons when k = m): :math:`Q_{ii}=D_a`, :math:`Q_{ij}=O_a` inside block
+    a, :math:`Q_{ij}=C_{ab}` across; :math:`M_{ii}=R_a`, :math:`M_{ir}=S_a` (same block),
+    :math:`M_{ir}=X_{ab}` (other block; or :math:`R_a` for all r when k != m); :math:`a_i=A_a`.
+    ``diagonal``: off-diagonal overlaps zero, all diagonal ones equal (k = m).
+    """
+    model = flow.model
+    if model is None:
+        raise AnsatzError("this flow has no model attached; build the ansatz by hand.")
+    k, m = model.student.width, model.teacher.width
+    if name == "symmetric":
+        blocks = [0] * k
+    elif name.startswith("block:"):
+        blocks = _blocks(name[6:], k)
+    elif name == "diagonal":
+        blocks = None
+    else:
+        raise ParameterError(
+            f"unknown ansatz {name!r}; allowed: {', '.join(ansatz_names())}."
+        )
+    same = k == m
+    assign: dict[str, str] = {}
+    latex: dict[str, str] = {}
+    multi = blocks is not None and len(set(blocks)) > 1
+
+    def red(prefix, *idx):
+        n, lx = _name(prefix, *idx) if (multi and idx) else (prefix, prefix)
+        latex[n] = lx
+        return n
+
+    for i in range(k):
+        for j in range(i, k):
+            n = _name("Q", i + 1, j + 1)[0]
+            if blocks is None:
+                assign[n] = "q" if i == j else "0"
+                latex["q"] = "q"
+            elif i == j:
+                assign[n] = red("D", blocks[i] + 1)
+            elif blocks[i] == blocks[j]:
+                assign[n] = red("O", blocks[i] + 1)
+            else:
+                assign[n] = red("C", *sorted((blocks[i] + 1, blocks[j] + 1)))
+        for r in range(m):
+            n = _name("M", i + 1, r + 1)[0]
+            if blocks is None:
+                if not same:
+                    raise ParameterError("the `diagonal` ansatz needs k = m.")
+                assign[n] = "r" if i == r else "0"
+                latex["r"] = "r"
+            elif not same:
+                assign[n] = red("R", blocks[i] + 1)
+            elif i == r:
+                assign[n] = red("R", blocks[i] + 1)
+            elif blocks[i] == blocks[r]:
+                assign[n] = red("S", blocks[i] + 1)
+            else:
+                assign[n] = red("X", blocks[i] + 1, blocks[r] + 1)
+        if model.student.second_layer == "trainable":
+            g = 0 if blocks is None else blocks[i]
+            for col in range(model.outputs):
+                extra = (col + 1,) if model.outputs > 1 else ()
+                target = red("A", g + 1) if not extra else _name("A", g + 1, *extra)[0]
+                latex.setdefault(target, target)
+                assign[_name("a", i + 1, *extra)[0]] = target
+    assignment = tuple((v, assign[v]) for v in flow.names if v in assign)
+    missing = [v for v in flow.names if v not in assign]
+    if missing:
+        raise AnsatzError(f"ansatz {name!r} does not cover the variables {missing}.")
+    return Ansatz(name=name, assignment=assignment, latex=tuple(sorted(latex.items())))
+
+
+def is_zero(expr: sp.Expr, *, seed: int = 0, probes: int = 3) -> tuple[bool, str]:
+    """Decide whether ``expr`` is identically zero.
+
+    Returns
+    -------
+    (bool, method)
+        ``method`` is ``'structural'``, ``'simplify'`` or ``'numeric'`` (zero to 1e-20 at ``probes``
+        random points with 30 digits, too large for :func:`sympy.simplify` to confirm).
+    """
+    if expr == 0:
+        return True, "structural"
+    rng = random.Random(seed)
+    syms = sorted(expr.free_symbols, key=str)
+    for _ in range(probes):
+        pt = {s: sp.Rational(rng.randint(100, 600), 1000) for s in syms}
+        val = expr.xreplace(pt).evalf(30)
+        if not val.is_number or abs(complex(val)) > 1e-20:
+            return False, "numeric"
+    if sp.count_ops(expr) < 400:
+        try:
+            if sp.simplify(expr) == 0:
+                return True, "simplify"
+        except (TypeError, ValueError, RecursionError):  # pragma: no cover
+            pass
+    return True, "numeric"
+
+
+def reduce_flow(flow: OrderParameterFlow, ansatz: Ansatz | str) -> OrderParameterFlow:
+    """Substitute an ansatz and verify that its subspace is invariant under the flow.
+
+    Raises
+    ------
+    AnsatzError
+        If two variables in the same class get different right-hand sides, or a variable fixed to
+        a constant has a non-zero one (the message names them).
+    """
+    if isinstance(ansatz, str):
+        ansatz = make_ansatz(ansatz, flow)
+    assign = dict(ansatz.assignment)
+    subs = {v: sp.sympify(assign[str(v)], locals={assign[str(v)]: sp.Symbol(assign[str(v)],
+                                                                           real=True)})
+            for v in flow.variables}
+    subs = {v: (sp.Symbol(str(e), real=True) if isinstance(e, sp.Symbol) else e)
+            for v, e in subs.items()}
+    reduced = [flow.equations[i].xreplace(subs) for i in range(flow.dimension)]
+    classes: dict = {}
+    for v, e in zip(flow.variables, reduced, strict=True):
+        target = subs[v]
+        if isinstance(target, sp.Symbol):
+            classes.setdefault(target, []).append((v, e))
+        else:
+            ok, _ = is_zero(e)
+            if not ok:
+                raise AnsatzError(
+                    f"ansatz {ansatz.name!r} is not invariant: it fixes {v} = {target} but "
+                    f"d{v}/dt != 0 on the ansatz subspace."
+                )
+    variables, equations = [], []
+    for sym, members in classes.items():
+        v0, e0 = members[0]
+        for v, e in members[1:]:
+            ok, _ = is_zero(e - e0)
+            if not ok:
+                raise AnsatzError(
+                    f"ansatz {ansatz.name!r} is not invariant: {v0} and {v} are both set to {sym} "
+                    f"but d{v0}/dt != d{v}/dt on the ansatz subspace."
+                )
+        variables.append(sym)
+        equations.append(e0)
+    return OrderParameterFlow(
+        variables=tuple(variables),
+        equations=tuple(equations),
+        loss=flow.loss.xreplace(subs),
+        parameters=flow.parameters,
+        latex_names=tuple(sorted(dict(ansatz.latex).items())),
+        model=flow.model,
+        ansatz=ansatz.name,
+    )
+
+
+def check_permutation_equivariance(flow: OrderParameterFlow, perm, *, teacher=None) -> bool:
+    r"""Check :math:`F(\pi x)=\pi F(x)` for a permutation of student neurons (and optionally of
+    teacher neurons).
+
+    Parameters
+    ----------
+    flow : OrderParameterFlow
+        A full (unreduced) flow.
+    perm : sequence of int
+        0-based image of each student neuron.
+    teacher : sequence of int, optional
+        0-based image of each teacher neuron (identity by default).
+
+    Returns
+    -------
+    bool
+    """
+    model = flow.model
+    k, m = model.student.width, model.teacher.width
+    teacher = list(range(m)) if teacher is None else list(teacher)
+    if sorted(perm) != list(range(k)) or sorted(teacher) != list(range(m)):
+        raise ParameterError(f"`perm` must be a permutation of 0..{k - 1}; got {list(perm)}.")
+    by_name = {str(v): v for v in flow.variables}
+
+    def image(name: str) -> str:
+        kind, *idx = name.split("_")
+        single = kind == "a" and model.outputs == 1
+        if len(idx) == 1 and len(idx[0]) > 1 and not single:
+            idx = list(idx[0])
+        idx = [int(x) - 1 for x in idx]
+        if kind == "Q":
+            i, j = sorted((perm[idx[0]], perm[idx[1]]))
+            return _name("Q", i + 1, j + 1)[0]
+        if kind == "M":
+            return _name("M", perm[idx[0]] + 1, teacher[idx[1]] + 1)[0]
+        return _name("a", perm[idx[0]] + 1, *[x + 1 for x in idx[1:]])[0]
+
+    mapping = {v: by_name[image(str(v))] for v in flow.variables}
+    for v, e in zip(flow.variables, flow.equations, strict=True):
+        lhs = flow.equation(str(mapping[v]))
+        rhs = e.xreplace(mapping)
+        ok, _ = is_zero(lhs - rhs)
+        if not ok:
+            return False
+    return True
