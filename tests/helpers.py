@@ -54,7 +54,7 @@ class WeightSpace:
 
     def unpack(self, x):
         W = x[: self.k * self.d].reshape(self.k, self.d)
-        a = x[self.k * self.d:].reshape(self.k, self.o) if self.trainable else None
+        a = x[self.k * self.d :].reshape(self.k, self.o) if self.trainable else None
         return W, a
 
     def loss(self, x):
@@ -68,7 +68,7 @@ class WeightSpace:
             W, _ = self.unpack(x)
             gW = g[: self.k * self.d].reshape(self.k, self.d)
             gW = gW - np.sum(gW * W, axis=1, keepdims=True) * W
-            g = np.concatenate([gW.ravel(), g[self.k * self.d:]])
+            g = np.concatenate([gW.ravel(), g[self.k * self.d :]])
         return -g
 
     def overlaps(self, x, names):
@@ -76,7 +76,14 @@ class WeightSpace:
         return state_from_weights(names, W, self.V, a, self.o)
 
     def flow(self, t_end, t_eval):
-        sol = solve_ivp(lambda t, x: self.velocity(x), (0, t_end), self.x0, t_eval=t_eval,
-                        rtol=1e-11, atol=1e-12, method="DOP853")
+        sol = solve_ivp(
+            lambda t, x: self.velocity(x),
+            (0, t_end),
+            self.x0,
+            t_eval=t_eval,
+            rtol=1e-11,
+            atol=1e-12,
+            method="DOP853",
+        )
         assert sol.success, sol.message
         return sol.y

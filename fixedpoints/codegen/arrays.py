@@ -29,8 +29,10 @@ def model_arrays(model, params=None) -> dict:
     subs = {loc[p]: sp.nsimplify(params[p]) for p in model.free}
 
     def arr(mat):
-        return np.array([[float(sp.sympify(e, locals=loc).xreplace(subs)) for e in row]
-                         for row in mat], dtype=float)
+        return np.array(
+            [[float(sp.sympify(e, locals=loc).xreplace(subs)) for e in row] for row in mat],
+            dtype=float,
+        )
 
     return {
         "T": arr(model.teacher.overlap),

@@ -19,7 +19,7 @@ from fixedpoints.kernels import quadrature_functions, z
 
 __all__ = ["CompiledFlow", "compile_flow", "compile_expressions", "QUADRATURE_NODES"]
 
-QUADRATURE_NODES = 64
+QUADRATURE_NODES = 100
 
 
 def _gauss_hermite_2d(g, h, n: int = QUADRATURE_NODES):
@@ -43,8 +43,12 @@ def _mp_gauss_hermite_2d(g, h, n: int = QUADRATURE_NODES):
 
     def kernel(A, B, P):
         return mp.quad(
-            lambda s, t: g(mp.sqrt(A) * s) * h(P / mp.sqrt(A) * s + mp.sqrt(B - P * P / A) * t)
-            * mp.npdf(s) * mp.npdf(t),
+            lambda s, t: (
+                g(mp.sqrt(A) * s)
+                * h(P / mp.sqrt(A) * s + mp.sqrt(B - P * P / A) * t)
+                * mp.npdf(s)
+                * mp.npdf(t)
+            ),
             [-mp.inf, mp.inf],
             [-mp.inf, mp.inf],
         )
@@ -61,8 +65,10 @@ _NUMPY_ATOMS = {
 def _mp_atoms():
     import mpmath as mp
 
-    return {"relu": lambda x: mp.mpf(x) if x > 0 else mp.mpf(0),
-            "step": lambda x: mp.mpf(1) if x > 0 else (mp.mpf(0.5) if x == 0 else mp.mpf(0))}
+    return {
+        "relu": lambda x: mp.mpf(x) if x > 0 else mp.mpf(0),
+        "step": lambda x: mp.mpf(1) if x > 0 else (mp.mpf(0.5) if x == 0 else mp.mpf(0)),
+    }
 
 
 def _integrand(expr, backend: str):

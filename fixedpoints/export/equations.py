@@ -22,16 +22,7 @@ def flow_to_latex(flow, *, loss: bool = True) -> str:
     >>> tex.splitlines()[0]
     '\\begin{align}'
     """
-    names = flow.symbol_latex()
-    lines = []
-    for v, e in zip(flow.variables, flow.equations, strict=True):
-        lx = names.get(v, sp.latex(v))
-        head, _, idx = lx.partition("_")
-        lhs = rf"\dot{{{head}}}_{idx}" if idx else rf"\dot{{{head}}}"
-        lines.append(rf"{lhs} &= {sp.latex(e, symbol_names=names)}")
-    if loss:
-        lines.append(rf"\mathcal{{L}} &= {sp.latex(flow.loss, symbol_names=names)}")
-    return "\\begin{align}\n" + " \\\\\n".join(lines) + "\n\\end{align}"
+    return "\\begin{align}\n" + " \\\\\n".join(flow.latex_rows(loss=loss)) + "\n\\end{align}"
 
 
 def flow_to_text(flow) -> str:
@@ -49,7 +40,8 @@ def flow_to_json(flow) -> dict:
         "ansatz": flow.ansatz or None,
         "variables": [str(v) for v in flow.variables],
         "parameters": [str(p) for p in flow.parameters],
-        "equations": {str(v): sp.sstr(e) for v, e in zip(flow.variables, flow.equations,
-                                                           strict=True)},
+        "equations": {
+            str(v): sp.sstr(e) for v, e in zip(flow.variables, flow.equations, strict=True)
+        },
         "loss": sp.sstr(flow.loss),
     }

@@ -56,8 +56,14 @@ def _tex(x) -> str:
 
 def claims_table_latex(rows: list[dict], *, caption: str = "") -> str:
     """A ``tabular`` of claims: id, value, expected, tolerance, pass."""
-    lines = [r"\begin{table}[h]", r"\centering", r"\begin{tabular}{lllll}", r"\hline",
-             r"claim & value & expected & tol & pass \\", r"\hline"]
+    lines = [
+        r"\begin{table}[h]",
+        r"\centering",
+        r"\begin{tabular}{lllll}",
+        r"\hline",
+        r"claim & value & expected & tol & pass \\",
+        r"\hline",
+    ]
     for r in rows:
         lines.append(
             f"{_tex(r['id'])} & {_tex(r['value'])} & {_tex(r['expected'])} & {_tex(r['tol'])} & "

@@ -1,4 +1,4 @@
-r"""Gaussian pair kernels :math:`K_{\sigma\tau}(A,B,P)=\mathbb E[\sigma(u)\tau(v)]` in closed form (SymPy).
+r"""Gaussian pair kernels :math:`K_{\sigma\tau}(A,B,P)=\mathbb E[\sigma(u)\tau(v)]`, closed form.
 
 Imports SymPy and the standard library only.
 """

@@ -1,8 +1,9 @@
 """Activation functions as SymPy expressions in the pre-activation variable ``z``.
 
-The symbols ``A, B, P`` (variances and covariance of a Gaussian pair) and ``z`` live here too, so that
-every kernel module shares one set of symbols.  :func:`parse_activation` turns the short activation
-texts of model files (``"relu"``, ``"He3+0.5*He4"``, ``"leaky_relu(0.1)"``, ...) into expressions in ``z``.
+The symbols ``A, B, P`` (variances and covariance of a Gaussian pair) and ``z`` live here too,
+so that every kernel module shares one set of symbols.  :func:`parse_activation` turns the short
+activation texts of model files (``"relu"``, ``"He3+0.5*He4"``, ``"leaky_relu(0.1)"``, ...) into
+expressions in ``z``.
 """
 
 from __future__ import annotations
@@ -231,10 +232,13 @@ def parse_activation(text: str, *, name: str = "activation") -> sympy.Expr:
         expr = _convert(tree, text.strip())
     except SyntaxError:
         raise ParameterError(
-            f"`{name}` is malformed: {text!r} is not a valid expression; allowed: {ALLOWED_ACTIVATIONS}."
+            f"`{name}` is malformed: {text!r} is not a valid expression; "
+            f"allowed: {ALLOWED_ACTIVATIONS}."
         ) from None
     except _Reject as reason:
-        raise ParameterError(f"`{name}` {reason} in {text!r}; allowed: {ALLOWED_ACTIVATIONS}.") from None
+        raise ParameterError(
+            f"`{name}` {reason} in {text!r}; allowed: {ALLOWED_ACTIVATIONS}."
+        ) from None
     except (TypeError, ValueError, ZeroDivisionError, RecursionError) as exc:
         raise ParameterError(f"`{name}` cannot be built from {text!r} ({exc}).") from None
     if expr.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan):

@@ -1,19 +1,22 @@
 r"""Closed-form Gaussian kernels of activation *atoms*.
 
 An activation is decomposed linearly (:func:`decompose`) into atoms with ``z``-free coefficients:
-monomials :math:`z^n`, :math:`\mathrm{relu}(z)`, :math:`\mathbf 1\{z>0\}`, :math:`\operatorname{erf}(s z)`
-and *numeric* atoms (anything else, integrated by quadrature).  Signs and scales are normalized:
-:math:`\mathrm{relu}(cz)=|c|\,\mathrm{relu}(z)` for c > 0 and :math:`|c|(\mathrm{relu}(z)-z)` for c < 0,
-:math:`\mathbf 1\{-z>0\}=1-\mathbf 1\{z>0\}`, :math:`\operatorname{erf}(cz)=\operatorname{sign}(c)
-\operatorname{erf}(|c|z)`.  The kernel of atoms ``a(c z)``, ``b(d z)`` follows from the base kernel by the
-scaling rule :math:`K(c^2A, d^2B, cdP)`.
+monomials :math:`z^n`, :math:`\mathrm{relu}(z)`, :math:`\mathbf 1\{z>0\}`,
+:math:`\operatorname{erf}(s z)` and *numeric* atoms (anything else, integrated by quadrature).
+Signs and scales are normalized: :math:`\mathrm{relu}(cz)=|c|\,\mathrm{relu}(z)` for c > 0 and
+:math:`|c|(\mathrm{relu}(z)-z)` for c < 0, :math:`\mathbf 1\{-z>0\}=1-\mathbf 1\{z>0\}`,
+:math:`\operatorname{erf}(cz)=\operatorname{sign}(c)\operatorname{erf}(|c|z)`.  The kernel of
+atoms ``a(c z)``, ``b(d z)`` follows from the base kernel by the scaling rule
+:math:`K(c^2A, d^2B, cdP)`.
 
-Base kernels (:math:`\rho=P/\sqrt{AB}`, erf atoms in the Saad–Solla form :math:`\operatorname{erf}(z/\sqrt2)`):
+Base kernels (:math:`\rho=P/\sqrt{AB}`; erf atoms in the Saad–Solla form
+:math:`\operatorname{erf}(z/\sqrt2)`):
 
 * relu × relu: :math:`\frac1{2\pi}\big(\sqrt{AB-P^2}+(\pi-\arccos\rho)P\big)` (Cho & Saul, 2009);
 * step × step: :math:`\frac12-\frac{\arccos\rho}{2\pi}`;
 * erf × erf: :math:`\frac2\pi\arcsin\frac{P}{\sqrt{(1+A)(1+B)}}` (Saad & Solla, 1995);
-* relu × step: :math:`\frac{\sqrt A(1+\rho)}{2\sqrt{2\pi}}`;  relu × erf: :math:`\frac{P}{\sqrt{2\pi(1+B)}}`;
+* relu × step: :math:`\frac{\sqrt A(1+\rho)}{2\sqrt{2\pi}}`;
+* relu × erf: :math:`\frac{P}{\sqrt{2\pi(1+B)}}`;
 * step × erf: :math:`\frac1\pi\arcsin\frac{P}{\sqrt{A(1+B)}}`;
 * :math:`z^a\times z^b` (Isserlis/Wick): :math:`\sum_j\binom aj\binom bj j!\,P^j(a-j-1)!!A^{(a-j)/2}
   (b-j-1)!!B^{(b-j)/2}` over j with a − j, b − j even;
@@ -24,7 +27,7 @@ Base kernels (:math:`\rho=P/\sqrt{AB}`, erf atoms in the Saad–Solla form :math
 from __future__ import annotations
 
 import dataclasses
-from functools import lru_cache
+from functools import cache
 
 import sympy
 
@@ -41,8 +44,8 @@ _RANK = {"relu": 0, "step": 1, "erf": 2, "mono": 3}
 class Atom:
     """One activation atom: ``kind`` in {'mono', 'relu', 'step', 'erf', 'numeric'}.
 
-    ``degree`` is n for ``z**n``; ``scale`` is c in ``base(c z)`` (erf base: erf(z/sqrt 2)); ``expr`` is
-    the atom as an expression in ``z``.
+    ``degree`` is n for ``z**n``; ``scale`` is c in ``base(c z)`` (erf base: erf(z/sqrt 2));
+    ``expr`` is the atom as an expression in ``z``.
     """
 
     kind: str
@@ -122,8 +125,14 @@ def _wick(a: int, b: int) -> sympy.Expr:
         if (a - j) % 2 or (b - j) % 2:
             continue
         total += (
-            sympy.binomial(a, j) * sympy.binomial(b, j) * sympy.factorial(j) * P**j
-            * _dfact(a - j - 1) * A ** ((a - j) // 2) * _dfact(b - j - 1) * B ** ((b - j) // 2)
+            sympy.binomial(a, j)
+            * sympy.binomial(b, j)
+            * sympy.factorial(j)
+            * P**j
+            * _dfact(a - j - 1)
+            * A ** ((a - j) // 2)
+            * _dfact(b - j - 1)
+            * B ** ((b - j) // 2)
         )
     return sympy.expand(total)
 
@@ -133,7 +142,7 @@ def _half_moment(n: int) -> sympy.Expr:
     return 2 ** sympy.Rational(n, 2) * sympy.gamma(sympy.Rational(n + 1, 2)) / (2 * sympy.sqrt(_PI))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _moment(kind: str, j: int) -> sympy.Expr:
     """E[X(u) u^j] for u ~ N(0, A) and X a base atom (erf base: erf(u/sqrt 2))."""
     if kind == "relu":
@@ -143,7 +152,8 @@ def _moment(kind: str, j: int) -> sympy.Expr:
     if kind == "erf":
         if j % 2 == 0:
             return sympy.S.Zero
-        # Stein: E[u g(u)] = A E[g'(u)], g = u^{j-1} erf(u/sqrt2), erf'(u/sqrt2) = sqrt(2/pi) e^{-u^2/2}
+        # Stein: E[u g(u)] = A E[g'(u)] with g = u^{j-1} erf(u/sqrt2);
+        # d/du erf(u/sqrt2) = sqrt(2/pi) e^{-u^2/2}
         gauss = _dfact(j - 2) * (A / (1 + A)) ** sympy.Rational(j - 1, 2) / sympy.sqrt(1 + A)
         prev = (j - 1) * _moment(kind, j - 2) if j >= 3 else 0
         return sympy.expand(A * (prev + sympy.sqrt(2 / _PI) * gauss))
@@ -156,8 +166,11 @@ def _x_mono(kind: str, b: int) -> sympy.Expr:
         if (b - j) % 2:
             continue
         total += (
-            sympy.binomial(b, j) * (P / A) ** j * (B - P**2 / A) ** ((b - j) // 2)
-            * _dfact(b - j - 1) * _moment(kind, j)
+            sympy.binomial(b, j)
+            * (P / A) ** j
+            * (B - P**2 / A) ** ((b - j) // 2)
+            * _dfact(b - j - 1)
+            * _moment(kind, j)
         )
     return sympy.simplify(sympy.expand(total))
 
@@ -167,7 +180,9 @@ def _rho():
 
 
 _TABLE = {
-    ("relu", "relu"): lambda: (sympy.sqrt(A * B - P**2) + (_PI - sympy.acos(_rho())) * P) / (2 * _PI),
+    ("relu", "relu"): lambda: (
+        (sympy.sqrt(A * B - P**2) + (_PI - sympy.acos(_rho())) * P) / (2 * _PI)
+    ),
     ("relu", "step"): lambda: sympy.sqrt(A) * (1 + _rho()) / (2 * sympy.sqrt(2 * _PI)),
     ("relu", "erf"): lambda: P / sympy.sqrt(2 * _PI * (1 + B)),
     ("step", "step"): lambda: sympy.Rational(1, 2) - sympy.acos(_rho()) / (2 * _PI),
@@ -184,12 +199,12 @@ def _swap(expr: sympy.Expr) -> sympy.Expr:
     return expr.xreplace({A: B, B: A})
 
 
-@lru_cache(maxsize=None)
+@cache
 def base_kernel(kind_a: str, deg_a: int, kind_b: str, deg_b: int) -> sympy.Expr:
     r"""Kernel :math:`\mathbb E[a(u)b(v)]` of two base atoms (unit scale; erf base erf(z/√2)).
 
-    ``deg_*`` is the monomial degree (ignored for other kinds).  Unordered pairs are implemented once;
-    the other order follows from :math:`K_{ba}(A,B,P)=K_{ab}(B,A,P)`.
+    ``deg_*`` is the monomial degree (ignored for other kinds).  Unordered pairs are implemented
+    once; the other order follows from :math:`K_{ba}(A,B,P)=K_{ab}(B,A,P)`.
     """
     if _RANK[kind_a] > _RANK[kind_b]:
         return _swap(base_kernel(kind_b, deg_b, kind_a, deg_a))
@@ -208,13 +223,13 @@ def _relu_relu_first(index: int) -> sympy.Expr:
     return root / (4 * _PI * A) if index == 0 else root / (4 * _PI * B)
 
 
-@lru_cache(maxsize=None)
+@cache
 def base_derivative(kind_a: str, deg_a: int, kind_b: str, deg_b: int, nA: int, nB: int, nP: int):  # noqa: N803
     r""":math:`\partial_A^{n_A}\partial_B^{n_B}\partial_P^{n_P}` of :func:`base_kernel` (cached).
 
     For relu × relu the first derivatives are the hand-simplified forms
-    :math:`\partial_PK=(\pi-\arccos\rho)/(2\pi)`, :math:`\partial_AK=\sqrt{AB-P^2}/(4\pi A)`, which are finite
-    at collinear pairs; higher orders differentiate these.
+    :math:`\partial_PK=(\pi-\arccos\rho)/(2\pi)`, :math:`\partial_AK=\sqrt{AB-P^2}/(4\pi A)`,
+    which are finite at collinear pairs; higher orders differentiate these.
     """
     orders = {A: nA, B: nB, P: nP}
     if (kind_a, kind_b) == ("relu", "relu") and nA + nB + nP >= 1:

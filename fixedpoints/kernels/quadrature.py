@@ -1,7 +1,7 @@
 r"""Quadrature kernels: symbolic placeholders for kernels with no closed form.
 
-A kernel :math:`K(A,B,P)=\mathbb E[\sigma(u)\tau(v)]` that has no closed form (``tanh``, ``sigmoid``, products
-of atoms, ...) is represented by an applied SymPy function ``gk_<hash8>_<p>_<q>(A, B, P)`` whose value is
+A kernel :math:`K(A,B,P)=\mathbb E[\sigma(u)\tau(v)]` with no closed form (``tanh``, ``sigmoid``,
+products of atoms, ...) is an applied SymPy function ``gk_<hash8>_<p>_<q>(A, B, P)`` with value
 
 .. math:: G_{p,q}(A,B,P)=\mathbb E\big[\sigma^{(p)}(u)\,\tau^{(q)}(v)\big],\qquad
           (u,v)\sim\mathcal N\Big(0,\begin{pmatrix}A&P\\P&B\end{pmatrix}\Big),
@@ -11,10 +11,11 @@ where ``<hash8>`` identifies the pair (σ, τ).  Derivatives follow Price's theo
 .. math:: \partial_A G_{p,q}=\tfrac12 G_{p+2,q},\quad \partial_B G_{p,q}=\tfrac12 G_{p,q+2},\quad
           \partial_P G_{p,q}=G_{p+1,q+1},
 
-so :math:`\partial_A^a\partial_B^b\partial_P^c K=2^{-(a+b)}G_{2a+c,\,2b+c}`: **the factor** :math:`2^{-(a+b)}`
-**is in the symbolic expression**, and the integrands listed by :func:`quadrature_functions` are the plain
-derivatives :math:`\sigma^{(p)}, \tau^{(q)}`.  The numeric evaluation (2-D Gauss–Hermite with
-:math:`u=\sqrt A x_1`, :math:`v=(P/\sqrt A)x_1+\sqrt{B-P^2/A}\,x_2`) lives in :mod:`fixedpoints.codegen`.
+so :math:`\partial_A^a\partial_B^b\partial_P^c K=2^{-(a+b)}G_{2a+c,\,2b+c}`:
+**the factor** :math:`2^{-(a+b)}` **is in the symbolic expression**, and the integrands listed by
+:func:`quadrature_functions` are the plain derivatives :math:`\sigma^{(p)}, \tau^{(q)}`.  The
+numeric evaluation (2-D Gauss–Hermite with :math:`u=\sqrt A x_1`,
+:math:`v=(P/\sqrt A)x_1+\sqrt{B-P^2/A}\,x_2`) lives in :mod:`fixedpoints.codegen`.
 
 Integrands of non-smooth activations (relu, step) contain ``step`` or ``DiracDelta`` after
 differentiation; the quadrature is accurate (spectrally) only for smooth activations.
@@ -85,7 +86,7 @@ def _function(sigma: sympy.Expr, tau: sympy.Expr, p: int, q: int) -> type[Quadra
 
 
 def quadrature_kernel(sigma: sympy.Expr, tau: sympy.Expr) -> sympy.Expr:
-    r"""The unevaluated kernel :math:`G_{0,0}(A,B,P)=\mathbb E[\sigma(u)\tau(v)]` of two activations.
+    r"""Unevaluated kernel :math:`G_{0,0}(A,B,P)=\mathbb E[\sigma(u)\tau(v)]` of two activations.
 
     Parameters
     ----------

@@ -1,16 +1,20 @@
 r"""Pair kernels of two activations, assembled from atom kernels, with cached derivatives.
 
-:math:`K_{\sigma\tau}(A,B,P)=\mathbb E[\sigma(u)\tau(v)]`, :math:`(u,v)\sim\mathcal N(0,[[A,P],[P,B]])`.
-With :math:`\sigma=\sum_ic_i a_i`, :math:`\tau=\sum_jd_j b_j` (:func:`~fixedpoints.kernels.closed_forms.decompose`),
-:math:`K_{\sigma\tau}=\sum_{ij}c_id_jK_{a_ib_j}`.  Pairs of closed atoms use the closed forms; the numeric parts
-:math:`\sigma_N, \tau_N` (sums of numeric atoms) give at most two quadrature kernels,
-:math:`\mathbb E[\sigma_N(u)\tau(v)]+\mathbb E[\sigma_C(u)\tau_N(v)]` with :math:`\sigma_C=\sigma-\sigma_N`.
+:math:`K_{\sigma\tau}(A,B,P)=\mathbb E[\sigma(u)\tau(v)]`,
+:math:`(u,v)\sim\mathcal N(0,[[A,P],[P,B]])`.
+With :math:`\sigma=\sum_ic_i a_i`, :math:`\tau=\sum_jd_j b_j`
+(:func:`~fixedpoints.kernels.closed_forms.decompose`),
+:math:`K_{\sigma\tau}=\sum_{ij}c_id_jK_{a_ib_j}`.
+Pairs of closed atoms use the closed forms; the numeric parts :math:`\sigma_N, \tau_N` (sums of
+numeric atoms) give at most two quadrature kernels,
+:math:`\mathbb E[\sigma_N(u)\tau(v)]+\mathbb E[\sigma_C(u)\tau_N(v)]`,
+:math:`\sigma_C=\sigma-\sigma_N`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from functools import lru_cache
+from functools import cache
 
 import sympy
 
@@ -24,7 +28,7 @@ __all__ = ["Kernel", "pair_kernel", "self_kernel"]
 _Terms = tuple[tuple[sympy.Expr, Atom, Atom], ...]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _split(sigma: sympy.Expr, tau: sympy.Expr) -> tuple[_Terms, sympy.Expr]:
     """Closed atom pairs (coefficient, a, b) and the quadrature part of K_{sigma tau}."""
     left, right = decompose(sigma), decompose(tau)
@@ -46,12 +50,18 @@ def _split(sigma: sympy.Expr, tau: sympy.Expr) -> tuple[_Terms, sympy.Expr]:
 
 
 def _tidy(expr: sympy.Expr) -> sympy.Expr:
+    """Expand polynomials; simplify small closed forms (once per kernel and order, cached), keeping
+    the simpler of the two by operation count."""
     if expr.is_polynomial(A, B, P):
         return sympy.expand(expr)
+    if sympy.count_ops(expr) <= 120:
+        simpler = sympy.simplify(expr)
+        if sympy.count_ops(simpler) < sympy.count_ops(expr):
+            return simpler
     return expr
 
 
-@lru_cache(maxsize=None)
+@cache
 def _derivative(sigma: sympy.Expr, tau: sympy.Expr, nA: int, nB: int, nP: int) -> sympy.Expr:  # noqa: N803
     closed, quad = _split(sigma, tau)
     total = sympy.Add(*[c * scaled_derivative(a, b, nA, nB, nP) for c, a, b in closed])
@@ -60,14 +70,16 @@ def _derivative(sigma: sympy.Expr, tau: sympy.Expr, nA: int, nB: int, nP: int) -
     return _tidy(total) + quad_part
 
 
-@lru_cache(maxsize=None)
+@cache
 def _self_derivative(sigma: sympy.Expr, tau: sympy.Expr, n: int) -> sympy.Expr:
     if n == 0:
         closed, quad = _split(sigma, tau)
         diagonal = {B: A, P: A}
-        total = sympy.Add(*[c * scaled_derivative(a, b, 0, 0, 0).subs(diagonal) for c, a, b in closed])
+        total = sympy.Add(
+            *[c * scaled_derivative(a, b, 0, 0, 0).subs(diagonal) for c, a, b in closed]
+        )
         return sympy.simplify(total) + quad.subs(diagonal)
-    return sympy.diff(_self_derivative(sigma, tau, 0), A, n)
+    return _tidy(sympy.diff(_self_derivative(sigma, tau, 0), A, n))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,7 +93,8 @@ class Kernel:
     tau : sympy.Expr
         Activation on the ``B`` side, in ``z``.
     value : sympy.Expr
-        :math:`K(A,B,P)`; may contain quadrature functions (see :mod:`~fixedpoints.kernels.quadrature`).
+        :math:`K(A,B,P)`; may contain quadrature functions
+        (see :mod:`~fixedpoints.kernels.quadrature`).
     """
 
     sigma: sympy.Expr
@@ -92,7 +105,8 @@ class Kernel:
         r""":math:`\partial_A^{n_A}\partial_B^{n_B}\partial_P^{n_P}K` (cached per kernel and order).
 
         ReLU parts use hand-simplified first derivatives that are finite at collinear pairs
-        :math:`P^2=AB`: :math:`\partial_PK=(\pi-\arccos\rho)/(2\pi)`, :math:`\partial_AK=\sqrt{AB-P^2}/(4\pi A)`.
+        :math:`P^2=AB`: :math:`\partial_PK=(\pi-\arccos\rho)/(2\pi)`,
+        :math:`\partial_AK=\sqrt{AB-P^2}/(4\pi A)`.
         """
         for label, n in (("nA", nA), ("nB", nB), ("nP", nP)):
             if not isinstance(n, int) or n < 0:
@@ -100,7 +114,7 @@ class Kernel:
         return _derivative(self.sigma, self.tau, nA, nB, nP)
 
     def self_value(self) -> sympy.Expr:
-        r"""Self kernel :math:`K_{\mathrm{self}}(A)=\mathbb E[\sigma(u)\tau(u)]`, :math:`u\sim\mathcal N(0,A)`.
+        r"""Self kernel :math:`K_{\mathrm{self}}(A)=\mathbb E[\sigma(u)\tau(u)]`, u ~ N(0, A).
 
         Meant for ``sigma == tau`` (:math:`\mathbb E[\sigma(u)^2]`, ReLU: A/2); obtained from the
         regular closed forms at :math:`B=P=A`, never by differentiating through :math:`P^2=AB`.
@@ -121,17 +135,19 @@ def _as_activation(expr, name: str) -> sympy.Expr:
         try:
             return sympy.sympify(expr, strict=True)
         except sympy.SympifyError:
-            raise ParameterError(f"`{name}` must be a sympy expression in z; got {expr!r}.") from None
+            raise ParameterError(
+                f"`{name}` must be a sympy expression in z; got {expr!r}."
+            ) from None
     return expr
 
 
-@lru_cache(maxsize=None)
+@cache
 def _pair_kernel(sigma: sympy.Expr, tau: sympy.Expr) -> Kernel:
     return Kernel(sigma, tau, _derivative(sigma, tau, 0, 0, 0))
 
 
 def pair_kernel(sigma: sympy.Expr, tau: sympy.Expr) -> Kernel:
-    r"""The kernel :math:`K_{\sigma\tau}(A,B,P)=\mathbb E[\sigma(u)\tau(v)]`, derived once per pair (cached).
+    r"""Kernel :math:`K_{\sigma\tau}(A,B,P)=\mathbb E[\sigma(u)\tau(v)]`, derived once per pair.
 
     Parameters
     ----------
@@ -154,6 +170,6 @@ def pair_kernel(sigma: sympy.Expr, tau: sympy.Expr) -> Kernel:
 
 
 def self_kernel(sigma: sympy.Expr) -> sympy.Expr:
-    r"""Self kernel :math:`\mathbb E[\sigma(u)^2]`, :math:`u\sim\mathcal N(0,A)`, as an expression in A."""
+    r"""Self kernel :math:`\mathbb E[\sigma(u)^2]`, u ~ N(0, A), as an expression in A."""
     s = _as_activation(sigma, "sigma")
     return pair_kernel(s, s).self_value()

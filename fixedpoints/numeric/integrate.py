@@ -33,8 +33,17 @@ class Trajectory:
     message: str
 
 
-def integrate(system, x0, t_end: float, *, params=None, n_points: int = 200, rtol: float = 1e-10,
-              atol: float = 1e-12, method: str = "DOP853") -> Trajectory:
+def integrate(
+    system,
+    x0,
+    t_end: float,
+    *,
+    params=None,
+    n_points: int = 200,
+    rtol: float = 1e-10,
+    atol: float = 1e-12,
+    method: str = "DOP853",
+) -> Trajectory:
     r"""Integrate the system from ``x0`` over :math:`[0, t_\mathrm{end}]` with SciPy.
 
     Parameters
@@ -62,8 +71,15 @@ def integrate(system, x0, t_end: float, *, params=None, n_points: int = 200, rto
         raise out_of_range("t_end", t_end, "> 0")
     x0 = np.asarray(x0, float)
     t_eval = np.linspace(0.0, float(t_end), int(n_points))
-    sol = solve_ivp(lambda t, x: system.vector_field(x, params), (0.0, float(t_end)), x0,
-                    t_eval=t_eval, rtol=rtol, atol=atol, method=method)
+    sol = solve_ivp(
+        lambda t, x: system.vector_field(x, params),
+        (0.0, float(t_end)),
+        x0,
+        t_eval=t_eval,
+        rtol=rtol,
+        atol=atol,
+        method=method,
+    )
     states = sol.y
     losses = np.array([float(system.loss(states[:, i], params)) for i in range(states.shape[1])])
     return Trajectory(

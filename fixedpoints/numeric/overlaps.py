@@ -50,7 +50,9 @@ def teacher_vectors(T, d: int) -> np.ndarray:
     T = np.asarray(T, float)
     lam, U = np.linalg.eigh((T + T.T) / 2)
     if lam.min() < -1e-10 * max(1.0, abs(lam).max()):
-        raise ParameterError(f"`teacher.overlap` must be positive semi-definite; eigenvalue {lam.min():.3g}.")
+        raise ParameterError(
+            f"`teacher.overlap` must be positive semi-definite; eigenvalue {lam.min():.3g}."
+        )
     keep = lam > 1e-12 * max(1.0, lam.max())
     r = int(keep.sum())
     if r > d:

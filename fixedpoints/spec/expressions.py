@@ -38,7 +38,9 @@ _SCALAR_FUNCTIONS = frozenset({"sqrt", "gamma", "exp", "log", "cos", "sin", "Rat
 _ARITH = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.USub, ast.UAdd, ast.FloorDiv, ast.Mod)
 
 
-def check_expression(text: str, *, name: str, allowed_names: frozenset[str] | None = None) -> ast.AST:
+def check_expression(
+    text: str, *, name: str, allowed_names: frozenset[str] | None = None
+) -> ast.AST:
     """Parse ``text`` as an arithmetic expression and reject anything but numbers, names, calls and
     arithmetic.
 
@@ -303,9 +305,7 @@ def evaluate_matrix(text: str, *, name: str, size: int | None = None) -> Matrix:
     if isinstance(value, _Scalar):
         if size is None:
             raise ParameterError(f"`{name}`: a scalar needs a known size.")
-        return tuple(
-            tuple(str(value) if i == j else "0" for j in range(size)) for i in range(size)
-        )
+        return tuple(tuple(str(value) if i == j else "0" for j in range(size)) for i in range(size))
     return value
 
 

@@ -126,8 +126,11 @@ def _vector_or_matrix(text, rows: int, cols: int, name: str):
 
 def _build(mf: ModelFile, values: dict[str, str], free: tuple[str, ...]) -> Model:
     data = mf.data
-    top = {k: (substitute(v, values) if isinstance(v, str) else v) for k, v in data.items()
-           if k in ("outputs", "d")}
+    top = {
+        k: (substitute(v, values) if isinstance(v, str) else v)
+        for k, v in data.items()
+        if k in ("outputs", "d")
+    }
     outputs = evaluate_int(top.get("outputs", 1), name="outputs")
     d = evaluate_int(top["d"], name="d") if "d" in top else None
     st = _section(data, "student", values)
@@ -159,7 +162,9 @@ def _build(mf: ModelFile, values: dict[str, str], free: tuple[str, ...]) -> Mode
     loss = Loss(kind=str(lo.get("kind", "square")), scale=str(lo.get("scale", "")))
     used = " ".join(
         [student.activation, teacher.activation, loss.scale]
-        + [e for r in T for e in r] + [e for r in b for e in r] + [e for r in a for e in r]
+        + [e for r in T for e in r]
+        + [e for r in b for e in r]
+        + [e for r in a for e in r]
     )
     import re
 

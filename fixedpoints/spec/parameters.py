@@ -35,7 +35,19 @@ _TEMPLATE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 FREE = "free"
 
 ACTIVATION_NAMES = frozenset(
-    {"z", "relu", "step", "erf", "tanh", "sigmoid", "exp", "linear", "quadratic", "leaky_relu", "pi"}
+    {
+        "z",
+        "relu",
+        "step",
+        "erf",
+        "tanh",
+        "sigmoid",
+        "exp",
+        "linear",
+        "quadratic",
+        "leaky_relu",
+        "pi",
+    }
 )
 _HERMITE = re.compile(r"^He\d+$")
 
@@ -82,8 +94,16 @@ class Parameter:
     def from_table(cls, name: str, table: dict) -> Parameter:
         """Build from a TOML table (keys ``type, default, doc, min, max, min_open, max_open,
         choices``)."""
-        unknown = set(table) - {"type", "default", "doc", "min", "max", "min_open", "max_open",
-                                "choices"}
+        unknown = set(table) - {
+            "type",
+            "default",
+            "doc",
+            "min",
+            "max",
+            "min_open",
+            "max_open",
+            "choices",
+        }
         if unknown:
             raise ParameterError(
                 f"parameter `{name}` has unknown keys {sorted(unknown)}; allowed: type, default, "
@@ -151,7 +171,9 @@ def substitute(text: str, values: dict[str, str]) -> str:
     return _TEMPLATE.sub(repl, str(text))
 
 
-def parse_assignments(items, known: dict[str, Parameter], *, where: str = "--set") -> dict[str, str]:
+def parse_assignments(
+    items, known: dict[str, Parameter], *, where: str = "--set"
+) -> dict[str, str]:
     """Parse ``NAME=VALUE`` strings.
 
     Raises

@@ -83,9 +83,7 @@ def make_ansatz(name: str, flow: OrderParameterFlow) -> Ansatz:
     elif name == "diagonal":
         blocks = None
     else:
-        raise ParameterError(
-            f"unknown ansatz {name!r}; allowed: {', '.join(ansatz_names())}."
-        )
+        raise ParameterError(f"unknown ansatz {name!r}; allowed: {', '.join(ansatz_names())}.")
     same = k == m
     assign: dict[str, str] = {}
     latex: dict[str, str] = {}
@@ -176,11 +174,14 @@ def reduce_flow(flow: OrderParameterFlow, ansatz: Ansatz | str) -> OrderParamete
     if isinstance(ansatz, str):
         ansatz = make_ansatz(ansatz, flow)
     assign = dict(ansatz.assignment)
-    subs = {v: sp.sympify(assign[str(v)], locals={assign[str(v)]: sp.Symbol(assign[str(v)],
-                                                                           real=True)})
-            for v in flow.variables}
-    subs = {v: (sp.Symbol(str(e), real=True) if isinstance(e, sp.Symbol) else e)
-            for v, e in subs.items()}
+    subs = {
+        v: sp.sympify(assign[str(v)], locals={assign[str(v)]: sp.Symbol(assign[str(v)], real=True)})
+        for v in flow.variables
+    }
+    subs = {
+        v: (sp.Symbol(str(e), real=True) if isinstance(e, sp.Symbol) else e)
+        for v, e in subs.items()
+    }
     reduced = [flow.equations[i].xreplace(subs) for i in range(flow.dimension)]
     classes: dict = {}
     for v, e in zip(flow.variables, reduced, strict=True):

@@ -105,14 +105,20 @@ class OrderParameterFlow:
                 out[s] = lookup[str(s)]
         return out
 
-    def _repr_latex_(self) -> str:
+    def latex_rows(self, *, loss: bool = True) -> list[str]:
+        r"""One ``align`` row per equation, ``\dot{Q}_{12} &= ...``, then ``\mathcal{L} &= ...``."""
         names = self.symbol_latex()
-        rows = [
-            rf"\dot{{{names.get(v, sp.latex(v))}}} &= {sp.latex(e, symbol_names=names)}"
-            for v, e in zip(self.variables, self.equations, strict=True)
-        ]
-        rows.append(rf"\mathcal{{L}} &= {sp.latex(self.loss, symbol_names=names)}")
-        return "$$\\begin{aligned}" + r"\\ ".join(rows) + r"\end{aligned}$$"
+        rows = []
+        for v, e in zip(self.variables, self.equations, strict=True):
+            head, _, idx = names.get(v, sp.latex(v)).partition("_")
+            lhs = rf"\dot{{{head}}}_{idx}" if idx else rf"\dot{{{head}}}"
+            rows.append(rf"{lhs} &= {sp.latex(e, symbol_names=names)}")
+        if loss:
+            rows.append(rf"\mathcal{{L}} &= {sp.latex(self.loss, symbol_names=names)}")
+        return rows
+
+    def _repr_latex_(self) -> str:
+        return "$$\\begin{aligned}" + r" \\ ".join(self.latex_rows()) + r"\end{aligned}$$"
 
 
 def state_symbols(model: Model) -> dict:
@@ -202,25 +208,38 @@ def derive(model: Model) -> OrderParameterFlow:
     ab = [[dot(ai[i], br[r]) for r in range(m)] for i in range(k)]
     st_val, st_A, st_P = Kst.value, Kst.derivative(1, 0, 0), Kst.derivative(0, 0, 1)
 
-    cross = sp.Add(*[ab[i][r] * at(st_val, Q[i, i], T[r, r], M[i, r])
-                     for i in range(k) for r in range(m)])
+    cross = sp.Add(
+        *[ab[i][r] * at(st_val, Q[i, i], T[r, r], M[i, r]) for i in range(k) for r in range(m)]
+    )
     H = sp.Matrix(k, m, lambda i, r: -ab[i][r] * at(st_P, Q[i, i], T[r, r], M[i, r]))
-    S_diag_cross = [sp.Add(*[ab[i][r] * at(st_A, Q[i, i], T[r, r], M[i, r]) for r in range(m)])
-                    for i in range(k)]
+    S_diag_cross = [
+        sp.Add(*[ab[i][r] * at(st_A, Q[i, i], T[r, r], M[i, r]) for r in range(m)])
+        for i in range(k)
+    ]
     S = sp.zeros(k, k)
     if square:
         Kss, Ktt = pair_kernel(sigma, sigma), pair_kernel(tau, tau)
         ss_val, ss_A, ss_P = Kss.value, Kss.derivative(1, 0, 0), Kss.derivative(0, 0, 1)
         self_val, self_d = Kss.self_value(), Kss.self_derivative(1)
         aa = [[dot(ai[i], ai[j]) for j in range(k)] for i in range(k)]
-        student = sp.Add(*[aa[i][i] * self_val.xreplace({A: Q[i, i]}) for i in range(k)]) + 2 * sp.Add(
-            *[aa[i][j] * at(ss_val, Q[i, i], Q[j, j], Q[i, j])
-              for i in range(k) for j in range(i + 1, k)]
+        student = sp.Add(
+            *[aa[i][i] * self_val.xreplace({A: Q[i, i]}) for i in range(k)]
+        ) + 2 * sp.Add(
+            *[
+                aa[i][j] * at(ss_val, Q[i, i], Q[j, j], Q[i, j])
+                for i in range(k)
+                for j in range(i + 1, k)
+            ]
         )
         tt_self, tt_val = Ktt.self_value(), Ktt.value
         teacher = sp.Add(*[dot(br[r], br[r]) * tt_self.xreplace({A: T[r, r]}) for r in range(m)])
-        teacher += 2 * sp.Add(*[dot(br[r], br[s]) * at(tt_val, T[r, r], T[s, s], T[r, s])
-                                for r in range(m) for s in range(r + 1, m)])
+        teacher += 2 * sp.Add(
+            *[
+                dot(br[r], br[s]) * at(tt_val, T[r, r], T[s, s], T[r, s])
+                for r in range(m)
+                for s in range(r + 1, m)
+            ]
+        )
         loss = c * (student - 2 * cross + teacher)
         H = 2 * c * H
         for i in range(k):
@@ -228,19 +247,35 @@ def derive(model: Model) -> OrderParameterFlow:
                 if i != j:
                     S[i, j] = 2 * c * aa[i][j] * at(ss_P, Q[i, i], Q[j, j], Q[i, j])
             if not sph:
-                S[i, i] = 2 * c * (
-                    aa[i][i] * self_d.xreplace({A: Q[i, i]})
-                    + 2 * sp.Add(*[aa[i][j] * at(ss_A, Q[i, i], Q[j, j], Q[i, j])
-                                   for j in range(k) if j != i])
-                    - 2 * S_diag_cross[i]
+                S[i, i] = (
+                    2
+                    * c
+                    * (
+                        aa[i][i] * self_d.xreplace({A: Q[i, i]})
+                        + 2
+                        * sp.Add(
+                            *[
+                                aa[i][j] * at(ss_A, Q[i, i], Q[j, j], Q[i, j])
+                                for j in range(k)
+                                if j != i
+                            ]
+                        )
+                        - 2 * S_diag_cross[i]
+                    )
                 )
         grad_a = [
-            2 * c * (
+            2
+            * c
+            * (
                 ai[i] * self_val.xreplace({A: Q[i, i]})
-                + sum((ai[j] * at(ss_val, Q[i, i], Q[j, j], Q[i, j]) for j in range(k) if j != i),
-                      sp.zeros(1, model.outputs))
-                - sum((br[r] * at(st_val, Q[i, i], T[r, r], M[i, r]) for r in range(m)),
-                      sp.zeros(1, model.outputs))
+                + sum(
+                    (ai[j] * at(ss_val, Q[i, i], Q[j, j], Q[i, j]) for j in range(k) if j != i),
+                    sp.zeros(1, model.outputs),
+                )
+                - sum(
+                    (br[r] * at(st_val, Q[i, i], T[r, r], M[i, r]) for r in range(m)),
+                    sp.zeros(1, model.outputs),
+                )
             )
             for i in range(k)
         ]
@@ -251,8 +286,11 @@ def derive(model: Model) -> OrderParameterFlow:
             for i in range(k):
                 S[i, i] = -2 * c * S_diag_cross[i]
         grad_a = [
-            -c * sum((br[r] * at(st_val, Q[i, i], T[r, r], M[i, r]) for r in range(m)),
-                     sp.zeros(1, model.outputs))
+            -c
+            * sum(
+                (br[r] * at(st_val, Q[i, i], T[r, r], M[i, r]) for r in range(m)),
+                sp.zeros(1, model.outputs),
+            )
             for i in range(k)
         ]
 

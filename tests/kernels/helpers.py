@@ -38,12 +38,13 @@ def gauss_hermite(sigma: sympy.Expr, tau: sympy.Expr, a: float, b: float, p: flo
     return float(w @ f @ w)
 
 
+def _bound(sigma, tau, n):
+    return lambda a, b, p: gauss_hermite(sigma, tau, a, b, p, n)
+
+
 def evaluate(expr: sympy.Expr, a: float, b: float, p: float, n: int = 60) -> float:
     """Evaluate a kernel expression, quadrature functions included, at (A, B, P) = (a, b, p)."""
     table = quadrature_functions(expr)
-    funcs = {
-        name: (lambda s, t: lambda aa, bb, pp: gauss_hermite(s, t, aa, bb, pp, n))(s, t)
-        for name, (s, t) in table.items()
-    }
+    funcs = {name: _bound(s, t, n) for name, (s, t) in table.items()}
     f = sympy.lambdify((A, B, P), expr, modules=[funcs, "mpmath"])
     return float(f(a, b, p))

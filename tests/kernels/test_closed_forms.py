@@ -14,6 +14,7 @@ from fixedpoints.kernels import (
     step,
     z,
 )
+
 from .helpers import monte_carlo
 
 POINTS = [(1.0, 1.0, 0.3), (0.7, 1.6, -0.5), (2.0, 0.5, 0.8)]

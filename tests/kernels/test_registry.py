@@ -4,7 +4,7 @@ import pytest
 import sympy
 
 from fixedpoints.errors import ParameterError
-from fixedpoints.kernels import A, B, P, Kernel, pair_kernel, parse_activation, self_kernel
+from fixedpoints.kernels import A, B, Kernel, P, pair_kernel, parse_activation, self_kernel
 
 PAIRS = [
     ("relu", "relu"),
@@ -34,7 +34,8 @@ def _mp(expr):
     return sympy.lambdify((A, B, P), expr, modules="mpmath")
 
 
-def _central(f, point, index, h=mpmath.mpf("1e-10")):
+def _central(f, point, index):
+    h = mpmath.mpf("1e-10")
     lo, hi = list(point), list(point)
     lo[index] -= h
     hi[index] += h

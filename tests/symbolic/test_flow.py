@@ -15,8 +15,10 @@ from tests.helpers import WeightSpace
 # small instances of every preset (free parameters set)
 CASES = {
     "multi-index": ({"k": 3, "n": 2, "beta": 0.2, "target": "He3+0.5*He4", "d": 4}, {}),
-    "multi-index-square": ({"k": 2, "n": 2, "beta": 0.3, "target": "He2+He3", "loss": "square",
-                            "d": 4}, {}),
+    "multi-index-square": (
+        {"k": 2, "n": 2, "beta": 0.3, "target": "He2+He3", "loss": "square", "d": 4},
+        {},
+    ),
     "quadratic": ({"d": 4, "m": 2, "teacher_eigenvalues": "3,2,1,0"}, {}),
     "relu-teacher": ({"d": 3, "k": 3}, {}),
     "linear-two-layer": ({"singular_values": "3,2,1", "width": 2}, {}),
@@ -24,8 +26,10 @@ CASES = {
     "soft-committee": ({"k": 2, "m": 2, "T": 1.5}, {}),
     "soft-committee-tanh": ({"k": 2, "m": 1, "activation": "tanh", "d": 3}, {}),
     "mean-field-relu": ({"d": 3, "particles": 2, "target": "odd-linear"}, {}),
-    "mean-field-relu-norm": ({"d": 3, "d_H": 2, "particles": 2, "target": "norm-subspace",
-                              "teacher_particles": 4}, {}),
+    "mean-field-relu-norm": (
+        {"d": 3, "d_H": 2, "particles": 2, "target": "norm-subspace", "teacher_particles": 4},
+        {},
+    ),
 }
 
 
@@ -42,16 +46,22 @@ def test_derive_overlap_ode_matches_weight_space_flow(case):
     t_eval = np.array([0.0, 0.25, 0.5])
     weights = ws.flow(0.5, t_eval)
     x0 = ws.overlaps(ws.x0, system.names)
-    sol = solve_ivp(lambda t, x: system.vector_field(x, params), (0, 0.5), x0, t_eval=t_eval,
-                    rtol=1e-11, atol=1e-12, method="DOP853")
+    sol = solve_ivp(
+        lambda t, x: system.vector_field(x, params),
+        (0, 0.5),
+        x0,
+        t_eval=t_eval,
+        rtol=1e-11,
+        atol=1e-12,
+        method="DOP853",
+    )
     assert sol.success
     mapped = np.stack([ws.overlaps(weights[:, i], system.names) for i in range(len(t_eval))], 1)
     assert np.max(np.abs(mapped - sol.y)) < 1e-6
     # and the flow moved: the comparison is not trivial
     assert np.max(np.abs(sol.y[:, -1] - sol.y[:, 0])) > 1e-3
     # loss in overlaps equals the loss evaluated on W
-    assert abs(float(system.loss(x0, params)) - ws.loss(ws.x0)) < 1e-10 or \
-        model.student.spherical
+    assert abs(float(system.loss(x0, params)) - ws.loss(ws.x0)) < 1e-10 or model.student.spherical
 
 
 def test_derive_multi_index_single_neuron_matches_closed_form():
@@ -84,8 +94,10 @@ def test_derive_soft_committee_matches_saad_solla():
     − Σ_j [I3(i,k,j) + I3(k,i,j)], with student fields x_i, teacher fields y_n."""
     k = m = 2
     flow = derive(load_model("soft-committee", {"k": k, "m": m}))
-    Q = [[sp.Symbol(f"Q_{min(i, j) + 1}{max(i, j) + 1}", real=True) for j in range(k)]
-         for i in range(k)]
+    Q = [
+        [sp.Symbol(f"Q_{min(i, j) + 1}{max(i, j) + 1}", real=True) for j in range(k)]
+        for i in range(k)
+    ]
     R = [[sp.Symbol(f"M_{i + 1}{n + 1}", real=True) for n in range(m)] for i in range(k)]
     T = [[1 if n == p else 0 for p in range(m)] for n in range(m)]
 
@@ -96,6 +108,7 @@ def test_derive_soft_committee_matches_saad_solla():
             if f[0] == "y" and g[0] == "y":
                 return T[f[1]][g[1]]
             return R[f[1]][g[1]] if f[0] == "x" else R[g[1]][f[1]]
+
         return [[c(f, g) for g in fields] for f in fields]
 
     def I3(a, b, c):
@@ -103,21 +116,28 @@ def test_derive_soft_committee_matches_saad_solla():
 
     rng = np.random.default_rng(3)
     for _ in range(3):
-        pt = {s: float(v) for s, v in zip(flow.variables, rng.uniform(0.1, 0.5, flow.dimension),
-                                          strict=True)}
+        pt = {
+            s: float(v)
+            for s, v in zip(flow.variables, rng.uniform(0.1, 0.5, flow.dimension), strict=True)
+        }
         for i in range(k):
             pt[Q[i][i]] = 1.0 + i * 0.3
         for i in range(k):
             for n in range(m):
                 ref = sum(I3(("x", i), ("y", n), ("y", p)) for p in range(m)) - sum(
-                    I3(("x", i), ("y", n), ("x", j)) for j in range(k))
+                    I3(("x", i), ("y", n), ("x", j)) for j in range(k)
+                )
                 got = flow.equation(f"M_{i + 1}{n + 1}")
                 assert abs(float((got - ref).subs(pt))) < 1e-12
             for j in range(i, k):
-                ref = sum(I3(("x", i), ("x", j), ("y", p)) + I3(("x", j), ("x", i), ("y", p))
-                          for p in range(m))
-                ref -= sum(I3(("x", i), ("x", j), ("x", l)) + I3(("x", j), ("x", i), ("x", l))
-                           for l in range(k))
+                ref = sum(
+                    I3(("x", i), ("x", j), ("y", p)) + I3(("x", j), ("x", i), ("y", p))
+                    for p in range(m)
+                )
+                ref -= sum(
+                    I3(("x", i), ("x", j), ("x", l)) + I3(("x", j), ("x", i), ("x", l))
+                    for l in range(k)
+                )
                 got = flow.equation(f"Q_{i + 1}{j + 1}")
                 assert abs(float((got - ref).subs(pt))) < 1e-12
 

@@ -1,0 +1,44 @@
+# Two commands on a fresh machine:
+#   make demo   - create .venv, install, derive and print the LaTeX ODEs of a default model, write a plot
+#   make test   - create .venv, install with test extras, run the fast test suite
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+DEMO_OUT ?= out
+
+.PHONY: demo test test-all lint format bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed-plot: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[plot]'
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+demo: $(VENV)/.installed-plot
+	$(BIN)/fixedpoints derive soft-committee --set k=2 --set m=2 --format latex --plot $(DEMO_OUT)/soft-committee.png --time 30
+	@echo "plot written to $(DEMO_OUT)/soft-committee.png"
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+test-all: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -q -m "slow or not slow"
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check fixedpoints tests benchmarks derivations
+	$(BIN)/ruff format --check fixedpoints tests benchmarks derivations
+
+format: $(VENV)/.installed-test
+	$(BIN)/ruff format fixedpoints tests benchmarks derivations
+	$(BIN)/ruff check --fix fixedpoints tests benchmarks derivations
+
+bench: $(VENV)/.installed-test
+	$(BIN)/python benchmarks/bench_derive.py
+
+clean:
+	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache *.egg-info

@@ -1,0 +1,131 @@
+"""``fixedpoints`` command line: argv in, stdout/stderr/files out, exit codes.
+
+Exit codes: 0 success, 1 a check failed (e.g. a study claim), 2 bad input (one line on stderr naming
+the parameter and the allowed range), 3 an unexpected internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from fixedpoints.errors import FixedPointsError
+
+__all__ = ["main", "build_parser"]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors and exit code 2."""
+
+    def error(self, message):  # noqa: D401 - argparse API
+        raise _UsageError(f"{self.prog}: {message}")
+
+
+class _UsageError(Exception):
+    pass
+
+
+def _common(p: argparse.ArgumentParser, model: bool = True) -> None:
+    if model:
+        p.add_argument(
+            "model",
+            metavar="PRESET_OR_MODEL_FILE",
+            help="a preset name (see `fixedpoints presets`) or a .toml model file",
+        )
+        p.add_argument(
+            "--set",
+            dest="sets",
+            action="append",
+            default=[],
+            metavar="NAME=VALUE",
+            help="set a model parameter (repeatable; lists comma-separated)",
+        )
+    p.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--quiet", action="store_true", help="no progress output on stderr")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (verbs as sub-commands)."""
+    parser = _Parser(
+        prog="fixedpoints",
+        description="Derive, find and classify fixed points of two-layer network dynamics.",
+    )
+    parser.add_argument("--version", action="version", version="fixedpoints 0.1.0")
+    sub = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
+    sub.required = True
+
+    p = sub.add_parser("presets", help="list presets and their parameters")
+    _common(p, model=False)
+    p.add_argument("name", nargs="?", help="show one preset in full")
+
+    p = sub.add_parser("derive", help="population loss and closed order-parameter ODEs")
+    _common(p)
+    p.add_argument(
+        "--format",
+        choices=["text", "latex", "json"],
+        default="text",
+        help="output format (default text; --json is --format json)",
+    )
+    p.add_argument(
+        "--ansatz",
+        metavar="NAME",
+        help="reduce by an ansatz (symmetric, diagonal, block:p1,p2,...) after "
+        "verifying it is invariant",
+    )
+    p.add_argument(
+        "--plot",
+        metavar="FILE",
+        help="integrate the ODEs from a random initialization (seeded) and plot the "
+        "loss and order parameters to FILE (png/pdf/svg)",
+    )
+    p.add_argument(
+        "--time", type=float, default=20.0, help="integration window for --plot (default 20)"
+    )
+    p.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help="derivation cache folder (default $FIXEDPOINTS_CACHE_DIR or ~/.cache/fixedpoints)",
+    )
+    p.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+
+    p = sub.add_parser("study", help="derivation studies: `study run DIR`")
+    p.add_argument("action", choices=["run"])
+    p.add_argument("directory", metavar="DIR", help="a folder with expected.json and study.py")
+    p.add_argument("--out", metavar="DIR", help="report folder (default DIR/report)")
+    _common(p, model=False)
+    return parser
+
+
+def main(argv=None) -> int:
+    """Entry point of the ``fixedpoints`` command; returns the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except _UsageError as e:
+        print(str(e), file=sys.stderr)
+        return 2
+    except SystemExit as e:  # --help / --version
+        return int(e.code or 0)
+    from fixedpoints.cli import commands
+
+    try:
+        return getattr(commands, "cmd_" + args.verb.replace("-", "_"))(args)
+    except FixedPointsError as e:
+        print(f"fixedpoints {args.verb}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("fixedpoints: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def emit_json(doc) -> None:
+    """Write one JSON document (byte-stable: fixed key order, no NaN) to stdout."""
+    sys.stdout.write(json.dumps(doc, indent=2, allow_nan=False) + "\n")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
