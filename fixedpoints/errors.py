@@ -14,11 +14,14 @@ __all__ = [
     "ModelError",
     "AnsatzError",
     "DerivationError",
+    "StudyError",
 ]
 
 
 class FixedPointsError(Exception):
-    """Base class of all fixedpoints errors."""
+    """Base class of all fixedpoints errors (``exit_code``: what the command line returns)."""
+
+    exit_code = 2
 
 
 class ParameterError(FixedPointsError, ValueError):
@@ -35,6 +38,12 @@ class AnsatzError(FixedPointsError, ValueError):
 
 class DerivationError(FixedPointsError, RuntimeError):
     """A symbolic derivation could not be carried out."""
+
+
+class StudyError(FixedPointsError, RuntimeError):
+    """A study script failed to run (its claims count as failed)."""
+
+    exit_code = 1
 
 
 def out_of_range(name: str, value: object, allowed: str, hint: str = "") -> ParameterError:

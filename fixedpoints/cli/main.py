@@ -114,7 +114,7 @@ def main(argv=None) -> int:
         return getattr(commands, "cmd_" + args.verb.replace("-", "_"))(args)
     except FixedPointsError as e:
         print(f"fixedpoints {args.verb}: error: {e}", file=sys.stderr)
-        return 2
+        return e.exit_code
     except KeyboardInterrupt:
         print("fixedpoints: interrupted", file=sys.stderr)
         return 130

@@ -13,9 +13,10 @@ import json
 import os
 import sys
 import tempfile
+import traceback
 from pathlib import Path
 
-from fixedpoints.errors import ParameterError
+from fixedpoints.errors import ParameterError, StudyError
 from fixedpoints.export import claims_table_latex, compare_claims
 
 __all__ = ["load_expected", "run_study", "write_report"]
@@ -57,8 +58,18 @@ def run_study(directory) -> dict:
     spec = importlib.util.spec_from_file_location(name, script)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
-    spec.loader.exec_module(module)
-    computed = module.run()
+    try:
+        spec.loader.exec_module(module)
+        computed = module.run()
+    except Exception as e:  # noqa: BLE001 - any failure of the study script is reported
+        where = traceback.extract_tb(e.__traceback__)[-1]
+        raise StudyError(
+            f"{script} raised {type(e).__name__}: {e} (at {Path(where.filename).name}:{where.lineno})"
+        ) from e
+    if not isinstance(computed, dict):
+        raise StudyError(
+            f"{script}: run() must return a dict of claim values; got {type(computed).__name__}."
+        )
     return {
         "study": expected.get("study", directory.name),
         "paper": expected.get("paper", ""),

@@ -233,3 +233,14 @@ def test_study_run_writes_report_and_fails_on_a_wrong_claim(tmp_path, capsys):
     assert [c["pass"] for c in doc["claims"]] == [True, False]
     assert (d / "report" / "report.json").is_file()
     assert r"\begin{tabular}" in (d / "report" / "claims.tex").read_text()
+
+
+def test_study_run_reports_a_crashing_script_in_one_line(tmp_path, capsys):
+    d = tmp_path / "broken"
+    d.mkdir()
+    (d / "study.py").write_text("def run():\n    return 1 / 0\n")
+    (d / "expected.json").write_text('{"claims": []}')
+    rc, out, err = run(["study", "run", str(d)], capsys)
+    assert rc == 1 and "ZeroDivisionError" in err and len(err.strip().splitlines()) == 1
+    rc, _, err = run(["study", "run", str(tmp_path / "missing")], capsys)
+    assert rc == 2 and "expected.json" in err

@@ -1,0 +1,100 @@
+"""Compiled flows (NumPy and mpmath), quadrature kernels in weight space, the derivation cache."""
+
+from __future__ import annotations
+
+import mpmath
+import numpy as np
+import pytest
+
+from fixedpoints.codegen import (
+    cache_directory,
+    cache_key,
+    cached_derive,
+    compile_flow,
+    model_arrays,
+)
+from fixedpoints.errors import ParameterError
+from fixedpoints.numeric import state_from_weights, teacher_vectors
+from fixedpoints.spec import load_model
+from fixedpoints.symbolic import derive
+
+
+def test_compile_flow_numpy_and_mpmath_agree():
+    flow = derive(load_model("relu-teacher", {"d": 3}))
+    f64, fmp = compile_flow(flow), compile_flow(flow, backend="mpmath")
+    rng = np.random.default_rng(0)
+    W = rng.normal(size=(3, 3)) / np.sqrt(3)
+    x = state_from_weights(f64.names, W, np.eye(3))
+    mpmath.mp.dps = 30
+    try:
+        high = fmp.vector_field([mpmath.mpf(v) for v in x])
+        assert np.allclose([float(v) for v in high], f64.vector_field(x), atol=1e-13)
+        assert abs(float(fmp.loss([mpmath.mpf(v) for v in x])) - float(f64.loss(x))) < 1e-14
+    finally:
+        mpmath.mp.dps = 15
+
+
+def test_compile_flow_vectorises_over_a_batch():
+    system = compile_flow(derive(load_model("soft-committee")))
+    rng = np.random.default_rng(1)
+    batch = rng.uniform(0.1, 0.4, size=(system.dimension, 5))
+    batch[0] += 1.0
+    batch[2] += 1.0
+    out = system.vector_field(batch)
+    assert out.shape == batch.shape
+    assert np.allclose(out[:, 3], system.vector_field(batch[:, 3]))
+
+
+def test_compile_flow_requires_free_parameters():
+    system = compile_flow(derive(load_model("multi-index", {"k": 2, "n": 1})))
+    with pytest.raises(ParameterError, match="beta"):
+        system.vector_field([0.1, 0.2])
+    assert np.all(np.isfinite(system.vector_field([0.1, 0.2], {"beta": 0.3})))
+
+
+def test_quadrature_kernel_loss_matches_monte_carlo_in_weight_space():
+    """tanh has no closed-form kernel: the compiled Gauss-Hermite loss against sampled data."""
+    model = load_model("soft-committee", {"k": 2, "m": 2, "activation": "tanh", "d": 4})
+    system = compile_flow(derive(model))
+    rng = np.random.default_rng(2)
+    W = rng.normal(size=(2, 4)) / 2
+    V = teacher_vectors(model_arrays(model)["T"], 4)
+    loss = float(system.loss(state_from_weights(system.names, W, V)))
+    x = rng.normal(size=(2_000_000, 4))
+    r = np.tanh(x @ W.T).sum(1) - np.tanh(x @ V.T).sum(1)
+    samples = 0.5 * r**2
+    assert abs(loss - samples.mean()) < 4 * samples.std() / np.sqrt(len(samples))
+
+
+def test_cached_derive_writes_and_reuses_an_entry(tmp_path):
+    model = load_model("soft-committee", {"k": 3})
+    first = cached_derive(model, cache_dir=tmp_path)
+    files = list(tmp_path.glob("*.pickle"))
+    assert [f.stem for f in files] == [cache_key(model)]
+    second = cached_derive(model, cache_dir=tmp_path)
+    assert second == first and second.model is model
+    other = load_model("soft-committee", {"k": 3, "T": 2})
+    assert cache_key(other) != cache_key(model)
+
+
+def test_cached_derive_ignores_a_corrupt_entry(tmp_path):
+    model = load_model("quadratic")
+    (tmp_path / f"{cache_key(model)}.pickle").write_bytes(b"not a pickle")
+    flow = cached_derive(model, cache_dir=tmp_path)
+    assert flow == derive(model)
+    assert cached_derive(model, cache_dir=tmp_path) == flow  # rewritten
+
+
+def test_cached_derive_handles_quadrature_functions(tmp_path):
+    model = load_model("soft-committee", {"activation": "tanh"})
+    a = cached_derive(model, cache_dir=tmp_path)
+    b = cached_derive(model, cache_dir=tmp_path)
+    assert a == b
+
+
+def test_cache_directory_settings(monkeypatch, tmp_path):
+    assert cache_directory(False) is None
+    monkeypatch.setenv("FIXEDPOINTS_CACHE_DIR", "off")
+    assert cache_directory() is None
+    monkeypatch.setenv("FIXEDPOINTS_CACHE_DIR", str(tmp_path))
+    assert cache_directory() == tmp_path
