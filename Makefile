@@ -20,7 +20,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	touch $@
 
 demo: $(VENV)/.installed-plot
-	$(BIN)/fixedpoints derive soft-committee --set k=2 --set m=2 --format latex --plot $(DEMO_OUT)/soft-committee.png --time 30
+	$(BIN)/fixedpoints derive soft-committee --set k=2 --set m=2 --format latex --plot $(DEMO_OUT)/soft-committee.png --time 120
 	@echo "plot written to $(DEMO_OUT)/soft-committee.png"
 
 test: $(VENV)/.installed-test

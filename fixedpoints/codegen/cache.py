@@ -1,7 +1,7 @@
 """On-disk cache of derivations, keyed by the model's value.
 
 The key is the SHA-256 of the model's canonical JSON (:meth:`Model.fingerprint`) together with the
-package and SymPy versions; the value is the pickled :class:`OrderParameterFlow`. The cache folder is
+package and SymPy versions and a hash of the derivation's source code; the value is the pickled :class:`OrderParameterFlow`. The cache folder is
 ``$FIXEDPOINTS_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/fixedpoints`` (``~/.cache/fixedpoints``),
 or the ``cache_dir`` argument; ``cache_dir=False`` disables it. A corrupt or unreadable entry is
 ignored and rewritten; write errors are ignored (a cache never breaks a derivation). Writes are
@@ -10,6 +10,7 @@ atomic (temporary file + :func:`os.replace`).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import pickle
@@ -23,6 +24,18 @@ from fixedpoints.symbolic import OrderParameterFlow, derive
 __all__ = ["cache_directory", "cached_derive", "cache_key"]
 
 _VERSION = "0.1.0"
+
+
+@functools.cache
+def _code_hash() -> str:
+    """Hash of the sources a derivation depends on (spec, kernels, symbolic), so that an edited
+    package never reads a stale entry."""
+    root = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for sub in ("spec", "kernels", "symbolic"):
+        for p in sorted((root / sub).rglob("*.py")):
+            h.update(p.read_bytes())
+    return h.hexdigest()[:16]
 
 
 def cache_directory(cache_dir=None) -> Path | None:
@@ -40,7 +53,7 @@ def cache_directory(cache_dir=None) -> Path | None:
 
 def cache_key(model, kind: str = "derive") -> str:
     """Hex key of a model's cache entry."""
-    blob = f"{kind}|{_VERSION}|{sp.__version__}|{model.fingerprint()}"
+    blob = f"{kind}|{_VERSION}|{_code_hash()}|{sp.__version__}|{model.fingerprint()}"
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 
