@@ -30,6 +30,19 @@ def fd_gradient(f, x, h=1e-3):
     return g
 
 
+PRESETS = frozenset(
+    {
+        "multi-index",
+        "quadratic",
+        "relu-teacher",
+        "linear-two-layer",
+        "relu-two-layer",
+        "soft-committee",
+        "mean-field-relu",
+    }
+)
+
+
 class WeightSpace:
     """Gradient flow of the loss in weight space (W, a) for a model with numeric parameters."""
 

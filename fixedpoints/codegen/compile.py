@@ -58,7 +58,7 @@ def _mp_gauss_hermite_2d(g, h, n: int = QUADRATURE_NODES):
 
 _NUMPY_ATOMS = {
     "relu": lambda x: np.maximum(x, 0.0),
-    "step": lambda x: np.heaviside(x, 0.5),
+    "step": lambda x: np.heaviside(x, 0.0),  # step(0) = 0, as in fixedpoints.kernels
 }
 
 

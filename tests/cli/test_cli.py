@@ -11,6 +11,7 @@ import pytest
 import sympy as sp
 
 from fixedpoints.cli import main
+from tests.helpers import PRESETS
 
 
 def run(argv, capsys):
@@ -24,15 +25,7 @@ def test_presets_json_lists_the_seven_presets_with_parameters(capsys):
     assert rc == 0
     doc = json.loads(out)
     names = {p["name"] for p in doc["presets"]}
-    assert names == {
-        "multi-index",
-        "quadratic",
-        "relu-teacher",
-        "linear-two-layer",
-        "relu-two-layer",
-        "soft-committee",
-        "mean-field-relu",
-    }
+    assert names == PRESETS
     required = {
         "multi-index": {"k", "beta", "target", "n", "loss", "activation"},
         "quadratic": {"d", "m", "teacher_eigenvalues"},

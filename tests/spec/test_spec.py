@@ -7,20 +7,11 @@ import pytest
 from fixedpoints.errors import ModelError, ParameterError
 from fixedpoints.spec import Model, load_model, load_model_file, parse_model_text, preset_names
 from fixedpoints.spec.expressions import evaluate_int, evaluate_list, evaluate_matrix
+from tests.helpers import PRESETS
 
 
 def test_preset_names_are_the_seven_of_the_design():
-    assert preset_names() == sorted(
-        [
-            "multi-index",
-            "quadratic",
-            "relu-teacher",
-            "linear-two-layer",
-            "relu-two-layer",
-            "soft-committee",
-            "mean-field-relu",
-        ]
-    )
+    assert preset_names() == sorted(PRESETS)
 
 
 @pytest.mark.parametrize("name", preset_names())
