@@ -90,8 +90,13 @@ def _plot(args, model, flow) -> dict:
         )
     if flow.ansatz:
         raise ParameterError("`--plot` integrates the full flow; drop --ansatz to plot.")
-    if not args.time > 0:
+    if not (args.time > 0 and np.isfinite(args.time)):
         raise out_of_range("--time", args.time, "> 0")
+    suffix = Path(args.plot).suffix.lower().lstrip(".")
+    if suffix not in ("png", "pdf", "svg", "jpg", "jpeg", "eps", "ps"):
+        raise ParameterError(
+            f"`--plot` must end in .png, .pdf, .svg, .jpg or .eps; got {args.plot!r}."
+        )
     system = compile_flow(flow)
     x0 = _random_initial_state(model, system, {}, args.seed)
     traj = integrate(system, x0, args.time, n_points=400)

@@ -115,11 +115,17 @@ def main(argv=None) -> int:
     except FixedPointsError as e:
         print(f"fixedpoints {args.verb}: error: {e}", file=sys.stderr)
         return e.exit_code
+    except BrokenPipeError:
+        return 0
+    except (OSError, ValueError, OverflowError) as e:
+        print(f"fixedpoints {args.verb}: error: {type(e).__name__}: {e}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("fixedpoints: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        return 0
+    except Exception as e:  # noqa: BLE001 - an internal error still gets one line, exit code 3
+        print(f"fixedpoints {args.verb}: internal error: {type(e).__name__}: {e}", file=sys.stderr)
+        return 3
 
 
 def emit_json(doc) -> None:

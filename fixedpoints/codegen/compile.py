@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy as sp
 
-from fixedpoints.errors import ParameterError
+from fixedpoints.errors import DerivationError, ParameterError
 from fixedpoints.kernels import quadrature_functions, z
 
 __all__ = ["CompiledFlow", "compile_flow", "compile_expressions", "QUADRATURE_NODES"]
@@ -56,10 +56,42 @@ def _mp_gauss_hermite_2d(g, h, n: int = QUADRATURE_NODES):
     return kernel
 
 
+def _safe_sqrt(x):
+    """sqrt with round-off negatives (> -1e-12 relative) set to 0: Gram determinants
+    AB - P^2 of collinear neurons."""
+    x = np.asarray(x, dtype=float)
+    return np.sqrt(np.where((x < 0) & (x > -1e-12 * (1 + np.abs(x))), 0.0, x))
+
+
+def _clip_unit(f):
+    """arccos/arcsin with the argument clipped to [-1, 1] (cosines of collinear pairs)."""
+    return lambda x: f(np.clip(x, -1.0, 1.0))
+
+
 _NUMPY_ATOMS = {
     "relu": lambda x: np.maximum(x, 0.0),
     "step": lambda x: np.heaviside(x, 0.0),  # step(0) = 0, as in fixedpoints.kernels
+    "sqrt": _safe_sqrt,
+    "acos": _clip_unit(np.arccos),
+    "asin": _clip_unit(np.arcsin),
+    "arccos": _clip_unit(np.arccos),
+    "arcsin": _clip_unit(np.arcsin),
 }
+_KINKS = ("relu", "step", "DiracDelta", "Heaviside", "Abs", "Max", "Min", "sign")
+
+
+def _check_smooth(name: str, integrands) -> None:
+    for f in integrands:
+        bad = sorted(
+            {type(a).__name__ for a in f.atoms(sp.Function) if type(a).__name__ in _KINKS}
+            | ({"DiracDelta"} if f.has(sp.DiracDelta) else set())
+        )
+        if bad:
+            raise DerivationError(
+                f"no closed-form kernel for {sp.sstr(f)!r} ({', '.join(bad)}): Gauss-Hermite "
+                "quadrature is inaccurate for kinked integrands; use smooth activations (tanh, "
+                "sigmoid, erf) or closed-form pairs (relu, step, erf, polynomials) on both sides."
+            )
 
 
 def _mp_atoms():
@@ -67,7 +99,7 @@ def _mp_atoms():
 
     return {
         "relu": lambda x: mp.mpf(x) if x > 0 else mp.mpf(0),
-        "step": lambda x: mp.mpf(1) if x > 0 else (mp.mpf(0.5) if x == 0 else mp.mpf(0)),
+        "step": lambda x: mp.mpf(1) if x > 0 else mp.mpf(0),
     }
 
 
@@ -88,6 +120,7 @@ def _namespace(exprs, backend: str) -> dict:
     quad = _mp_gauss_hermite_2d if backend == "mpmath" else _gauss_hermite_2d
     ns = dict(_mp_atoms() if backend == "mpmath" else _NUMPY_ATOMS)
     for name, (g, h) in funcs.items():
+        _check_smooth(name, (g, h))
         ns[name] = quad(_integrand(g, backend), _integrand(h, backend))
     return ns
 

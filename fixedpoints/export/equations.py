@@ -6,6 +6,7 @@ Pure functions: a flow in, a string or a dictionary out.
 from __future__ import annotations
 
 import sympy as sp
+from sympy.printing.str import StrPrinter
 
 __all__ = ["flow_to_latex", "flow_to_text", "flow_to_json"]
 
@@ -32,6 +33,25 @@ def flow_to_text(flow) -> str:
     return "\n".join(lines)
 
 
+class _SympifySafePrinter(StrPrinter):
+    """``sstr`` that writes symbols whose names clash with SymPy's namespace (``beta``, ``S``,
+    ``O``, ``E``, ``gamma``...) as ``Symbol('name')``, so plain :func:`sympy.sympify` parses them
+    back as symbols."""
+
+    def _print_Symbol(self, expr):
+        name = expr.name
+        if name in _SYMPY_NAMES:
+            return f"Symbol('{name}')"
+        return name
+
+
+_SYMPY_NAMES = frozenset(vars(sp))
+
+
+def _to_text(expr) -> str:
+    return _SympifySafePrinter().doprint(expr)
+
+
 def flow_to_json(flow) -> dict:
     """``{"variables", "parameters", "equations": {name: expr}, "loss"}``; every expression is a
     string that :func:`sympy.sympify` parses."""
@@ -41,7 +61,7 @@ def flow_to_json(flow) -> dict:
         "variables": [str(v) for v in flow.variables],
         "parameters": [str(p) for p in flow.parameters],
         "equations": {
-            str(v): sp.sstr(e) for v, e in zip(flow.variables, flow.equations, strict=True)
+            str(v): _to_text(e) for v, e in zip(flow.variables, flow.equations, strict=True)
         },
-        "loss": sp.sstr(flow.loss),
+        "loss": _to_text(flow.loss),
     }

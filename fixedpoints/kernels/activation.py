@@ -243,4 +243,30 @@ def parse_activation(text: str, *, name: str = "activation") -> sympy.Expr:
         raise ParameterError(f"`{name}` cannot be built from {text!r} ({exc}).") from None
     if expr.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan):
         raise ParameterError(f"`{name}` is not finite: {text!r} gives {expr}.")
+    _check_gaussian_moments(expr, name, text)
     return expr
+
+
+def _check_gaussian_moments(expr: sympy.Expr, name: str, text: str) -> None:
+    """Reject activations without finite Gaussian second moments or not defined on all of R:
+    powers of z-dependent bases must be non-negative integers (or have a provably positive base,
+    as in the sigmoid), exponentials of at most linear or concave-quadratic
+    polynomials in z."""
+    for node in sympy.preorder_traversal(expr):
+        if isinstance(node, sympy.Pow) and node.base.has(z):
+            e = node.exp
+            if not (e.is_Integer and e >= 0) and node.base.is_positive is not True:
+                raise ParameterError(
+                    f"`{name}` = {text!r} contains {node}: allowed powers of expressions in z are "
+                    "non-negative integers, or any power of a positive base."
+                )
+        if isinstance(node, sympy.exp) and node.args[0].has(z):
+            arg = node.args[0]
+            poly_ok = arg.is_polynomial(z) and (
+                sympy.degree(arg, z) <= 1
+                or (sympy.degree(arg, z) == 2 and sympy.Poly(arg, z).LC().is_negative)
+            )
+            if not poly_ok:
+                raise ParameterError(
+                    f"`{name}` = {text!r} contains {node}: E[sigma(u)^2] diverges or is not defined."
+                )

@@ -29,6 +29,7 @@ __all__ = [
     "evaluate_int",
     "evaluate_list",
     "evaluate_matrix",
+    "evaluate_weights",
     "Matrix",
 ]
 
@@ -107,21 +108,34 @@ def _num(node: ast.AST, name: str):
         return -v if isinstance(node.op, ast.USub) else v
     if isinstance(node, ast.BinOp):
         a, b = _num(node.left, name), _num(node.right, name)
-        op = node.op
-        if isinstance(op, ast.Add):
-            return a + b
-        if isinstance(op, ast.Sub):
-            return a - b
-        if isinstance(op, ast.Mult):
-            return a * b
-        if isinstance(op, ast.Div):
-            return a / b
-        if isinstance(op, ast.FloorDiv):
-            return a // b
-        if isinstance(op, ast.Mod):
-            return a % b
-        if isinstance(op, ast.Pow):
-            return a**b
+        try:
+            return _binop(node.op, a, b)
+        except (ZeroDivisionError, OverflowError, TypeError, ValueError):
+            raise ParameterError(
+                f"`{name}`: cannot evaluate {ast.unparse(node)!r} (overflow, division by zero or "
+                "wrong types)."
+            ) from None
+    return _num_rest(node, name)
+
+
+_BINOPS = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b,
+    ast.FloorDiv: lambda a, b: a // b,
+    ast.Mod: lambda a, b: a % b,
+    ast.Pow: lambda a, b: a**b,
+}
+
+
+def _binop(op, a, b):
+    if isinstance(op, ast.Pow) and isinstance(b, (int, float)) and abs(b) > 64 and abs(a) > 1:
+        raise OverflowError  # 9**9**9 would hang
+    return _BINOPS[type(op)](a, b)
+
+
+def _num_rest(node: ast.AST, name: str):
     if isinstance(node, (ast.List, ast.Tuple)):
         return [_num(e, name) for e in node.elts]
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
@@ -307,6 +321,25 @@ def evaluate_matrix(text: str, *, name: str, size: int | None = None) -> Matrix:
             raise ParameterError(f"`{name}`: a scalar needs a known size.")
         return tuple(tuple(str(value) if i == j else "0" for j in range(size)) for i in range(size))
     return value
+
+
+def evaluate_weights(text: str, *, name: str, rows: int, cols: int) -> Matrix:
+    """Output weights: a scalar (broadcast to ``rows x cols``), a list of ``rows`` entries
+    (``"1, -0.5"`` or ``"[1, -0.5]"``, also ``"2*[1, 2]"``) or a ``rows x cols`` matrix."""
+    tree = check_expression(str(text), name=name)
+    body = tree.body
+    if isinstance(body, ast.Tuple):
+        body = ast.List(elts=body.elts, ctx=ast.Load())
+    value = _mat_eval(body, max(rows, cols), name)
+    if isinstance(value, _Scalar):
+        return tuple(tuple(str(value) for _ in range(cols)) for _ in range(rows))
+    if len(value) == rows and all(len(r) == cols for r in value):
+        return value
+    if cols == 1 and len(value) == 1 and len(value[0]) == rows:
+        return tuple((e,) for e in value[0])
+    raise ParameterError(
+        f"`{name}` must be a scalar, a list of {rows} or a {rows}x{cols} matrix; got {text!r}."
+    )
 
 
 def unit_vectors_quasi_uniform(dim: int, count: int) -> list[list[float]]:

@@ -34,6 +34,24 @@ def _check_matrix(m: Matrix, rows: int, cols: int, name: str) -> None:
             check_expression(e, name=name)
 
 
+def _same_entry(x: str, y: str) -> bool:
+    """Equal expression strings, or equal numbers (``0.5`` and ``1/2``)."""
+    if x.replace(" ", "") == y.replace(" ", ""):
+        return True
+    from fixedpoints.spec.expressions import _num
+
+    try:
+        return (
+            abs(
+                float(_num(check_expression(x, name="T").body, "T"))
+                - float(_num(check_expression(y, name="T").body, "T"))
+            )
+            < 1e-12
+        )
+    except (ParameterError, TypeError, ValueError):
+        return False
+
+
 @dataclass(frozen=True)
 class Student:
     """Student network.
@@ -84,7 +102,7 @@ class Teacher:
         _check_matrix(self.overlap, self.width, self.width, "teacher.overlap")
         for i in range(self.width):
             for j in range(i):
-                if self.overlap[i][j].replace(" ", "") != self.overlap[j][i].replace(" ", ""):
+                if not _same_entry(self.overlap[i][j], self.overlap[j][i]):
                     raise ModelError(
                         f"`teacher.overlap` must be symmetric; entry ({i + 1},{j + 1}) is "
                         f"{self.overlap[i][j]!r} but ({j + 1},{i + 1}) is {self.overlap[j][i]!r}."

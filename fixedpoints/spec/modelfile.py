@@ -39,7 +39,7 @@ from importlib import resources
 from pathlib import Path
 
 from fixedpoints.errors import ModelError, ParameterError
-from fixedpoints.spec.expressions import evaluate_int, evaluate_matrix
+from fixedpoints.spec.expressions import evaluate_int, evaluate_matrix, evaluate_weights
 from fixedpoints.spec.model import Loss, Model, Student, Teacher
 from fixedpoints.spec.parameters import Parameter, parse_assignments, resolve_parameters, substitute
 
@@ -57,6 +57,12 @@ class ModelFile:
 
     def __init__(self, data: dict, source: str):
         self.source = source
+        unknown = set(data) - _TOP
+        if unknown:
+            raise ModelError(
+                f"{source}: unknown top-level keys {sorted(unknown)}; allowed: "
+                f"{', '.join(sorted(_TOP))}."
+            )
         self.data = data
         self.name = str(data.get("name", Path(source).stem))
         self.description = str(data.get("description", ""))
@@ -64,6 +70,11 @@ class ModelFile:
         params = data.get("parameters", {})
         if not isinstance(params, dict):
             raise ModelError(f"{source}: [parameters] must be a table.")
+        bad = [n for n, t in params.items() if not isinstance(t, dict)]
+        if bad:
+            raise ModelError(
+                f"{source}: [parameters.{bad[0]}] must be a table (type, default, ...)."
+            )
         self.parameters: dict[str, Parameter] = {
             n: Parameter.from_table(n, t) for n, t in params.items()
         }
@@ -95,33 +106,52 @@ class ModelFile:
 
 
 def _section(data: dict, key: str, values: dict[str, str]) -> dict:
-    sec = dict(data.get(key, {}))
+    sec = data.get(key, {})
+    if not isinstance(sec, dict):
+        raise ModelError(f"[{key}] must be a table; got {sec!r}.")
+    sec = dict(sec)
     if "switch" in sec:
         choice = substitute(sec.pop("switch"), values)
         cases = sec.pop("cases", {})
         if choice not in cases:
             raise ModelError(f"[{key}] has no case {choice!r}; cases: {sorted(cases)}.")
         sec.update(cases[choice])
+    unknown = set(sec) - _KEYS[key]
+    if unknown:
+        raise ModelError(
+            f"[{key}] has unknown keys {sorted(unknown)}; allowed: {', '.join(sorted(_KEYS[key]))}."
+        )
     return {k: (substitute(v, values) if isinstance(v, str) else v) for k, v in sec.items()}
 
 
-def _vector_or_matrix(text, rows: int, cols: int, name: str):
-    """Second-layer weights: scalar (broadcast), list (length rows, cols == 1) or matrix."""
-    if isinstance(text, (int, float)):
-        text = str(text)
-    m = evaluate_matrix(str(text), name=name, size=max(rows, cols))
-    # scalar -> evaluate_matrix gives c * identity of size max(rows, cols); broadcast instead
-    s = str(text).strip()
-    if not s.startswith("[") and not any(f in s for f in ("diag", "identity", "equiangular")):
-        c = m[0][0]
-        return tuple(tuple(c for _ in range(cols)) for _ in range(rows))
-    if len(m) == rows and all(len(r) == cols for r in m):
-        return m
-    if cols == 1 and len(m) == 1 and len(m[0]) == rows:
-        return tuple((e,) for e in m[0])
-    raise ModelError(
-        f"`{name}` must be a scalar, a list of {rows} or a {rows}x{cols} matrix; got {text!r}."
-    )
+_KEYS = {
+    "student": {"width", "activation", "second_layer", "a", "spherical"},
+    "teacher": {"width", "activation", "b", "overlap"},
+    "loss": {"kind", "scale"},
+}
+_TOP = {
+    "name",
+    "description",
+    "reference",
+    "d",
+    "outputs",
+    "parameters",
+    "student",
+    "teacher",
+    "loss",
+}
+_FUNCTIONS = {"sqrt", "gamma", "exp", "log", "cos", "sin", "pi", "Rational", "E"}
+
+
+def _bool(value, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes"):
+        return True
+    if text in ("false", "0", "no"):
+        return False
+    raise ParameterError(f"`{name}` must be true or false; got {value!r}.")
 
 
 def _build(mf: ModelFile, values: dict[str, str], free: tuple[str, ...]) -> Model:
@@ -140,13 +170,17 @@ def _build(mf: ModelFile, values: dict[str, str], free: tuple[str, ...]) -> Mode
     if k < 1:
         raise ParameterError(f"`student.width` must be an integer >= 1; got {k}.")
     second = st.get("second_layer", "fixed")
-    a = _vector_or_matrix(st.get("a", "1"), k, outputs, "student.a") if second == "fixed" else ()
+    a = (
+        evaluate_weights(str(st.get("a", "1")), name="student.a", rows=k, cols=outputs)
+        if second == "fixed"
+        else ()
+    )
     student = Student(
         width=k,
         activation=str(st.get("activation", "relu")),
         second_layer=second,
         a=a,
-        spherical=bool(st.get("spherical", False)),
+        spherical=_bool(st.get("spherical", False), "student.spherical"),
     )
     overlap_text = str(te.get("overlap", "identity"))
     if "width" in te:
@@ -157,7 +191,7 @@ def _build(mf: ModelFile, values: dict[str, str], free: tuple[str, ...]) -> Mode
         m = len(T)
     if m < 1:
         raise ParameterError(f"`teacher.width` must be >= 1; got {m} (no teacher neuron).")
-    b = _vector_or_matrix(te.get("b", "1"), m, outputs, "teacher.b")
+    b = evaluate_weights(str(te.get("b", "1")), name="teacher.b", rows=m, cols=outputs)
     teacher = Teacher(width=m, activation=str(te.get("activation", "relu")), b=b, overlap=T)
     loss = Loss(kind=str(lo.get("kind", "square")), scale=str(lo.get("scale", "")))
     used = " ".join(
@@ -169,6 +203,19 @@ def _build(mf: ModelFile, values: dict[str, str], free: tuple[str, ...]) -> Mode
     import re
 
     names = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", used))
+    numeric = " ".join(
+        [loss.scale]
+        + [e for r in T for e in r]
+        + [e for r in b for e in r]
+        + [e for r in a for e in r]
+    )
+    stray = set(re.findall(r"(?<![0-9.])[A-Za-z_][A-Za-z0-9_]*", numeric)) - _FUNCTIONS - set(free)
+    if stray:
+        raise ModelError(
+            f"{mf.source}: the names {sorted(stray)} in a, b, overlap or scale are not declared "
+            "parameters; declare them under [parameters] (a real parameter without default stays "
+            "symbolic)."
+        )
     free_used = tuple(f for f in free if f in names)
     return Model(
         name=mf.name,

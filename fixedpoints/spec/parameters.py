@@ -33,6 +33,7 @@ __all__ = [
 KINDS = ("int", "real", "list", "choice", "activation")
 _TEMPLATE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 FREE = "free"
+MAX_INT = 10**6  # sizes beyond this are typos, not models
 
 ACTIVATION_NAMES = frozenset(
     {
@@ -262,8 +263,8 @@ def _check_value(p: Parameter, raw: str, values: dict[str, str]) -> str:
             v = evaluate_int(raw, name=p.name)
         except ParameterError:
             raise out_of_range(p.name, raw, p.range_text()) from None
-        if not inside(v):
-            raise out_of_range(p.name, v, p.range_text())
+        if not inside(v) or abs(v) > MAX_INT:
+            raise out_of_range(p.name, v, p.range_text() + f" (and at most {MAX_INT})")
         return str(v)
     if p.kind == "list":
         try:
@@ -287,14 +288,16 @@ def _check_value(p: Parameter, raw: str, values: dict[str, str]) -> str:
 
 
 def _canon_number(s: str) -> str:
+    """Canonical text of a number; negatives get parentheses so that templates such as
+    ``{c}**2`` keep their meaning."""
     s = s.strip()
     try:
         f = float(s)
-    except ValueError:
+    except (ValueError, OverflowError):
         return f"({s})"
-    if f.is_integer() and "e" not in s.lower():
-        return str(int(f))
-    return s
+    if f.is_integer() and "e" not in s.lower() and abs(f) < 1e15:
+        s = str(int(f))
+    return f"({s})" if f < 0 else s
 
 
 def resolve_parameters(

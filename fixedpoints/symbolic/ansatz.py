@@ -128,6 +128,12 @@ def make_ansatz(name: str, flow: OrderParameterFlow) -> Ansatz:
                 target = red("A", g + 1) if not extra else _name("A", g + 1, *extra)[0]
                 latex.setdefault(target, target)
                 assign[_name("a", i + 1, *extra)[0]] = target
+    clash = sorted(set(assign.values()) & {str(p) for p in flow.parameters})
+    if clash:
+        raise AnsatzError(
+            f"ansatz {name!r} would name reduced variables {clash} like free parameters of the "
+            "model; rename those parameters."
+        )
     assignment = tuple((v, assign[v]) for v in flow.names if v in assign)
     missing = [v for v in flow.names if v not in assign]
     if missing:

@@ -154,9 +154,12 @@ def state_symbols(model: Model) -> dict:
 
 def _expr(text: str, params: dict, where: str) -> sp.Expr:
     try:
-        return sp.sympify(text, locals={str(k): v for k, v in params.items()}, rational=True)
+        e = sp.sympify(text, locals={str(k): v for k, v in params.items()}, rational=True)
     except (sp.SympifyError, TypeError, SyntaxError) as e:
         raise ModelError(f"`{where}` entry {text!r} is not a valid expression ({e}).") from None
+    # long decimals (e.g. rounded Gram entries) stay floats rather than huge exact rationals
+    big = {r: sp.Float(r, 17) for r in e.atoms(sp.Rational) if r.q > 10**6}
+    return e.xreplace(big) if big else e
 
 
 def derive(model: Model) -> OrderParameterFlow:
