@@ -1,6 +1,6 @@
 """On-disk cache of derivations, keyed by the model's value.
 
-The key is the SHA-256 of the model's canonical JSON (:meth:`Model.fingerprint`) together with the
+The key is the SHA-256 of the model's canonical JSON (:meth:`Model.digest`) together with the
 package and SymPy versions and a hash of the derivation's source code; the value is the pickled :class:`OrderParameterFlow`. The cache folder is
 ``$FIXEDPOINTS_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/fixedpoints`` (``~/.cache/fixedpoints``),
 or the ``cache_dir`` argument; ``cache_dir=False`` disables it. A corrupt or unreadable entry is
@@ -53,7 +53,7 @@ def cache_directory(cache_dir=None) -> Path | None:
 
 def cache_key(model, kind: str = "derive") -> str:
     """Hex key of a model's cache entry."""
-    blob = f"{kind}|{_VERSION}|{_code_hash()}|{sp.__version__}|{model.fingerprint()}"
+    blob = f"{kind}|{_VERSION}|{_code_hash()}|{sp.__version__}|{model.digest()}"
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 

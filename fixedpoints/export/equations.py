@@ -48,8 +48,7 @@ class _SympifySafePrinter(StrPrinter):
 _SYMPY_NAMES = frozenset(vars(sp))
 
 
-def _to_text(expr) -> str:
-    return _SympifySafePrinter().doprint(expr)
+_to_text = _SympifySafePrinter().doprint
 
 
 def flow_to_json(flow) -> dict:

@@ -23,6 +23,12 @@ P = sympy.Symbol("P", real=True)
 z = sympy.Symbol("z", real=True)
 
 
+def _arg(printer, fn) -> str:
+    """The printed argument of a one-argument function (any SymPy printer)."""
+    render = printer._print
+    return render(fn.args[0])
+
+
 class relu(sympy.Function):  # noqa: N801 - the mathematical name
     r"""Rectified linear unit :math:`\mathrm{relu}(x)=\max(0,x)`; derivative :func:`step`."""
 
@@ -48,10 +54,10 @@ class relu(sympy.Function):  # noqa: N801 - the mathematical name
         return x * step(x)
 
     def _numpycode(self, printer):
-        return f"{printer._module_format('numpy.maximum')}(0, {printer._print(self.args[0])})"
+        return f"{printer._module_format('numpy.maximum')}(0, {_arg(printer, self)})"
 
     def _latex(self, printer):
-        return rf"\operatorname{{relu}}\left({printer._print(self.args[0])}\right)"
+        return rf"\operatorname{{relu}}\left({_arg(printer, self)}\right)"
 
 
 class step(sympy.Function):  # noqa: N801 - the mathematical name
@@ -76,10 +82,10 @@ class step(sympy.Function):  # noqa: N801 - the mathematical name
         return sympy.Heaviside(x, 0)
 
     def _numpycode(self, printer):
-        return f"{printer._module_format('numpy.heaviside')}({printer._print(self.args[0])}, 0.0)"
+        return f"{printer._module_format('numpy.heaviside')}({_arg(printer, self)}, 0.0)"
 
     def _latex(self, printer):
-        return rf"\mathbf{{1}}\left\{{{printer._print(self.args[0])} > 0\right\}}"
+        return rf"\mathbf{{1}}\left\{{{_arg(printer, self)} > 0\right\}}"
 
 
 ALLOWED_ACTIVATIONS = (

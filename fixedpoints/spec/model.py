@@ -198,7 +198,7 @@ class Model:
             description=data.get("description", ""),
         )
 
-    def fingerprint(self) -> str:
+    def digest(self) -> str:
         """SHA-256 of the canonical JSON of the mathematical content (name and description
         excluded), used as cache key."""
         d = self.to_dict()

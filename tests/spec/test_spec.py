@@ -19,7 +19,7 @@ def test_load_model_every_preset_roundtrips_through_json(name):
     model = load_model(name)
     again = Model.from_dict(model.to_dict())
     assert again == model and hash(again) == hash(model)
-    assert again.fingerprint() == model.fingerprint()
+    assert again.digest() == model.digest()
 
 
 def test_load_model_defaults_follow_templates():
@@ -48,10 +48,10 @@ def test_load_model_mean_field_switches_teacher_by_target():
     assert norm.teacher.width == 2 and norm.teacher.overlap == (("1", "-1"), ("-1", "1"))
 
 
-def test_fingerprint_changes_with_the_mathematics_only():
+def test_digest_changes_with_the_mathematics_only():
     a, b = load_model("soft-committee"), load_model("soft-committee", {"T": 2})
-    assert a.fingerprint() != b.fingerprint()
-    assert a.fingerprint() == load_model("soft-committee", {"T": 1}).fingerprint()
+    assert a.digest() != b.digest()
+    assert a.digest() == load_model("soft-committee", {"T": 1}).digest()
 
 
 @pytest.mark.parametrize(
