@@ -113,3 +113,21 @@ def test_pathological_input_gives_one_line_exit_2(argv, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_study_with_malformed_expected_or_nan_value_reports_cleanly(tmp_path, capsys):
+    d = tmp_path / "s"
+    d.mkdir()
+    (d / "study.py").write_text("def run():\n    return {'x': float('nan')}\n")
+    (d / "expected.json").write_text("[1, 2]")
+    assert main(["study", "run", str(d)]) == 2
+    claim = {"id": "x", "claim": "c", "value": 1.0, "tol": 0.1, "source": "s", "provenance": "p"}
+    (d / "expected.json").write_text(json.dumps({"claims": [claim]}))
+    assert main(["study", "run", str(d), "--json"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert out["claims"][0]["value"] == "nan" and out["claims"][0]["pass"] is False
+
+
+def test_sqrt_activation_is_accepted_by_parameters_and_kernels():
+    m = load_model("multi-index", {"k": 2, "target": "sqrt(2)*He3"})
+    assert derive(m).dimension == 5  # Q_12 and M_ir (spherical neurons)

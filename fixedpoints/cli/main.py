@@ -130,7 +130,18 @@ def main(argv=None) -> int:
 
 def emit_json(doc) -> None:
     """Write one JSON document (byte-stable: fixed key order, no NaN) to stdout."""
-    sys.stdout.write(json.dumps(doc, indent=2, allow_nan=False) + "\n")
+    sys.stdout.write(json.dumps(_finite(doc), indent=2, allow_nan=False) + "\n")
+
+
+def _finite(x):
+    """NaN and infinities become the strings 'nan', 'inf', '-inf' (JSON has no such numbers)."""
+    if isinstance(x, float) and (x != x or abs(x) == float("inf")):
+        return str(x)
+    if isinstance(x, dict):
+        return {k: _finite(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_finite(v) for v in x]
+    return x
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -34,7 +34,11 @@ def load_expected(directory) -> dict:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as e:
         raise ParameterError(f"{path} is not valid JSON: {e}.") from None
+    if not isinstance(data, dict) or not isinstance(data.get("claims", []), list):
+        raise ParameterError(f"{path} must be an object with a list `claims`.")
     for c in data.get("claims", []):
+        if not isinstance(c, dict):
+            raise ParameterError(f"{path}: every claim must be an object; got {c!r}.")
         missing = [k for k in REQUIRED if k not in c]
         if missing:
             raise ParameterError(f"{path}: claim {c.get('id', '?')!r} lacks {missing}.")

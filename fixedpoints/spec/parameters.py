@@ -39,6 +39,7 @@ ACTIVATION_NAMES = frozenset(
     {
         "z",
         "relu",
+        "sqrt",
         "step",
         "erf",
         "tanh",
@@ -88,6 +89,8 @@ class Parameter:
             raise ParameterError(
                 f"parameter `{self.name}` has type {self.kind!r}; allowed: {', '.join(KINDS)}."
             )
+        if self.kind == "choice" and not self.choices:
+            raise ParameterError(f"parameter `{self.name}` of type choice needs `choices = [...]`.")
         if self.default is None and self.kind != "real":
             raise ParameterError(f"parameter `{self.name}` of type {self.kind} needs a default.")
 
