@@ -9,7 +9,7 @@ data, derived symbolically and checked numerically.
 """
 
 from fixedpoints.codegen import cached_derive as derive
-from fixedpoints.codegen import compile_flow, model_arrays
+from fixedpoints.codegen import compile_flow, compile_pair_kernels, model_arrays
 from fixedpoints.errors import (
     AnsatzError,
     DerivationError,
@@ -19,7 +19,7 @@ from fixedpoints.errors import (
 )
 from fixedpoints.export import flow_to_json, flow_to_latex
 from fixedpoints.kernels import pair_kernel, parse_activation
-from fixedpoints.numeric import integrate, state_from_weights, teacher_vectors
+from fixedpoints.numeric import PopulationLoss, integrate, state_from_weights, teacher_vectors
 from fixedpoints.spec import Loss, Model, Student, Teacher, load_model, preset_names
 from fixedpoints.symbolic import (
     OrderParameterFlow,
@@ -38,11 +38,13 @@ __all__ = [
     "Model",
     "ModelError",
     "OrderParameterFlow",
+    "PopulationLoss",
     "ParameterError",
     "Student",
     "Teacher",
     "check_permutation_equivariance",
     "compile_flow",
+    "compile_pair_kernels",
     "derive",
     "flow_to_json",
     "flow_to_latex",

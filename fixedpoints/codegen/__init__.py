@@ -8,10 +8,13 @@ from fixedpoints.codegen.compile import (
     compile_expressions,
     compile_flow,
 )
+from fixedpoints.codegen.pairwise import PairKernels, compile_pair_kernels
 
 __all__ = [
     "QUADRATURE_NODES",
     "CompiledFlow",
+    "PairKernels",
+    "compile_pair_kernels",
     "cache_directory",
     "cache_key",
     "cached_derive",

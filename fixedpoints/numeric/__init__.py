@@ -2,5 +2,13 @@
 
 from fixedpoints.numeric.integrate import Trajectory, integrate
 from fixedpoints.numeric.overlaps import parse_variable, state_from_weights, teacher_vectors
+from fixedpoints.numeric.population import PopulationLoss
 
-__all__ = ["Trajectory", "integrate", "parse_variable", "state_from_weights", "teacher_vectors"]
+__all__ = [
+    "PopulationLoss",
+    "Trajectory",
+    "integrate",
+    "parse_variable",
+    "state_from_weights",
+    "teacher_vectors",
+]

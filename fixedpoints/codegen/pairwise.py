@@ -1,0 +1,84 @@
+r"""Kernels compiled as element-wise NumPy functions, for weight-space computations at any width.
+
+Where :func:`~fixedpoints.codegen.compile_flow` compiles one expression per overlap variable
+(fine up to k ≈ 10), :func:`compile_pair_kernels` compiles the kernel and its first partial
+derivatives *once*, as vectorised functions of arrays ``(A, B, P)``; the numeric layer assembles the
+loss and gradient over all index pairs with array operations (see
+:class:`fixedpoints.numeric.PopulationLoss`), so the cost is independent of the symbolic size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from fixedpoints.codegen.arrays import model_arrays
+from fixedpoints.codegen.compile import compile_expressions
+from fixedpoints.kernels import A, B, P, pair_kernel, parse_activation
+
+__all__ = ["PairKernels", "compile_pair_kernels"]
+
+_ORDERS = ((0, 0, 0), (1, 0, 0), (0, 1, 0), (0, 0, 1))
+
+
+def _pair(kernel):
+    f = compile_expressions([A, B, P], [kernel.derivative(*o) for o in _ORDERS])
+    s = compile_expressions([A], [kernel.self_value(), kernel.self_derivative(1)])
+
+    def value(order: int, a, b, p):
+        return np.broadcast_to(np.asarray(f(a, b, p)[order], dtype=float), np.shape(p))
+
+    def self_value(order: int, a):
+        return np.broadcast_to(np.asarray(s(a)[order], dtype=float), np.shape(a))
+
+    return value, self_value
+
+
+@dataclass(frozen=True)
+class PairKernels:
+    """Numeric model data: kernels ``ss`` (student-student), ``st`` (student-teacher), ``tt``,
+    each ``f(order, A, B, P)`` with order 0 = K, 1 = ∂_A K, 2 = ∂_B K, 3 = ∂_P K, and self kernels
+    ``f(order, A)`` (0 = K_self, 1 = K_self'); arrays ``T``, ``b``, ``a`` (None if trainable);
+    ``scale``, ``square`` (False: correlation loss), ``spherical``."""
+
+    ss: object
+    ss_self: object
+    st: object
+    tt: object
+    tt_self: object
+    T: np.ndarray
+    b: np.ndarray
+    a: np.ndarray | None
+    scale: float
+    square: bool
+    spherical: bool
+
+
+def compile_pair_kernels(model, params=None) -> PairKernels:
+    """Compile the kernels of ``model`` (free parameters set by ``params``)."""
+    import sympy as sp
+
+    arr = model_arrays(model, params)
+    sigma = parse_activation(model.student.activation, name="student.activation")
+    tau = parse_activation(model.teacher.activation, name="teacher.activation")
+    ss, ss_self = _pair(pair_kernel(sigma, sigma))
+    st, _ = _pair(pair_kernel(sigma, tau)) if tau != sigma else (ss, None)
+    tt, tt_self = _pair(pair_kernel(tau, tau)) if tau != sigma else (ss, ss_self)
+    loc = {p: sp.Symbol(p, real=True) for p in model.free}
+    scale = sp.sympify(model.loss.scale, locals=loc).xreplace(
+        {loc[p]: sp.nsimplify((params or {})[p]) for p in model.free}
+    )
+    return PairKernels(
+        ss=ss,
+        ss_self=ss_self,
+        st=st,
+        tt=tt,
+        tt_self=tt_self,
+        T=arr["T"],
+        b=arr["b"],
+        a=arr["a"],
+        scale=float(scale),
+        square=model.loss.kind == "square",
+        spherical=model.student.spherical,
+    )
