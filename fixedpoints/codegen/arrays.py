@@ -12,7 +12,7 @@ __all__ = ["model_arrays"]
 
 
 def model_arrays(model, params=None) -> dict:
-    """``{"T": (m,m), "b": (m,o), "a": (k,o) or None}`` as float arrays.
+    """``{"T": (m,m), "b": (m,o), "a": (k,o) or None, "scale": float}`` as floats.
 
     Raises
     ------
@@ -38,4 +38,5 @@ def model_arrays(model, params=None) -> dict:
         "T": arr(model.teacher.overlap),
         "b": arr(model.teacher.b),
         "a": arr(model.student.a) if model.student.second_layer == "fixed" else None,
+        "scale": arr(((model.loss.scale,),))[0, 0],
     }

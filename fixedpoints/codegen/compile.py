@@ -80,7 +80,7 @@ _NUMPY_ATOMS = {
 _KINKS = ("relu", "step", "DiracDelta", "Heaviside", "Abs", "Max", "Min", "sign")
 
 
-def _check_smooth(name: str, integrands) -> None:
+def _check_smooth(integrands) -> None:
     for f in integrands:
         bad = sorted(
             {type(a).__name__ for a in f.atoms(sp.Function) if type(a).__name__ in _KINKS}
@@ -120,7 +120,7 @@ def _namespace(exprs, backend: str) -> dict:
     quad = _mp_gauss_hermite_2d if backend == "mpmath" else _gauss_hermite_2d
     ns = dict(_mp_atoms() if backend == "mpmath" else _NUMPY_ATOMS)
     for name, (g, h) in funcs.items():
-        _check_smooth(name, (g, h))
+        _check_smooth((g, h))
         ns[name] = quad(_integrand(g, backend), _integrand(h, backend))
     return ns
 

@@ -23,14 +23,15 @@ _ORDERS = ((0, 0, 0), (1, 0, 0), (0, 1, 0), (0, 0, 1))
 
 
 def _pair(kernel):
-    f = compile_expressions([A, B, P], [kernel.derivative(*o) for o in _ORDERS])
-    s = compile_expressions([A], [kernel.self_value(), kernel.self_derivative(1)])
+    # one compiled callable per derivative order: a call evaluates only the order it needs
+    f = [compile_expressions([A, B, P], [kernel.derivative(*o)]) for o in _ORDERS]
+    s = [compile_expressions([A], [e]) for e in (kernel.self_value(), kernel.self_derivative(1))]
 
     def value(order: int, a, b, p):
-        return np.broadcast_to(np.asarray(f(a, b, p)[order], dtype=float), np.shape(p))
+        return np.broadcast_to(np.asarray(f[order](a, b, p)[0], dtype=float), np.shape(p))
 
     def self_value(order: int, a):
-        return np.broadcast_to(np.asarray(s(a)[order], dtype=float), np.shape(a))
+        return np.broadcast_to(np.asarray(s[order](a)[0], dtype=float), np.shape(a))
 
     return value, self_value
 
@@ -57,18 +58,12 @@ class PairKernels:
 
 def compile_pair_kernels(model, params=None) -> PairKernels:
     """Compile the kernels of ``model`` (free parameters set by ``params``)."""
-    import sympy as sp
-
     arr = model_arrays(model, params)
     sigma = parse_activation(model.student.activation, name="student.activation")
     tau = parse_activation(model.teacher.activation, name="teacher.activation")
     ss, ss_self = _pair(pair_kernel(sigma, sigma))
     st, _ = _pair(pair_kernel(sigma, tau)) if tau != sigma else (ss, None)
     tt, tt_self = _pair(pair_kernel(tau, tau)) if tau != sigma else (ss, ss_self)
-    loc = {p: sp.Symbol(p, real=True) for p in model.free}
-    scale = sp.sympify(model.loss.scale, locals=loc).xreplace(
-        {loc[p]: sp.nsimplify((params or {})[p]) for p in model.free}
-    )
     return PairKernels(
         ss=ss,
         ss_self=ss_self,
@@ -78,7 +73,7 @@ def compile_pair_kernels(model, params=None) -> PairKernels:
         T=arr["T"],
         b=arr["b"],
         a=arr["a"],
-        scale=float(scale),
+        scale=float(arr["scale"]),
         square=model.loss.kind == "square",
         spherical=model.student.spherical,
     )

@@ -62,6 +62,11 @@ class PopulationLoss:
         args = (q[..., :, None], Td, M)
         return a, Q, M, q, args
 
+    def _student_kernel(self, Q, q):
+        """K_σσ on all student pairs, the self kernel on the diagonal."""
+        kt = self.kernels
+        return _diag_set(kt.ss(0, q[..., :, None], q[..., None, :], Q), kt.ss_self(0, q))
+
     def loss(self, W, a=None):
         """:math:`\\mathcal L(W, a)`; shape ``W.shape[:-2]``."""
         kt = self.kernels
@@ -71,7 +76,7 @@ class PopulationLoss:
         cross = np.sum(ab * kt.st(0, *args), axis=(-1, -2))
         if not kt.square:
             return -kt.scale * cross
-        Kss = _diag_set(kt.ss(0, q[..., :, None], q[..., None, :], Q), kt.ss_self(0, q))
+        Kss = self._student_kernel(Q, q)
         aa = a @ np.swapaxes(a, -1, -2)
         return kt.scale * (np.sum(aa * Kss, axis=(-1, -2)) - 2 * cross) + self.constant
 
@@ -106,7 +111,7 @@ class PopulationLoss:
             return gW, None
         Kst = kt.st(0, *args)
         if kt.square:
-            Kss = _diag_set(kt.ss(0, q[..., :, None], q[..., None, :], Q), kt.ss_self(0, q))
+            Kss = self._student_kernel(Q, q)
             ga = 2 * c * (Kss @ a - Kst @ kt.b)
         else:
             ga = -c * (Kst @ kt.b)

@@ -34,6 +34,7 @@ A section may contain ``switch = "{choice}"`` and ``[section.cases.<value>]`` ta
 
 from __future__ import annotations
 
+import re
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -140,6 +141,7 @@ _TOP = {
     "teacher",
     "loss",
 }
+_NAME = re.compile(r"(?<![0-9.])[A-Za-z_][A-Za-z0-9_]*")  # names, not the 'e' of 1.5e-3
 _FUNCTIONS = {"sqrt", "gamma", "exp", "log", "cos", "sin", "pi", "Rational", "E"}
 
 
@@ -194,28 +196,16 @@ def _build(mf: ModelFile, values: dict[str, str], free: tuple[str, ...]) -> Mode
     b = evaluate_weights(str(te.get("b", "1")), name="teacher.b", rows=m, cols=outputs)
     teacher = Teacher(width=m, activation=str(te.get("activation", "relu")), b=b, overlap=T)
     loss = Loss(kind=str(lo.get("kind", "square")), scale=str(lo.get("scale", "")))
-    used = " ".join(
-        [student.activation, teacher.activation, loss.scale]
-        + [e for r in T for e in r]
-        + [e for r in b for e in r]
-        + [e for r in a for e in r]
-    )
-    import re
-
-    names = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", used))
-    numeric = " ".join(
-        [loss.scale]
-        + [e for r in T for e in r]
-        + [e for r in b for e in r]
-        + [e for r in a for e in r]
-    )
-    stray = set(re.findall(r"(?<![0-9.])[A-Za-z_][A-Za-z0-9_]*", numeric)) - _FUNCTIONS - set(free)
+    numeric = " ".join([loss.scale] + [e for mat in (T, b, a) for row in mat for e in row])
+    names = set(_NAME.findall(numeric))
+    stray = names - _FUNCTIONS - set(free)
     if stray:
         raise ModelError(
             f"{mf.source}: the names {sorted(stray)} in a, b, overlap or scale are not declared "
             "parameters; declare them under [parameters] (a real parameter without default stays "
             "symbolic)."
         )
+    names |= set(_NAME.findall(f"{student.activation} {teacher.activation}"))
     free_used = tuple(f for f in free if f in names)
     return Model(
         name=mf.name,
