@@ -8,6 +8,13 @@ data, derived symbolically and checked numerically.
 ('M_11', 'M_12')
 """
 
+from fixedpoints.analysis import (
+    LandscapeFamily,
+    continue_fixed_points,
+    find_fixed_points,
+    landscape,
+    threshold,
+)
 from fixedpoints.codegen import cached_derive as derive
 from fixedpoints.codegen import compile_flow, compile_pair_kernels, model_arrays
 from fixedpoints.errors import (
@@ -31,6 +38,11 @@ from fixedpoints.symbolic import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "LandscapeFamily",
+    "continue_fixed_points",
+    "find_fixed_points",
+    "landscape",
+    "threshold",
     "AnsatzError",
     "DerivationError",
     "FixedPointsError",

@@ -34,7 +34,10 @@ INTERNAL = {
     "export": {"export", "spec", "errors"},
     "cli": set(THIRD_PARTY),
 }
-INTERNAL["cli"] |= {"errors", "protocols"}
+INTERNAL["cli"] |= {"errors", "protocols", "analysis"}
+# the top-level façade fixedpoints/analysis.py composes the computing layers (model -> landscape)
+FACADE_INTERNAL = {"spec", "kernels", "symbolic", "codegen", "numeric", "errors", "protocols"}
+FACADE_THIRD_PARTY = {"numpy", "scipy", "sympy", "mpmath"}
 WRITERS_ALLOWED = {"codegen/cache.py"}
 
 
@@ -106,6 +109,22 @@ def test_only_cli_prints_exits_or_writes(layer):
             continue
         for line, what in _side_effects(ast.parse(path.read_text())):
             bad.append(f"{rel}:{line} calls {what}")
+    assert not bad, "\n".join(bad)
+
+
+def test_facade_imports_only_computing_layers_and_has_no_side_effects():
+    path = ROOT / "analysis.py"
+    tree = ast.parse(path.read_text())
+    bad = []
+    for line, name in _imports(tree):
+        top = name.split(".")[0]
+        if top == "fixedpoints":
+            sub = name.split(".")[1] if "." in name else ""
+            if sub not in FACADE_INTERNAL:
+                bad.append(f"analysis.py:{line} imports {name}")
+        elif top not in STDLIB and top not in FACADE_THIRD_PARTY:
+            bad.append(f"analysis.py:{line} imports {name}")
+    bad += [f"analysis.py:{line} calls {what}" for line, what in _side_effects(tree)]
     assert not bad, "\n".join(bad)
 
 

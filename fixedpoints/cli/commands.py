@@ -164,3 +164,8 @@ def cmd_study(args) -> int:
         print(f"{n} passed, {len(result['claims']) - n} failed")
         _info(args, f"report written to {out}")
     return 0 if all(r["pass"] for r in result["claims"]) else 1
+
+
+from fixedpoints.cli.analysis import cmd_continue, cmd_fixed_points, cmd_threshold  # noqa: E402
+
+__all__ += ["cmd_continue", "cmd_fixed_points", "cmd_threshold"]

@@ -90,6 +90,44 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
 
+    p = sub.add_parser("fixed-points", help="find and classify fixed points")
+    _common(p)
+    p.add_argument(
+        "--isotropy",
+        metavar="P1,P2,...",
+        help="search Fix(Δ(S_p1×…×S_pr)) of the k = d ReLU teacher–student problem "
+        "(block sizes summing to d), e.g. 9,1",
+    )
+    p.add_argument("--ansatz", metavar="NAME", help="search an ansatz subspace of the overlap flow")
+    p.add_argument("--starts", type=int, default=200, help="Newton starts (default 200)")
+    p.add_argument(
+        "--precision", type=int, metavar="N", help="polish each point with mpmath to N digits"
+    )
+    p.add_argument("--no-deflation", action="store_true", help="plain multistart Newton")
+    p.add_argument(
+        "--format", choices=["text", "latex", "json"], default="text", help="output format"
+    )
+
+    p = sub.add_parser("threshold", help="where a fixed point changes stability in a parameter")
+    _common(p)
+    p.add_argument(
+        "--param", required=True, metavar="NAME[=A:B]", help="free parameter (and range)"
+    )
+    p.add_argument("--point", default="averaged", help="named fixed point (default averaged)")
+    p.add_argument(
+        "--symbolic",
+        metavar="NAMES",
+        help="also solve with these sizes symbolic (e.g. k: beta_c as a function of k)",
+    )
+
+    p = sub.add_parser("continue", help="pseudo-arclength continuation in a parameter")
+    _common(p)
+    p.add_argument("--param", required=True, metavar="NAME=A:B", help="free parameter and range")
+    p.add_argument("--point", help="continue only this named point (default: all found)")
+    p.add_argument("--starts", type=int, default=100, help="Newton starts at A (default 100)")
+    p.add_argument("--no-switch", action="store_true", help="no branch switching")
+    p.add_argument("--plot", metavar="FILE", help="bifurcation diagram (png/pdf/svg)")
+
     p = sub.add_parser("study", help="derivation studies: `study run DIR`")
     p.add_argument("action", choices=["run"])
     p.add_argument("directory", metavar="DIR", help="a folder with expected.json and study.py")

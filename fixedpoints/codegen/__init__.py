@@ -1,6 +1,6 @@
 """The bridge SymPy -> NumPy/mpmath: lambdified callables (with CSE) and the on-disk cache."""
 
-from fixedpoints.codegen.arrays import model_arrays
+from fixedpoints.codegen.arrays import array_function, model_arrays
 from fixedpoints.codegen.cache import cache_directory, cache_key, cached_derive
 from fixedpoints.codegen.compile import (
     QUADRATURE_NODES,
@@ -21,4 +21,5 @@ __all__ = [
     "compile_expressions",
     "compile_flow",
     "model_arrays",
+    "array_function",
 ]

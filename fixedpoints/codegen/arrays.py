@@ -8,7 +8,7 @@ import sympy as sp
 
 from fixedpoints.errors import ParameterError
 
-__all__ = ["model_arrays"]
+__all__ = ["array_function", "model_arrays"]
 
 
 def model_arrays(model, params=None) -> dict:
@@ -40,3 +40,44 @@ def model_arrays(model, params=None) -> dict:
         "a": arr(model.student.a) if model.student.second_layer == "fixed" else None,
         "scale": arr(((model.loss.scale,),))[0, 0],
     }
+
+
+def array_function(model):
+    """A fast ``f(params) -> model_arrays(model, params)`` for repeated evaluation (continuation):
+    the entries are lambdified once in the free parameters.
+
+    Raises
+    ------
+    ParameterError
+        (when called) if a free parameter is missing.
+    """
+    names = list(model.free)
+    loc = {p: sp.Symbol(p, real=True) for p in names}
+    syms = [loc[p] for p in names]
+
+    def compile_matrix(mat):
+        exprs = [[sp.sympify(e, locals=loc) for e in row] for row in mat]
+        f = sp.lambdify(syms, exprs, modules="numpy")
+        return lambda vals: np.array(f(*vals), dtype=float).reshape(len(mat), len(mat[0]))
+
+    fT = compile_matrix(model.teacher.overlap)
+    fb = compile_matrix(model.teacher.b)
+    fa = compile_matrix(model.student.a) if model.student.second_layer == "fixed" else None
+    fs = compile_matrix(((model.loss.scale,),))
+
+    def evaluate(params=None) -> dict:
+        params = dict(params or {})
+        missing = [p for p in names if p not in params]
+        if missing:
+            raise ParameterError(
+                f"`{missing[0]}` is free (symbolic); give it a value (e.g. --set {missing[0]}=0.2)."
+            )
+        vals = [float(params[p]) for p in names]
+        return {
+            "T": fT(vals),
+            "b": fb(vals),
+            "a": fa(vals) if fa is not None else None,
+            "scale": float(fs(vals)[0, 0]),
+        }
+
+    return evaluate

@@ -170,7 +170,7 @@ def _symmetry_generators(space, x, sym) -> np.ndarray:
 
 
 def curvature_scale(space, *, seed: int = 0, samples: int = 3) -> float:
-    """Typical Hessian magnitude of the landscape: the median of :math:`\max|\lambda|` at random
+    r"""Typical Hessian magnitude of the landscape: the median of :math:`\max|\lambda|` at random
     points (the unit of the nullity tolerance)."""
     rng = np.random.default_rng(seed)
     vals = []
@@ -305,7 +305,9 @@ def _add(space, sym, found, x, null_tol, curv) -> bool:
             if c["residual"] < f["c"]["residual"]:
                 f.update(x=x, c=c, vec=vec, tol=tol_i, orbit=orbit, stab=stab)
             return False
-    found.append({"x": x, "c": c, "vec": vec, "tol": tol_i, "orbit": orbit, "stab": stab, "hits": 1})
+    found.append(
+        {"x": x, "c": c, "vec": vec, "tol": tol_i, "orbit": orbit, "stab": stab, "hits": 1}
+    )
     return True
 
 

@@ -61,30 +61,27 @@ class Landscape:
         self.n_w = self.k * self.d
         self.dimension = self.n_w + (self.k * self.outputs if self.trainable else 0)
 
-    @classmethod
-    def from_model(cls, model, params=None, *, kernels=None, V=None) -> Landscape:
-        """Build the landscape of ``model`` at the parameter values ``params``; a decoupled model
-        (correlation loss, fixed second layer) is reduced to one neuron."""
-        from fixedpoints.codegen import compile_pair_kernels
-        from fixedpoints.numeric.overlaps import teacher_vectors
-
-        kernels = kernels if kernels is not None else compile_pair_kernels(model, params)
-        k = model.student.width
-        decoupled = (not kernels.square) and kernels.a is not None and k > 1
-        if decoupled:
-            kernels = dataclasses.replace(kernels, a=kernels.a[:1])
-            k = 1
-        if V is None:
-            d = model.input_dimension or (int(np.linalg.matrix_rank(kernels.T)) + k)
-            V = teacher_vectors(kernels.T, d)
-        return cls(kernels, V, k, model.outputs, decoupled)
+    def with_arrays(self, arrays: dict, V) -> Landscape:
+        """The same landscape with new model arrays (``T``, ``b``, ``a``, ``scale``) and teacher
+        vectors ``V``: the family member at another parameter value."""
+        a = arrays["a"]
+        if a is not None and self.decoupled:
+            a = a[:1]
+        kern = dataclasses.replace(
+            self.kernels, T=arrays["T"], b=arrays["b"], a=a, scale=float(arrays["scale"])
+        )
+        return Landscape(kern, V, self.k, self.outputs, self.decoupled)
 
     # -- coordinates ----------------------------------------------------------------------------
     def unpack(self, x):
         """``(W, a)`` with ``W`` of shape ``(..., k, d)``; ``a`` is None for a fixed second layer."""
         x = np.asarray(x, dtype=float)
         W = x[..., : self.n_w].reshape(x.shape[:-1] + (self.k, self.d))
-        a = x[..., self.n_w :].reshape(x.shape[:-1] + (self.k, self.outputs)) if self.trainable else None
+        a = (
+            x[..., self.n_w :].reshape(x.shape[:-1] + (self.k, self.outputs))
+            if self.trainable
+            else None
+        )
         return W, a
 
     def pack(self, W, a=None):

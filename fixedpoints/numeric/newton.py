@@ -41,7 +41,7 @@ class NewtonResult:
 
 
 def _log_deflation(x, known, power: float, shift: float) -> float:
-    """:math:`\log\mathcal M(x)`."""
+    r""":math:`\log\mathcal M(x)`."""
     out = 0.0
     for xj in known:
         n = float(np.linalg.norm(x - xj))

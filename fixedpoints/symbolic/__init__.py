@@ -9,6 +9,13 @@ from fixedpoints.symbolic.ansatz import (
     reduce_flow,
 )
 from fixedpoints.symbolic.flow import OrderParameterFlow, derive, state_symbols
+from fixedpoints.symbolic.threshold import (
+    SymbolicThreshold,
+    named_point,
+    named_points,
+    symbolic_threshold,
+    symbolic_threshold_in_size,
+)
 
 __all__ = [
     "Ansatz",
@@ -20,4 +27,9 @@ __all__ = [
     "make_ansatz",
     "reduce_flow",
     "state_symbols",
+    "SymbolicThreshold",
+    "named_point",
+    "named_points",
+    "symbolic_threshold",
+    "symbolic_threshold_in_size",
 ]

@@ -1,0 +1,106 @@
+"""Tables and figures of fixed points and continuation branches (values in, strings/figures out).
+
+Inputs are the JSON-ready dictionaries the command line emits (``fixed_points`` entries and
+``branches``), so the export layer needs nothing from the numeric layer.
+"""
+
+from __future__ import annotations
+
+__all__ = ["bifurcation_figure", "fixed_points_table_latex", "fixed_points_table_text"]
+
+
+def _num(x, digits: int = 10) -> str:
+    if isinstance(x, float):
+        return f"{x:.{digits}g}"
+    return str(x)
+
+
+def _spectrum_tex(spectrum, limit: int = 6) -> str:
+    parts = [f"{_num(v, 6)}" + (f"^{{({m})}}" if m > 1 else "") for v, m in spectrum[:limit]]
+    if len(spectrum) > limit:
+        parts.append(r"\dots")
+    return "$" + ",\\ ".join(parts) + "$"
+
+
+def fixed_points_table_latex(points: list[dict], *, caption: str = "") -> str:
+    r"""A ``tabular`` of fixed points: loss, index, nullity, count, isotropy and the spectrum as
+    :math:`\lambda^{(\text{multiplicity})}` (first six distinct eigenvalues)."""
+    rows = [
+        r"\begin{table}[h]",
+        r"\centering",
+        r"\begin{tabular}{rrrrll}",
+        r"\hline",
+        r"loss & index & nullity & count & isotropy & spectrum \\",
+        r"\hline",
+    ]
+    for p in points:
+        iso = str(p.get("isotropy", "")).replace("×", r"$\times$").replace("Δ", r"$\Delta$")
+        rows.append(
+            f"{_num(p['loss'])} & {p['index']} & {p['nullity']} & {p['count']} & {iso} & "
+            f"{_spectrum_tex(p['spectrum'])} \\\\"
+        )
+    rows += [r"\hline", r"\end{tabular}"]
+    if caption:
+        rows.append(f"\\caption{{{caption}}}")
+    rows.append(r"\end{table}")
+    return "\n".join(rows)
+
+
+def fixed_points_table_text(points: list[dict]) -> str:
+    """Plain-text table of fixed points (one line each)."""
+    lines = [f"{'loss':>16} {'index':>5} {'nullity':>7} {'count':>8}  kind        isotropy"]
+    for p in points:
+        lines.append(
+            f"{p['loss']:>16.10g} {p['index']:>5} {p['nullity']:>7} {_num(p['count']):>8}  "
+            f"{p.get('kind', ''):<11} {p.get('isotropy', '')}"
+        )
+    return "\n".join(lines)
+
+
+def bifurcation_figure(
+    branches: list[dict], parameter: str, *, quantity: str = "loss", title: str = ""
+):
+    """Bifurcation diagram: ``parameter`` against ``quantity`` (a key of the branch points, e.g.
+    ``loss``) per branch; minima solid, saddles dashed; events marked (branch points as circles,
+    folds as squares)."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6.4, 4.4), layout="constrained")
+    ax = fig.subplots()
+    for i, br in enumerate(branches):
+        pts = br["points"]
+        color = f"C{i % 10}"
+        # split into runs of constant stability
+        run = [pts[0]]
+        for q in pts[1:]:
+            if (q["index"] == 0) != (run[-1]["index"] == 0):
+                _draw(ax, run + [q], parameter, quantity, color)
+                run = [q]
+            else:
+                run.append(q)
+        _draw(ax, run, parameter, quantity, color, label=br.get("label") or None)
+        for ev in br.get("events", []):
+            marker = "o" if ev["kind"] == "branch_point" else "s"
+            ax.plot(
+                ev["value"], ev.get(quantity, ev.get("loss")), marker, color="k", mfc="none", ms=7
+            )
+    ax.set_xlabel(parameter)
+    ax.set_ylabel(quantity)
+    ax.set_title(
+        title or "continuation (solid: minima, dashed: saddles; o branch point, □ fold)", fontsize=9
+    )
+    if any(br.get("label") for br in branches):
+        ax.legend(fontsize=7, loc="best")
+    return fig
+
+
+def _draw(ax, run, parameter, quantity, color, label=None):
+    if len(run) < 2 and not label:
+        return
+    xs = [q["parameter"] for q in run]
+    ys = [q[quantity] for q in run]
+    style = "-" if run[0]["index"] == 0 else "--"
+    ax.plot(xs, ys, style, color=color, lw=1.4, label=label)

@@ -1,0 +1,360 @@
+r"""Pseudo-arclength continuation of critical points in one parameter, with fold and branch-point
+detection, event localisation and branch switching.
+
+A branch is a curve :math:`(x(s), p(s))` with :math:`g(x;p)=0` (the Riemannian gradient). Around the
+current point :math:`c` we use the chart :math:`x=R(c+B_cu)` (:math:`B_c` an orthonormal tangent
+basis, :math:`R` the retraction), so :math:`F(u,p)=B_c^\top g(R(c+B_cu);p)` is a square system.
+Each step predicts along the unit tangent :math:`t=(t_u,t_p)` (the null vector of
+:math:`[\partial_uF\ \ \partial_pF]`) and corrects with Newton on
+
+.. math::
+
+    F(u,p)=0,\qquad t_u^\top u+t_p(p-p_0)=s,
+
+with step control (halve on failure, grow by 1.5 after fast convergence). Along the branch the
+Hessian spectrum is monitored:
+
+* a **fold** is where :math:`t_p` changes sign (the parameter turns back);
+* a **branch point** is where a Hessian eigenvalue crosses zero while :math:`t_p` keeps its sign
+  (on a symmetric branch: a symmetry-breaking bifurcation).
+
+Events are localised by bisection in the arclength to ``event_tol`` in the parameter. At a branch
+point the new branches are started by Newton from :math:`x_*\pm\varepsilon v` (:math:`v` a null
+eigenvector) at parameters slightly beyond the event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from fixedpoints.errors import FixedPointsError
+from fixedpoints.numeric.derivatives import hessian_vector_products
+from fixedpoints.numeric.newton import newton
+
+__all__ = ["Branch", "BranchPoint", "Event", "continue_branch", "switch_branches"]
+
+
+@dataclass(frozen=True)
+class BranchPoint:
+    """A point on a branch: ``parameter``, ``loss``, ``index``, smallest eigenvalues, weights."""
+
+    parameter: float
+    loss: float
+    index: int
+    min_eigenvalue: float
+    x: np.ndarray = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Event:
+    """``kind`` ('fold', 'branch_point', 'end'), ``value`` (parameter), ``index_below`` /
+    ``index_above`` (Morse index before/after along increasing parameter), ``loss``, and the
+    multiplicity of the eigenvalue that crossed zero."""
+
+    kind: str
+    value: float
+    index_below: int
+    index_above: int
+    loss: float
+    multiplicity: int = 1
+    x: np.ndarray = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class Branch:
+    """A continued branch: its ``points``, ``events``, ``status`` and a ``label``."""
+
+    points: tuple
+    events: tuple
+    status: str
+    label: str = ""
+
+
+def _hessian_eigen(space, x):
+    B = space.tangent_basis(x)
+    H = space.hessian(x, B)
+    lam, U = np.linalg.eigh(H)
+    return lam, U, B
+
+
+class _Tracker:
+    def __init__(self, family, null_tol, param_step=1e-6):
+        self.family = family
+        self.null_tol = null_tol
+        self.h = param_step
+        self._cache = {}
+
+    def space(self, p):
+        key = float(p)
+        if key not in self._cache:
+            if len(self._cache) > 64:
+                self._cache.clear()
+            self._cache[key] = self.family(key)
+        return self._cache[key]
+
+    def residual(self, c, B, u, p):
+        sp = self.space(p)
+        x = sp.retract(c + B @ u)
+        return B.T @ sp.gradient(x)
+
+    def jacobian(self, c, B, u, p):
+        """``[∂F/∂u, ∂F/∂p]`` at ``(u, p)`` in the chart of ``c``."""
+        sp = self.space(p)
+
+        def F(U):
+            X = sp.retract(c + U @ B.T)
+            return sp.gradient(X) @ B
+
+        Ju = hessian_vector_products(F, u, np.eye(u.size)).T
+        h = self.h * max(1.0, abs(p))
+        Jp = (self.residual(c, B, u, p + h) - self.residual(c, B, u, p - h)) / (2 * h)
+        return Ju, Jp
+
+    def tangent(self, x, p, prev=None):
+        """Unit tangent (ambient ``dx``, ``dp``) at the point, oriented like ``prev``."""
+        sp = self.space(p)
+        B = sp.tangent_basis(x)
+        Ju, Jp = self.jacobian(x, B, np.zeros(B.shape[1]), p)
+        A = np.column_stack([Ju, Jp])
+        _, _, vt = np.linalg.svd(A)
+        t = vt[-1]
+        dx, dp = B @ t[:-1], t[-1]
+        if prev is not None and (prev[0] @ dx + prev[1] * dp) < 0:
+            dx, dp = -dx, -dp
+        return dx, dp
+
+    def correct(self, c, p0, t, s, max_iter=10, tol=1e-10):
+        """Newton corrector from the prediction at arclength ``s``; returns (x, p, iterations)
+        or None (also when the parameter leaves the model's domain)."""
+        try:
+            return self._correct(c, p0, t, s, max_iter, tol)
+        except FixedPointsError:
+            return None
+
+    def _correct(self, c, p0, t, s, max_iter, tol):
+        sp = self.space(p0)
+        B = sp.tangent_basis(c)
+        tu = B.T @ t[0]
+        tp = t[1]
+        nrm = np.hypot(np.linalg.norm(tu), tp)
+        tu, tp = tu / nrm, tp / nrm
+        u = s * tu
+        p = p0 + s * tp
+        for it in range(1, max_iter + 1):
+            F = self.residual(c, B, u, p)
+            r = np.concatenate([F, [tu @ u + tp * (p - p0) - s]])
+            if not np.all(np.isfinite(r)):
+                return None
+            if np.linalg.norm(F) < tol and abs(r[-1]) < 1e-12:
+                return self.space(p).retract(c + B @ u), p, it
+            Ju, Jp = self.jacobian(c, B, u, p)
+            J = np.block([[Ju, Jp[:, None]], [tu[None, :], np.array([[tp]])]])
+            try:
+                delta = np.linalg.lstsq(J, -r, rcond=1e-12)[0]
+            except np.linalg.LinAlgError:
+                return None
+            u = u + delta[:-1]
+            p = p + delta[-1]
+        F = self.residual(c, B, u, p)
+        if np.linalg.norm(F) < 1e-8:
+            return self.space(p).retract(c + B @ u), p, max_iter
+        return None
+
+    def classify(self, x, p):
+        sp = self.space(p)
+        lam, U, B = _hessian_eigen(sp, x)
+        eps = self.null_tol
+        return lam, U, B, int(np.sum(lam < -eps))
+
+
+def continue_branch(
+    family,
+    x0,
+    p0: float,
+    p_end: float,
+    *,
+    step: float = 0.02,
+    max_step: float = 0.1,
+    min_step: float = 1e-7,
+    max_points: int = 2000,
+    event_tol: float = 1e-10,
+    null_tol: float = 1e-7,
+    label: str = "",
+    progress=None,
+) -> Branch:
+    """Continue the critical point ``x0`` at ``p0`` towards ``p_end``.
+
+    Parameters
+    ----------
+    family : callable
+        ``family(p)`` returns the landscape at parameter ``p``.
+    x0 : array
+        A critical point at ``p0`` (polished first with Newton).
+    step, max_step, min_step : float
+        Initial, largest and smallest arclength steps.
+    event_tol : float
+        Localisation tolerance of events in the parameter.
+    null_tol : float
+        Absolute eigenvalue tolerance for the index.
+
+    Returns
+    -------
+    Branch
+        ``status``: 'reached-end', 'left-range', 'step-too-small' or 'max-points'. Never raises
+        for a failed step.
+    """
+    tr = _Tracker(family, null_tol)
+    direction = 1.0 if p_end >= p0 else -1.0
+    lo, hi = min(p0, p_end), max(p0, p_end)
+    r = newton(tr.space(p0), x0, tol=1e-12)
+    x, p = r.x, float(p0)
+    lam, _, _, idx = tr.classify(x, p)
+    points = [BranchPoint(p, float(tr.space(p).loss(x)), idx, float(lam[0]), x)]
+    events = []
+    t = tr.tangent(x, p)
+    if t[1] * direction < 0:
+        t = (-t[0], -t[1])
+    s = step
+    status = "max-points"
+    while len(points) < max_points:
+        out = tr.correct(x, p, t, s)
+        if out is None:
+            s /= 2
+            if s < min_step:
+                status = "step-too-small"
+                break
+            continue
+        xn, pn, its = out
+        if (pn - hi) > 1e-14 or (lo - pn) > 1e-14:
+            # land exactly on the end of the range with a natural-parameter solve
+            pe = hi if pn > hi else lo
+            if abs(pe - p) > 1e-12:
+                r = newton(tr.space(pe), x + (xn - x) * (pe - p) / (pn - p), tol=1e-12)
+                if r.status == "converged":
+                    lam_e, _, _, idx_e = tr.classify(r.x, pe)
+                    _detect(tr, points[-1], (r.x, pe, lam_e, idx_e), t, t, events, event_tol)
+                    points.append(
+                        BranchPoint(pe, float(tr.space(pe).loss(r.x)), idx_e, float(lam_e[0]), r.x)
+                    )
+            status = "reached-end" if (pn - p) * direction > 0 else "left-range"
+            break
+        tn = tr.tangent(xn, pn, prev=t)
+        lam_n, _, _, idx_n = tr.classify(xn, pn)
+        _detect(tr, points[-1], (xn, pn, lam_n, idx_n), t, tn, events, event_tol)
+        points.append(BranchPoint(pn, float(tr.space(pn).loss(xn)), idx_n, float(lam_n[0]), xn))
+        x, p, t = xn, pn, tn
+        s = min(max_step, s * 1.5) if its <= 3 else s
+        if progress is not None:
+            progress(p)
+    return Branch(tuple(points), tuple(events), status, label)
+
+
+def _detect(tr, prev: BranchPoint, new, t_old, t_new, events, tol):
+    """Append fold / branch-point events between ``prev`` and ``new`` (localised by bisection)."""
+    xn, pn, lam_n, idx_n = new
+    fold = t_old[1] * t_new[1] < 0
+    if idx_n == prev.index and not fold:
+        return
+    kind = "fold" if fold else "branch_point"
+
+    if kind == "fold":
+        best = _locate_fold(tr, prev, xn, pn, t_old, tol)
+    else:
+        best = _locate_crossing(tr, prev, pn, idx_n, t_old, tol)
+    xe, pe = best
+    lam, _, _, _ = tr.classify(xe, pe)
+    mult = int(np.sum(np.abs(lam) < max(1e-6, 1e3 * tol)))
+    below, above = (prev.index, idx_n) if pn >= prev.parameter else (idx_n, prev.index)
+    events.append(
+        Event(
+            kind,
+            float(pe),
+            int(below),
+            int(above),
+            float(tr.space(pe).loss(xe)),
+            max(1, mult),
+            xe,
+        )
+    )
+
+
+def _locate_fold(tr, prev, xn, pn, t_old, tol):
+    """Bisection in arclength on the sign of dp/ds (the extended system is regular at a fold)."""
+    a_x, a_p = prev.x, prev.parameter
+    s_lo, s_hi = 0.0, float(np.hypot(np.linalg.norm(xn - a_x), pn - a_p))
+    f_lo = t_old[1]
+    best = (xn, pn)
+    for _ in range(80):
+        s_mid = 0.5 * (s_lo + s_hi)
+        out = tr.correct(a_x, a_p, t_old, s_mid, tol=1e-12)
+        if out is None:
+            break
+        xm, pm, _ = out
+        best = (xm, pm)
+        if np.sign(tr.tangent(xm, pm, prev=t_old)[1]) == np.sign(f_lo):
+            s_lo = s_mid
+        else:
+            s_hi = s_mid
+        if s_hi - s_lo < tol:
+            break
+    return best
+
+
+def _locate_crossing(tr, prev, pn, idx_n, t_old, tol):
+    r"""Root in the parameter of :math:`\lambda_j(p)`, :math:`j=\min(\text{indices})` (the
+    smallest eigenvalue that changes sign), with the point re-solved at each fixed parameter by
+    pseudo-inverse Newton (which ignores the near-null directions, so a symmetric branch stays
+    symmetric at its branch point); Brent's method to ``tol``."""
+    from scipy.optimize import brentq
+
+    j = min(prev.index, idx_n)
+    a_x, a_p = prev.x, prev.parameter
+    cache = {}
+
+    def point(p):
+        # predict from the last regular point along its tangent: both keep the branch's
+        # symmetry to round-off, so Newton cannot slide onto a bifurcating branch
+        tx, tp = t_old
+        guess = a_x + tx * ((p - a_p) / tp) if abs(tp) > 1e-3 else a_x
+        r = newton(tr.space(p), guess, tol=1e-13, max_iter=30)
+        cache[p] = r.x
+        return r.x
+
+    def f(p):
+        lam, _, _, _ = tr.classify(point(p), p)
+        return float(lam[j]) if j < lam.size else float(lam[-1])
+
+    try:
+        fa, fb = f(a_p), f(pn)
+        if fa * fb > 0:
+            return point(pn), pn
+        pe = brentq(f, a_p, pn, xtol=tol, rtol=4 * np.finfo(float).eps, maxiter=200)
+    except (ValueError, RuntimeError):
+        return point(pn), pn
+    return point(pe), pe
+
+
+def switch_branches(family, event: Event, p_end: float, *, offset: float = 1e-3, eps=1e-2):
+    r"""Starting points of the branches bifurcating at a branch point: for each null eigenvector
+    :math:`v` of the Hessian at the event, Newton at :math:`p_*\pm\delta` from
+    :math:`x_*\pm\varepsilon v`; returns ``[(x, p), ...]`` of converged points that are not on
+    the original branch (distance > ε/10), without duplicates."""
+    lam, U, B = _hessian_eigen(family(event.value), event.x)
+    null = np.argsort(np.abs(lam))[: max(1, event.multiplicity)]
+    out = []
+    span = abs(p_end - event.value)
+    for side in (1.0, -1.0):
+        p = event.value + side * min(offset, 0.5 * span if span > 0 else offset)
+        sp = family(p)
+        base = newton(sp, event.x, tol=1e-12).x
+        for j in null:
+            for sign in (1.0, -1.0):
+                r = newton(sp, sp.retract(event.x + sign * eps * (B @ U[:, j])), tol=1e-12)
+                if r.status != "converged" or np.linalg.norm(r.x - base) < eps / 10:
+                    continue
+                if any(np.linalg.norm(r.x - x) < eps / 10 and q == p for x, q in out):
+                    continue
+                out.append((r.x, p))
+    return out

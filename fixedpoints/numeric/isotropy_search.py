@@ -1,0 +1,152 @@
+r"""Fixed points inside Fix(Δ(S_{p_1}×…×S_{p_r})) for the ReLU-type teacher–student problem
+(k = d, V = I): multistart Newton on the reduced loss :math:`\ell(\xi)`
+(:class:`~fixedpoints.numeric.isotropy.YoungIsotropy`), classification by the isotypic Hessian
+spectrum (:func:`~fixedpoints.numeric.isotypic.reduced_isotypic_spectrum`, cost independent of d).
+
+By symmetric criticality a critical point of :math:`\ell` is a critical point of the full loss; both
+residuals are reported (``reduced_residual`` :math:`=\|\nabla_\xi\ell\|`, ``residual``
+:math:`=\|\nabla\mathcal L(W(\xi))\|_F`). The orbit of a point under :math:`S_d\times S_d` has
+:math:`(d!)^2/\prod_ap_a!` elements for its exact isotropy :math:`\Delta(S_{p_1}\times\dots)`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import numpy as np
+
+from fixedpoints.numeric.fixed_points import FixedPoint, FixedPointSearch
+from fixedpoints.numeric.isotropy import newton_reduced, young_isotropy
+from fixedpoints.numeric.isotypic import reduced_isotypic_spectrum
+
+__all__ = ["find_isotropic_fixed_points", "isotropic_starts"]
+
+
+def isotropic_starts(iso, n: int, rng) -> np.ndarray:
+    """``n`` starting points: half structured (diagonals ±1, off-diagonal 0 or 2/d, small
+    cross terms), half Gaussian."""
+    d = iso.d
+    names = iso.names
+    X = np.zeros((n, iso.dimension))
+    for s in range(n):
+        for j, name in enumerate(names):
+            if s % 2 == 0:
+                if name.startswith("D"):
+                    X[s, j] = rng.choice([-1.0, 1.0]) * rng.uniform(0.6, 1.1)
+                elif name.startswith("O"):
+                    X[s, j] = rng.choice([0.0, 2.0 / d, -1.0 / d]) + 0.01 * rng.standard_normal()
+                else:
+                    X[s, j] = rng.choice([0.0, 1.0 / d, 2.0 / d, 4 / (np.pi * d)]) + (
+                        0.01 * rng.standard_normal()
+                    )
+            else:
+                scale = 1.0 if name.startswith("D") else 1.0 / np.sqrt(d)
+                X[s, j] = scale * rng.standard_normal()
+    return X
+
+
+def find_isotropic_fixed_points(
+    kernels,
+    spec,
+    d: int,
+    *,
+    starts: int = 200,
+    seed: int = 0,
+    null_tol: float = 1e-7,
+    tol: float = 1e-10,
+    progress=None,
+) -> FixedPointSearch:
+    """Multistart Newton in Fix(Γ) for the block sizes ``spec`` (``"9,1"``), then isotypic
+    classification of every distinct point (see the module docstring)."""
+    iso = young_isotropy(spec, d, kernels)
+    rng = np.random.default_rng(seed)
+    X = isotropic_starts(iso, starts, rng)
+    statuses: Counter = Counter()
+    found: list[dict] = []
+    batch = 50
+    for s in range(0, starts, batch):
+        res = newton_reduced(iso, X[s : s + batch], tol=tol)
+        for x, ok, r, loss in zip(res.x, res.converged, res.residual, res.loss, strict=True):
+            statuses["converged" if ok else ("nan" if not np.isfinite(r) else "not-converged")] += 1
+            if not ok:
+                continue
+            for f in found:
+                if np.max(np.abs(f["x"] - x)) < 1e-7 * max(1.0, np.max(np.abs(x))):
+                    f["hits"] += 1
+                    break
+            else:
+                found.append({"x": x, "hits": 1, "residual": float(r), "loss": float(loss)})
+        if progress is not None:
+            progress(min(s + batch, starts), starts)
+    points = []
+    for f in found:
+        x = f["x"]
+        spec_items = reduced_isotypic_spectrum(iso, x)
+        lam_max = max(1.0, max(abs(v) for v, *_ in spec_items))
+        eps = null_tol * lam_max
+        index = sum(m for v, m, *_ in spec_items if v < -eps)
+        nullity = sum(m for v, m, *_ in spec_items if abs(v) <= eps)
+        iso_type = iso.isotropy_of(x)
+        stab = math.prod(math.factorial(p) for p in iso_type.blocks)
+        spectrum = sorted(
+            ([float(v if abs(v) > eps else 0.0), int(m)] for v, m, *_ in spec_items),
+            key=lambda t: t[0],
+        )
+        merged: list = []
+        for v, m in spectrum:
+            if merged and abs(v - merged[-1][0]) <= 1e-7 * max(1.0, abs(v)):
+                merged[-1][1] += m
+            else:
+                merged.append([v, m])
+        components = [[float(v), int(m), str(lab[0]) if lab else ""] for v, m, *lab in spec_items]
+        loss = f["loss"] if abs(f["loss"]) > 1e-13 else 0.0
+        points.append(
+            FixedPoint(
+                loss=loss,
+                index=int(index),
+                nullity=int(nullity),
+                symmetry_zero_modes=0,
+                degenerate=nullity > 0,
+                spectrum=merged,
+                count=int(iso_type.orbit_size),
+                isotropy=iso_type.label,
+                stabilizer_order=int(stab),
+                coordinates={n: float(v) for n, v in zip(iso.names, x, strict=True)},
+                x=x,
+                residual=float(f["residual"]),
+                reduced_residual=float(np.linalg.norm(iso.reduced_gradient(x))),
+                hits=f["hits"],
+                extra={"components": components, "null_tolerance": eps},
+            )
+        )
+    # degenerate points (e.g. dead neurons at the ReLU kink) are located only roughly: merge the
+    # ones with equal loss, isotropy and spectrum
+    unique: list = []
+    for p in points:
+        for q in unique:
+            if (
+                abs(p.loss - q.loss) <= 1e-10 * max(1.0, abs(p.loss))
+                and p.isotropy == q.isotropy
+                and len(p.spectrum) == len(q.spectrum)
+                and all(
+                    m1 == m2 and abs(v1 - v2) <= 1e-6 * max(1.0, abs(v1))
+                    for (v1, m1), (v2, m2) in zip(p.spectrum, q.spectrum, strict=True)
+                )
+            ):
+                break
+        else:
+            unique.append(p)
+    points = sorted(unique, key=lambda p: (p.loss, p.index))
+    return FixedPointSearch(
+        points=tuple(points),
+        starts=starts,
+        statuses=dict(statuses),
+        symmetry=f"S{d}×S{d} (student and teacher permutations)",
+        space=f"Fix({iso.label})",
+        null_tolerance=null_tol,
+        notes=(
+            "spectra per isotypic component (reduced Hessians; cost independent of d); "
+            "count = (d!)^2 / |isotropy|",
+        ),
+    )

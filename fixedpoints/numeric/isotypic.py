@@ -1,0 +1,333 @@
+r"""Hessian spectra by isotypic components at points with a diagonal Young isotropy.
+
+At a point :math:`W\in\mathrm{Fix}(\Gamma)`, :math:`\Gamma=\Delta(S_{p_1}\times\dots\times S_{p_r})`,
+the Hessian commutes with Γ, so it preserves every isotypic component of :math:`M(d,d)` and acts
+there as :math:`M_\rho\otimes I_{\dim\rho}`. Under Γ (block a of size :math:`p_a`, standard
+representation :math:`\mathfrak s_a` of :math:`S_{p_a}`, dimension :math:`p_a-1`) the block
+:math:`(a,a)` is :math:`2\cdot\mathbf 1+3\mathfrak s_a+\mathfrak s_{(p_a-2,2)}+\mathfrak s_{(p_a-2,1,1)}`
+and a block :math:`(a,b)`, a ≠ b, is :math:`\mathbf 1+\mathfrak s_a+\mathfrak s_b+\mathfrak s_a\otimes\mathfrak s_b`.
+Copies (one vector per copy, all images of the same vector under equivariant maps), with
+:math:`u=e_{i_1}-e_{i_2}`, :math:`\mathbf 1_a` the indicator of block a and
+:math:`i_1,\dots,i_4` the first indices of block a:
+
+* trivial: the orbit matrices :math:`E_k` (:math:`\dim\mathrm{Fix}` copies, multiplicity 1);
+* :math:`\mathfrak s_a` (:math:`p_a\ge2`, multiplicity :math:`p_a-1`): :math:`\mathrm{diag}(u)`,
+  :math:`u\mathbf 1_a^\top-\mathrm{diag}(u)`, :math:`\mathbf 1_au^\top-\mathrm{diag}(u)`,
+  :math:`u\mathbf 1_b^\top`, :math:`\mathbf 1_bu^\top` (b ≠ a);
+* :math:`(p_a-2,2)` (:math:`p_a\ge4`, multiplicity :math:`p_a(p_a-3)/2`): :math:`ab^\top+ba^\top`,
+  :math:`a=e_{i_1}-e_{i_2}`, :math:`b=e_{i_3}-e_{i_4}`;
+* :math:`(p_a-2,1,1)` (:math:`p_a\ge3`, multiplicity :math:`(p_a-1)(p_a-2)/2`): :math:`ab^\top-ba^\top`
+  (:math:`b=e_{i_2}-e_{i_3}` when :math:`p_a=3`);
+* :math:`\mathfrak s_a\otimes\mathfrak s_b` (a < b, multiplicity :math:`(p_a-1)(p_b-1)`):
+  :math:`u_au_b^\top`, :math:`u_bu_a^\top`.
+
+For each component the eigenvalues solve :math:`\langle X_i,HX_j\rangle c=\lambda\langle X_i,X_j\rangle c`
+(copies that are linearly dependent, e.g. for :math:`p_a=2`, are dropped by reducing the Gram
+matrix to its range). The multiplicities times the number of eigenvalues add up to :math:`d^2`
+(checked). For ΔS_d: 2 trivial, 3 standard (d − 1 each), :math:`d(d-3)/2`, :math:`(d-1)(d-2)/2`;
+for Δ(S_{d−1}×S_1): 5 trivial, 5 standard (d − 2 each), :math:`(d-1)(d-4)/2`, :math:`(d-2)(d-3)/2`.
+
+Every copy lies in the fixed space of a refinement of the blocks (the first four indices of each
+block split off as singletons), so two routes give :math:`\langle X_i,HX_j\rangle`:
+:func:`isotypic_spectrum` applies Hessian-vector products in weight space to the d×d copies, and
+:func:`reduced_isotypic_spectrum` reads them off the Hessian of the reduced loss on the refined
+fixed space (at most :math:`(5r)^2` coordinates): its cost does not depend on d.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from fixedpoints.errors import ParameterError
+from fixedpoints.numeric.derivatives import STEP, hessian_vector_products
+from fixedpoints.numeric.isotropy import YoungIsotropy, parse_blocks
+
+__all__ = [
+    "Component",
+    "dense_spectrum",
+    "isotypic_components",
+    "isotypic_spectrum",
+    "merge_spectrum",
+    "reduced_isotypic_spectrum",
+    "weight_space_hvp",
+]
+
+
+@dataclass(frozen=True)
+class Component:
+    """One isotypic type: ``label``, ``multiplicity`` (dimension of the irreducible
+    representation) and ``copies`` (m, n'): one vector per copy, as coordinates in the refined
+    fixed space."""
+
+    label: str
+    multiplicity: int
+    copies: np.ndarray
+
+
+def _partition(p: int, kind: str) -> str:
+    parts = {"1": (p,), "std": (p - 1, 1), "2": (p - 2, 2), "11": (p - 2, 1, 1)}[kind]
+    return "(" + ",".join(str(q) for q in parts) + ")"
+
+
+def _label(blocks, kinds: dict) -> str:
+    """Tensor product of per-block irreducibles, blocks of size 1 omitted: ``"(8,1)"``,
+    ``"(7,1)⊗(2)"``; all trivial: ``"trivial"``."""
+    if not kinds:
+        return "trivial"
+    return "⊗".join(_partition(p, kinds.get(a, "1")) for a, p in enumerate(blocks) if p >= 2)
+
+
+def _refined_blocks(blocks):
+    out = []
+    for p in blocks:
+        out += [1] * min(p, 4) + ([p - 4] if p > 4 else [])
+    return tuple(out)
+
+
+class _Reps:
+    """Representative indices of the refined blocks (one, or two for blocks of size ≥ 2): a
+    matrix constant on the refined orbits is determined by its entries there."""
+
+    def __init__(self, coarse: YoungIsotropy, fine: YoungIsotropy):
+        reps, first, second = [], [], []
+        for s, q in zip(fine.starts, fine.blocks, strict=True):
+            first.append(len(reps))
+            reps.append(s)
+            second.append(len(reps) if q >= 2 else -1)
+            if q >= 2:
+                reps.append(s + 1)
+        self.reps = np.array(reps)
+        self.first, self.second = np.array(first), np.array(second)
+        self.coarse_of = coarse.block_of[self.reps]
+        self.fine = fine
+        self.R = len(reps)
+
+    def e(self, i):
+        v = np.zeros(self.R)
+        v[np.nonzero(self.reps == i)[0][0]] = 1.0
+        return v
+
+    def ones(self, a):
+        return (self.coarse_of == a).astype(float)
+
+    def coordinates(self, Mc):
+        """Refined coordinates of the matrices whose entries at the representatives are ``Mc``
+        (..., R, R)."""
+        f, s = self.first, self.second
+        D = Mc[..., f, f]
+        X = Mc[..., f[:, None], f[None, :]].copy()
+        big = s >= 0
+        X[..., np.nonzero(big)[0], np.nonzero(big)[0]] = Mc[..., f[big], s[big]]
+        return self.fine.join(D, X)
+
+
+def isotypic_components(blocks, kernels=None):
+    """The refined :class:`YoungIsotropy` and the list of :class:`Component` for ``blocks``
+    (see the module docstring); ``kernels`` is passed to the refined isotropy."""
+    coarse = YoungIsotropy(blocks)
+    fine = YoungIsotropy(_refined_blocks(coarse.blocks), kernels)
+    rp = _Reps(coarse, fine)
+    p, r = coarse.blocks, coarse.r
+    comps = []
+    # trivial: the coarse orbit matrices, read at the representatives
+    Dc, Xc = coarse.split(np.eye(coarse.dimension))
+    ca = rp.coarse_of
+    Mc = Xc[:, ca[:, None], ca[None, :]].copy()
+    idx = np.arange(rp.R)
+    Mc[:, idx, idx] = Dc[:, ca]
+    comps.append(Component("trivial", 1, rp.coordinates(Mc)))
+    us = {}
+    for a in range(r):
+        if p[a] < 2:
+            continue
+        s = coarse.starts[a]
+        i = [s + t for t in range(min(p[a], 4))]
+        u = rp.e(i[0]) - rp.e(i[1])
+        us[a] = u
+        one = rp.ones(a)
+        du = np.diag(u)
+        copies = [du, np.outer(u, one) - du, np.outer(one, u) - du]
+        for b in range(r):
+            if b != a:
+                copies += [np.outer(u, rp.ones(b)), np.outer(rp.ones(b), u)]
+        comps.append(Component(_label(p, {a: "std"}), p[a] - 1, rp.coordinates(np.array(copies))))
+        if p[a] >= 3:
+            va = u
+            vb = rp.e(i[2]) - rp.e(i[3]) if p[a] >= 4 else rp.e(i[1]) - rp.e(i[2])
+            if p[a] >= 4:
+                sym = np.outer(va, vb) + np.outer(vb, va)
+                comps.append(
+                    Component(
+                        _label(p, {a: "2"}), p[a] * (p[a] - 3) // 2, rp.coordinates(sym[None])
+                    )
+                )
+            anti = np.outer(va, vb) - np.outer(vb, va)
+            comps.append(
+                Component(
+                    _label(p, {a: "11"}),
+                    (p[a] - 1) * (p[a] - 2) // 2,
+                    rp.coordinates(anti[None]),
+                )
+            )
+    for a in us:
+        for b in us:
+            if b > a:
+                copies = np.array([np.outer(us[a], us[b]), np.outer(us[b], us[a])])
+                comps.append(
+                    Component(
+                        _label(p, {a: "std", b: "std"}),
+                        (p[a] - 1) * (p[b] - 1),
+                        rp.coordinates(copies),
+                    )
+                )
+    return fine, comps
+
+
+def _generalized_eigenvalues(Hm, Gm, rtol: float = 1e-10):
+    r"""Eigenvalues of :math:`H_mc=\lambda G_mc` on the range of the Gram matrix :math:`G_m`
+    (directions with Gram eigenvalue below ``rtol`` × the largest are dropped)."""
+    Hm = (Hm + Hm.T) / 2
+    s, U = np.linalg.eigh((Gm + Gm.T) / 2)
+    keep = s > rtol * s.max()
+    T = U[:, keep] / np.sqrt(s[keep])
+    return np.linalg.eigvalsh(T.T @ Hm @ T)
+
+
+def _assemble(comps, gram, hess, d):
+    out = []
+    total = 0
+    for c in comps:
+        lam = _generalized_eigenvalues(hess(c), gram(c))
+        total += len(lam) * c.multiplicity
+        out += [(float(v), int(c.multiplicity), c.label) for v in lam]
+    if total != d * d:  # pragma: no cover - a construction error, not a user error
+        raise RuntimeError(f"isotypic decomposition covers {total} dimensions, not d^2 = {d * d}.")
+    return sorted(out, key=lambda t: t[0])
+
+
+def isotypic_spectrum(hvp, W, blocks, tol: float = 1e-9):
+    r"""Hessian spectrum at W by isotypic components, from weight-space Hessian-vector products.
+
+    Parameters
+    ----------
+    hvp : callable
+        ``hvp(X)``: directions ``X`` (n, d, d) → :math:`HX` (n, d, d) at W (e.g.
+        :func:`weight_space_hvp`).
+    W : array (d, d)
+        The point; it must lie in Fix(Δ(S_{p_1}×…)) (to ``tol``).
+    blocks : sequence of int or str
+        Block sizes, contiguous, block 1 first (``(d,)``, ``(d - 1, 1)`` with the special index
+        last, or any diagonal Young partition).
+
+    Returns
+    -------
+    list of (eigenvalue, multiplicity, component_label)
+        Sorted by eigenvalue; :math:`\sum` multiplicities = :math:`d^2`.
+
+    Raises
+    ------
+    ParameterError
+        If the blocks do not sum to d or W is not fixed by the group.
+    """
+    W = np.asarray(W, dtype=float)
+    if W.ndim != 2 or W.shape[0] != W.shape[1]:
+        raise ParameterError(f"`W` must be a square matrix; got shape {W.shape}.")
+    d = W.shape[0]
+    coarse = YoungIsotropy(parse_blocks(blocks, d))
+    if not coarse.contains(W, tol):
+        raise ParameterError(f"`W` is not fixed by {coarse.label} (blocks {coarse.blocks}).")
+    fine, comps = isotypic_components(coarse.blocks)
+    mats = [fine.weights(c.copies) for c in comps]
+    allX = np.concatenate(mats, axis=0)
+    HX = np.asarray(hvp(allX), dtype=float).reshape(allX.shape)
+    offsets = np.cumsum([0] + [len(m) for m in mats])
+    where = {id(c): (offsets[i], offsets[i + 1]) for i, c in enumerate(comps)}
+
+    def gram(c):
+        return c.copies @ (fine.orbit_sizes * c.copies).T
+
+    def hess(c):
+        lo, hi = where[id(c)]
+        return np.tensordot(allX[lo:hi], HX[lo:hi], axes=([1, 2], [1, 2])).T
+
+    return _assemble(comps, gram, hess, d)
+
+
+def reduced_isotypic_spectrum(iso: YoungIsotropy, xi, step: float = STEP):
+    r"""The same spectrum as :func:`isotypic_spectrum` at :math:`W(\xi)`, without d×d arrays.
+
+    The point is embedded in the refined fixed space (first four indices of every block split
+    off), whose reduced Hessian :math:`H'=E'^\top\nabla^2\mathcal L\,E'`
+    (:meth:`YoungIsotropy.reduced_hessian`) gives :math:`\langle X_i,HX_j\rangle=c_i^\top H'c_j` for
+    copies :math:`X_i=\sum_kc_{ik}E'_k`; Gram :math:`\langle X_i,X_j\rangle=\sum_kc_{ik}c_{jk}n'_k`.
+    Cost independent of d.
+    """
+    if iso.kernels is None:
+        raise ParameterError("`isotropy`: the reduced spectrum needs the model's pair kernels.")
+    fine, comps = isotypic_components(iso.blocks, iso.kernels)
+    # the point in refined coordinates: the trivial copies are the coarse orbit matrices
+    xi = np.asarray(xi, dtype=float).reshape(iso.dimension)
+    xf = xi @ comps[0].copies
+    Hf = fine.reduced_hessian(xf, step=step)
+
+    def gram(c):
+        return c.copies @ (fine.orbit_sizes * c.copies).T
+
+    def hess(c):
+        return c.copies @ Hf @ c.copies.T
+
+    return _assemble(comps, gram, hess, iso.d)
+
+
+def weight_space_hvp(loss, W, step: float = STEP, chunk: int | None = None):
+    r"""``hvp(X)`` for :func:`isotypic_spectrum`: :math:`\nabla^2\mathcal L(W)X` from
+    :meth:`PopulationLoss.gradient <fixedpoints.numeric.PopulationLoss.gradient>` by
+    :func:`~fixedpoints.numeric.derivatives.hessian_vector_products`, ``chunk`` directions per
+    batched gradient call (default: about 2·10⁶ weight entries per call)."""
+    W = np.asarray(W, dtype=float)
+    k, d = W.shape
+    if chunk is None:
+        chunk = max(1, int(2e6 // (6 * k * d)))
+
+    def gradient(X):
+        X = np.asarray(X)
+        return loss.gradient(X.reshape(X.shape[:-1] + (k, d)))[0].reshape(X.shape)
+
+    def hvp(dirs):
+        dirs = np.asarray(dirs, dtype=float)
+        flat = dirs.reshape(len(dirs), -1)
+        out = [
+            hessian_vector_products(gradient, W.ravel(), flat[s : s + chunk], step=step)
+            for s in range(0, len(flat), chunk)
+        ]
+        return np.concatenate(out, axis=0).reshape(dirs.shape)
+
+    return hvp
+
+
+def merge_spectrum(pairs, tol: float = 1e-7):
+    r"""Merge eigenvalues equal to ``tol`` (relative to max(1, |λ|)), summing multiplicities.
+
+    ``pairs``: iterable of ``(eigenvalue, multiplicity[, ...])``. Returns
+    ``[[eigenvalue, multiplicity], ...]`` ascending; a merged eigenvalue is the
+    multiplicity-weighted mean of its cluster (a new cluster starts when a value is farther than
+    ``tol`` from the current mean)."""
+    items = sorted((float(t[0]), int(t[1])) for t in pairs)
+    out: list[list] = []
+    for lam, m in items:
+        if out and abs(lam - out[-1][0]) <= tol * max(1.0, abs(lam), abs(out[-1][0])):
+            mu, n = out[-1]
+            out[-1] = [(mu * n + lam * m) / (n + m), n + m]
+        else:
+            out.append([lam, m])
+    return out
+
+
+def dense_spectrum(H, tol: float = 1e-7):
+    """``merge_spectrum`` of the eigenvalues of the dense symmetric matrix ``H``
+    (``numpy.linalg.eigvalsh`` of :math:`(H+H^\\top)/2`)."""
+    H = np.asarray(H, dtype=float)
+    lam = np.linalg.eigvalsh((H + H.T) / 2)
+    return merge_spectrum(((v, 1) for v in lam), tol)
