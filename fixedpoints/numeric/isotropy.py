@@ -326,21 +326,24 @@ class YoungIsotropy:
 
     def reduced_loss(self, xi):
         r""":math:`\ell(\xi)=\mathcal L(W(\xi))` from the Gram classes (formula in the module
-        docstring); shape ``xi.shape[:-1]``."""
+        docstring); shape ``xi.shape[:-1]``. Degenerate points (a zero row) give nan, without
+        floating-point warnings."""
         kt = self._require_kernels()
+        with np.errstate(all="ignore"):
+            return self._loss(kt, xi)
+
+    def _loss(self, kt, xi):
         D, X = self.split(xi)
         _, G, N = self._gram(D, X)
         w = self._w
-        one = np.ones_like(N)
-        with np.errstate(all="ignore"):
-            st = np.sum(self.p * kt.st(0, N, one, D), axis=-1)
-            Na = np.broadcast_to(N[..., :, None], X.shape)
-            st = st + np.sum(w * kt.st(0, Na, np.ones_like(X), X), axis=(-1, -2))
-            if not kt.square:
-                return -kt.scale * self.alpha * self.beta * st
-            Nb = np.broadcast_to(N[..., None, :], X.shape)
-            ss = np.sum(self.p * kt.ss_self(0, N), axis=-1)
-            ss = ss + np.sum(np.where(w > 0, w * kt.ss(0, Na, Nb, G), 0.0), axis=(-1, -2))
+        Na = np.broadcast_to(N[..., :, None], X.shape)
+        st = np.sum(self.p * kt.st(0, N, np.ones_like(N), D), axis=-1)
+        st = st + np.sum(w * kt.st(0, Na, np.ones_like(X), X), axis=(-1, -2))
+        if not kt.square:
+            return -kt.scale * self.alpha * self.beta * st
+        Nb = np.broadcast_to(N[..., None, :], X.shape)
+        ss = np.sum(self.p * kt.ss_self(0, N), axis=-1)
+        ss = ss + np.sum(np.where(w > 0, w * kt.ss(0, Na, Nb, G), 0.0), axis=(-1, -2))
         ab = self.alpha * self.beta
         return kt.scale * (self.alpha**2 * ss - 2 * ab * st) + self.constant
 
@@ -355,6 +358,10 @@ class YoungIsotropy:
         :math:`\partial_D=\partial_\delta+\partial_D^M`, :math:`\partial_{O_a}=\partial_{X_{aa}}-\partial_{\delta_a}`.
         """
         kt = self._require_kernels()
+        with np.errstate(all="ignore"):
+            return self._gradient(kt, xi)
+
+    def _gradient(self, kt, xi):
         D, X = self.split(xi)
         delta, G, N = self._gram(D, X)
         w, p = self._w, self.p
@@ -364,20 +371,19 @@ class YoungIsotropy:
         Nb = np.broadcast_to(N[..., None, :], X.shape)
         onex = np.ones_like(X)
         cst = -2 * c * al * be if kt.square else -c * al * be
-        with np.errstate(all="ignore"):
-            # student-teacher terms: M entries D_a (mult p_a) and X_ab (mult w_ab)
-            gN = cst * (p * kt.st(1, N, one, D) + np.sum(w * kt.st(1, Na, onex, X), axis=-1))
-            gD = cst * p * kt.st(3, N, one, D)
-            gX = cst * w * kt.st(3, Na, onex, X)
-            if kt.square:
-                c2 = c * al**2
-                mask = w > 0
-                sA = np.where(mask, w * kt.ss(1, Na, Nb, G), 0.0)
-                sB = np.where(mask, w * kt.ss(2, Na, Nb, G), 0.0)
-                gN = gN + c2 * (p * kt.ss_self(1, N) + np.sum(sA, axis=-1) + np.sum(sB, axis=-2))
-                gG = c2 * np.where(mask, w * kt.ss(3, Na, Nb, G), 0.0)
-            else:
-                gG = np.zeros_like(X)
+        # student-teacher terms: M entries D_a (multiplicity p_a) and X_ab (multiplicity w_ab)
+        gN = cst * (p * kt.st(1, N, one, D) + np.sum(w * kt.st(1, Na, onex, X), axis=-1))
+        gD = cst * p * kt.st(3, N, one, D)
+        gX = cst * w * kt.st(3, Na, onex, X)
+        if kt.square:
+            c2 = c * al**2
+            mask = w > 0
+            sA = np.where(mask, w * kt.ss(1, Na, Nb, G), 0.0)
+            sB = np.where(mask, w * kt.ss(2, Na, Nb, G), 0.0)
+            gN = gN + c2 * (p * kt.ss_self(1, N) + np.sum(sA, axis=-1) + np.sum(sB, axis=-2))
+            gG = c2 * np.where(mask, w * kt.ss(3, Na, Nb, G), 0.0)
+        else:
+            gG = np.zeros_like(X)
         r = np.arange(self.r)
         gp = gG.copy()
         gp[..., r, r] += gN
@@ -394,7 +400,8 @@ class YoungIsotropy:
         gradient lies in Fix, so :math:`\nabla\mathcal L=\sum_kg_kE_k/n_k` and
         :math:`\|\nabla\mathcal L\|_F=(\sum_kg_k^2/n_k)^{1/2}`."""
         g = self.reduced_gradient(xi)
-        return np.sqrt(np.sum(g**2 / self.orbit_sizes, axis=-1))
+        with np.errstate(all="ignore"):
+            return np.sqrt(np.sum(g**2 / self.orbit_sizes, axis=-1))
 
     def reduced_hessian(self, xi, step: float = STEP):
         r""":math:`\nabla^2_\xi\ell=E^\top\nabla^2\mathcal L\,E` (shape (..., n, n)) by
@@ -418,9 +425,10 @@ class YoungIsotropy:
             return (self.reduced_gradient(eta * s) * s).reshape(Z.shape)
 
         dirs = np.tile(np.eye(n), (1, m))  # (n, m*n): e_j in every point
-        HV = hessian_vector_products(grad, (X / s).ravel(), dirs, step=step * np.sqrt(m))
-        H = np.moveaxis(HV.reshape(n, m, n), 0, -1)  # H[point, :, j] = H e_j
-        H = (H + np.swapaxes(H, -1, -2)) / 2 / np.multiply.outer(s, s)
+        with np.errstate(all="ignore"):  # degenerate points (zero rows) give inf/nan, no warning
+            HV = hessian_vector_products(grad, (X / s).ravel(), dirs, step=step * np.sqrt(m))
+            H = np.moveaxis(HV.reshape(n, m, n), 0, -1)  # H[point, :, j] = H e_j
+            H = (H + np.swapaxes(H, -1, -2)) / 2 / np.multiply.outer(s, s)
         return H.reshape(batch + (n, n))
 
 
@@ -467,6 +475,8 @@ def newton_reduced(
         H = iso.reduced_hessian(xa)
         ok = np.all(np.isfinite(H), axis=(-1, -2))
         H = np.where(ok[:, None, None], H, np.eye(iso.dimension))
+        ok &= np.all(np.isfinite(g), axis=-1)
+        g = np.where(ok[:, None], g, 0.0)
         s = -np.einsum("nij,nj->ni", np.linalg.pinv(H, rcond=1e-13), g)
         alpha = np.ones(len(ia))
         accepted = np.zeros(len(ia), dtype=bool)
@@ -476,7 +486,8 @@ def newton_reduced(
             if not todo.any():
                 break
             trial = xa[todo] + alpha[todo, None] * s[todo]
-            rt = iso.full_gradient_norm(trial)
+            with np.errstate(all="ignore"):
+                rt = iso.full_gradient_norm(trial)
             good = np.isfinite(rt) & (rt < r0[todo] * (1 - 1e-4 * alpha[todo]))
             idx = np.nonzero(todo)[0][good]
             xa[idx] = trial[good]

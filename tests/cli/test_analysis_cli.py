@@ -1,0 +1,248 @@
+"""The verbs fixed-points, threshold and continue: the JSON contract of DESIGN.md §4 and the
+acceptance examples of the fixed-point issue."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from fixedpoints.cli.main import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def run_json(capsys, *argv):
+    code, out, err = run(capsys, *argv, "--json", "--quiet")
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_threshold_he3_closed_form(capsys):
+    doc = run_json(
+        capsys, "threshold", "multi-index", "--set", "k=3", "--set", "target=He3", "--param", "beta"
+    )
+    for key in ("parameter", "value", "expression", "point", "index_below", "index_above"):
+        assert key in doc
+    assert doc["value"] == pytest.approx(0.25, abs=1e-12)
+    assert doc["expression"] == "1/4"
+    assert (doc["index_below"], doc["index_above"]) == (2, 0)
+    assert doc["numeric_value"] == pytest.approx(0.25, abs=1e-10)
+
+
+def test_threshold_symbolic_in_k(capsys):
+    doc = run_json(
+        capsys,
+        "threshold",
+        "multi-index",
+        "--set",
+        "k=5",
+        "--set",
+        "target=He4",
+        "--param",
+        "beta",
+        "--symbolic",
+        "k",
+    )
+    import sympy as sp
+
+    k = sp.Symbol("k")
+    assert sp.simplify(sp.sympify(doc["expression"]) - 2 / (k + 2)) == 0
+    assert doc["value"] == pytest.approx(2 / 7, abs=1e-12)
+    assert (doc["index_below"], doc["index_above"]) == (4, 0)
+
+
+def test_threshold_mixture_is_numeric(capsys):
+    doc = run_json(
+        capsys,
+        "threshold",
+        "multi-index",
+        "--set",
+        "k=4",
+        "--set",
+        "target=He3+0.5*He4",
+        "--param",
+        "beta",
+    )
+    assert doc["expression"] is None
+    assert 0.25 < doc["value"] < 0.3
+
+
+def test_threshold_range_without_solution_says_so(capsys):
+    doc = run_json(
+        capsys,
+        "threshold",
+        "multi-index",
+        "--set",
+        "k=3",
+        "--set",
+        "target=He3",
+        "--param",
+        "beta=0.3:0.9",
+    )
+    assert doc["value"] is None and "no threshold" in doc["status"]
+    assert doc["index_below"] == doc["index_above"] == 0
+
+
+@pytest.mark.parametrize(
+    "argv,needle",
+    [
+        (["--param", "gamma"], "gamma"),
+        (["--param", "beta", "--point", "middle"], "middle"),
+        (["--param", "beta=1:x"], "A:B"),
+        (["--param", "beta", "--set", "beta=0.2"], "beta"),
+    ],
+)
+def test_threshold_bad_input(capsys, argv, needle):
+    code, out, err = run(capsys, "threshold", "multi-index", *argv)
+    assert code == 2 and needle in err and "Traceback" not in err and len(err.splitlines()) == 1
+
+
+def test_fixed_points_multi_index_acceptance(capsys):
+    doc = run_json(
+        capsys,
+        "fixed-points",
+        "multi-index",
+        "--set",
+        "k=3",
+        "--set",
+        "beta=0",
+        "--set",
+        "target=He4",
+        "--set",
+        "d=5",
+    )
+    fps = doc["fixed_points"]
+    for p in fps:
+        for key in (
+            "loss",
+            "index",
+            "nullity",
+            "count",
+            "spectrum",
+            "isotropy",
+            "coordinates",
+            "residual",
+        ):
+            assert key in p
+    neg = [p for p in fps if p["loss"] < 0]
+    assert sum(p["count"] for p in neg) == 26
+    assert {i: sum(p["count"] for p in neg if p["index"] == i) for i in (0, 1, 2)} == {
+        0: 6,
+        1: 12,
+        2: 8,
+    }
+    assert [p["loss"] for p in fps] == sorted(p["loss"] for p in fps)
+    (eq,) = [p for p in fps if p["degenerate"]]
+    assert eq["nullity"] == 4 and eq["loss"] == 0.0
+
+
+def test_fixed_points_relu_isotropy_acceptance(capsys):
+    doc = run_json(capsys, "fixed-points", "relu-teacher", "--set", "d=10", "--isotropy", "9,1")
+    fps = doc["fixed_points"]
+    minima = [p["loss"] for p in fps if p["index"] == 0]
+    assert any(abs(v - 0.0187021946) < 1e-9 for v in minima)
+    assert any(abs(v - 0.0720567070) < 1e-9 for v in minima)
+    assert any(abs(p["loss"] - 0.0544367460) < 1e-9 and p["index"] == 1 for p in fps)
+    for p in fps:
+        assert sum(m for _, m in p["spectrum"]) == 100
+        assert p["residual"] < 1e-8 and p["reduced_residual"] < 1e-8
+    doc = run_json(capsys, "fixed-points", "relu-teacher", "--set", "d=10", "--isotropy", "10")
+    losses = [p["loss"] for p in doc["fixed_points"]]
+    assert 0.0 in losses and any(abs(v - 0.0766366620) < 1e-9 for v in losses)
+    glob = doc["fixed_points"][0]
+    assert glob["isotropy"] == "ΔS10" and glob["count"] == 3628800
+    assert [m for _, m in glob["spectrum"]] == [45, 9, 35, 1, 9, 1]
+
+
+def test_fixed_points_quadratic_acceptance(capsys):
+    doc = run_json(
+        capsys,
+        "fixed-points",
+        "quadratic",
+        "--set",
+        "d=4",
+        "--set",
+        "m=2",
+        "--set",
+        "teacher_eigenvalues=3,2,1",
+    )
+    minima = [p for p in doc["fixed_points"] if p["index"] == 0]
+    assert len(minima) == 1 and minima[0]["loss"] == pytest.approx(0.625)
+    assert len(doc["fixed_points"]) == 11
+
+
+def test_fixed_points_latex_and_text(capsys):
+    code, out, _ = run(
+        capsys,
+        "fixed-points",
+        "multi-index",
+        "--set",
+        "k=2",
+        "--set",
+        "beta=0",
+        "--set",
+        "target=He3",
+        "--format",
+        "latex",
+        "--starts",
+        "20",
+    )
+    assert code == 0 and r"\begin{tabular}" in out
+    code, out, _ = run(
+        capsys,
+        "fixed-points",
+        "multi-index",
+        "--set",
+        "k=2",
+        "--set",
+        "beta=0",
+        "--set",
+        "target=He3",
+        "--starts",
+        "20",
+    )
+    assert code == 0 and "minimum" in out
+
+
+@pytest.mark.parametrize(
+    "argv,needle",
+    [
+        (["relu-teacher", "--isotropy", "3,1"], "isotropy"),
+        (["relu-teacher", "--set", "k=4", "--isotropy", "5"], "k = d"),
+        (["relu-teacher", "--starts", "0"], "--starts"),
+        (["multi-index", "--set", "k=2"], "beta"),
+    ],
+)
+def test_fixed_points_bad_input(capsys, argv, needle):
+    code, out, err = run(capsys, "fixed-points", *argv)
+    assert code == 2 and needle in err and "Traceback" not in err
+
+
+def test_continue_acceptance_and_plot(capsys, tmp_path):
+    png = tmp_path / "bif.png"
+    doc = run_json(
+        capsys,
+        "continue",
+        "multi-index",
+        "--set",
+        "k=3",
+        "--set",
+        "target=He4",
+        "--param",
+        "beta=0:0.6",
+        "--plot",
+        str(png),
+    )
+    assert png.stat().st_size > 1000
+    (avg,) = [b for b in doc["branches"] if b["label"] == "averaged"]
+    bp = [e for e in avg["events"] if e["kind"] == "branch_point"]
+    assert len(bp) == 1 and bp[0]["value"] == pytest.approx(0.4, abs=1e-9)
+    for b in doc["branches"]:
+        assert "points" in b and "events" in b
+        for e in b["events"]:
+            assert {"kind", "value"} <= set(e)
