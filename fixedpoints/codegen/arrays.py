@@ -28,11 +28,14 @@ def model_arrays(model, params=None) -> dict:
     loc = {p: sp.Symbol(p, real=True) for p in model.free}
     subs = {loc[p]: sp.nsimplify(params[p]) for p in model.free}
 
+    def entry(e):
+        try:
+            return float(e)  # plain numbers (the bulk of a large identity T) skip SymPy
+        except (TypeError, ValueError):
+            return float(sp.sympify(e, locals=loc).xreplace(subs))
+
     def arr(mat):
-        return np.array(
-            [[float(sp.sympify(e, locals=loc).xreplace(subs)) for e in row] for row in mat],
-            dtype=float,
-        )
+        return np.array([[entry(e) for e in row] for row in mat], dtype=float)
 
     return {
         "T": arr(model.teacher.overlap),

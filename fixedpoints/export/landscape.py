@@ -12,6 +12,9 @@ __all__ = ["bifurcation_figure", "fixed_points_table_latex", "fixed_points_table
 def _num(x, digits: int = 10) -> str:
     if isinstance(x, float):
         return f"{x:.{digits}g}"
+    if isinstance(x, int) and abs(x) >= 10**12:
+        digits = str(x)  # orbit sizes like (d!)^2/|Iso| (exact in JSON)
+        return f"{digits[0]}.{digits[1:4]}e{len(digits) - 1}"
     return str(x)
 
 

@@ -100,7 +100,8 @@ def find_isotropic_fixed_points(
             else:
                 merged.append([v, m])
         components = [[float(v), int(m), str(lab[0]) if lab else ""] for v, m, *lab in spec_items]
-        loss = f["loss"] if abs(f["loss"]) > 1e-13 else 0.0
+        # float64 cancellation in the ReLU loss is ~1e-16 d^2 (terms ~ d^2/4pi cancel)
+        loss = f["loss"] if abs(f["loss"]) > 1e-14 * max(1.0, d * d) else 0.0
         points.append(
             FixedPoint(
                 loss=loss,
