@@ -228,3 +228,11 @@ def test_block_specifications_and_bad_input():
         YoungIsotropy((3, 1)).reduced_loss(np.zeros(5))
     with pytest.raises(ParameterError, match="orbit|isotropy"):
         orbit_size((9, 2), 10)
+
+
+def test_newton_counts_degenerate_starts_instead_of_raising():
+    iso = YoungIsotropy((3, 1), kernels(4))
+    bad = np.array([[0.0] * 5, [1.0, 1.0, 0.0, 0.0, 0.0], [np.nan] + [0.0] * 4, [1e300] * 5])
+    res = newton_reduced(iso, bad)
+    assert res.converged.tolist() == [False, True, False, False]
+    assert np.isnan(iso.reduced_loss(np.zeros(5)))
