@@ -84,10 +84,10 @@ class LandscapeFamily:
     def at(self, value: float) -> Landscape:
         """The landscape at ``parameter = value``."""
         params = {**self.params, self.parameter: float(value)}
-        arrays = self._arrays(params)
         if self._base is None:
             self._base = landscape(self.model, params)
             return self._base
+        arrays = self._arrays(params)
         V = smooth_teacher_vectors(
             arrays["T"], _dimension(self.model, arrays["T"], self.model.student.width)
         )

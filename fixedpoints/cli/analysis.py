@@ -8,15 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
-from fixedpoints.cli.main import emit_json
+from fixedpoints.cli.main import emit_json, info, load_cli_model_file
 from fixedpoints.errors import ParameterError, out_of_range
 
 __all__ = ["cmd_fixed_points", "cmd_threshold", "cmd_continue"]
-
-
-def _info(args, msg: str) -> None:
-    if not getattr(args, "quiet", False):
-        print(msg, file=sys.stderr)
 
 
 class _Progress:
@@ -24,9 +19,7 @@ class _Progress:
 
     def __init__(self, args, total=None, desc=""):
         self.bar = None
-        if getattr(args, "quiet", False) or args.json and not sys.stderr.isatty():
-            return
-        if not sys.stderr.isatty():
+        if getattr(args, "quiet", False) or not sys.stderr.isatty():
             return
         try:
             from tqdm import tqdm
@@ -42,13 +35,6 @@ class _Progress:
     def close(self):
         if self.bar is not None:
             self.bar.close()
-
-
-def _model_and_file(args):
-    from fixedpoints.spec import load_model_file
-
-    mf = load_model_file(args.model)
-    return mf, mf.instantiate(args.sets)
 
 
 def _check_positive(name, value, upper=None):
@@ -91,7 +77,7 @@ def cmd_fixed_points(args) -> int:
             "`--precision` (mpmath polishing) is not available yet; residuals are reported at "
             "float64 precision."
         )
-    _, model = _model_and_file(args)
+    _, model = load_cli_model_file(args)
     bar = _Progress(args, total=args.starts, desc="fixed points")
     t0 = time.perf_counter()
     try:
@@ -190,7 +176,7 @@ def _parse_param(text: str, mf, model):
 def cmd_threshold(args) -> int:
     from fixedpoints.analysis import threshold
 
-    mf, model = _model_and_file(args)
+    mf, model = load_cli_model_file(args)
     name, lo, hi = _parse_param(args.param, mf, model)
     symbolic = tuple(s for s in (args.symbolic or "").split(",") if s.strip())
     res = threshold(
@@ -211,7 +197,7 @@ def cmd_threshold(args) -> int:
             if res.get("expression_symbolic"):
                 print(f"{name}_c({', '.join(symbolic)}) = {res['expression_symbolic']}")
     if res["value"] is None:
-        _info(args, f"fixedpoints threshold: {res['status']}")
+        info(args, f"fixedpoints threshold: {res['status']}")
     return 0
 
 
@@ -219,7 +205,7 @@ def cmd_continue(args) -> int:
     from fixedpoints.analysis import continue_fixed_points
     from fixedpoints.export import bifurcation_figure
 
-    mf, model = _model_and_file(args)
+    mf, model = load_cli_model_file(args)
     name, lo, hi = _parse_param(args.param, mf, model)
     _check_positive("--starts", args.starts, 100000)
     bar = _Progress(args, desc=f"continuation in {name}")

@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from fixedpoints.cli.main import emit_json
+from fixedpoints.cli.main import emit_json, info, load_cli_model_file
 from fixedpoints.errors import ParameterError, out_of_range
 
 __all__ = ["cmd_presets", "cmd_derive", "cmd_study", "load_cli_model", "derive_cli"]
 
 
-def _info(args, msg: str) -> None:
-    if not getattr(args, "quiet", False):
-        print(msg, file=sys.stderr)
-
-
 def load_cli_model(args):
     """Model from ``args.model`` and ``args.sets``."""
-    from fixedpoints.spec import load_model_file
-
-    return load_model_file(args.model).instantiate(args.sets)
+    return load_cli_model_file(args)[1]
 
 
 def derive_cli(args, model):
@@ -139,9 +131,9 @@ def cmd_derive(args) -> int:
             )
         )
         print(flow_to_text(flow))
-    _info(args, f"derived {flow.dimension} equations in {elapsed:.2f} s")
+    info(args, f"derived {flow.dimension} equations in {elapsed:.2f} s")
     if plot:
-        _info(args, f"wrote {plot['plot']} (final loss {plot['final_loss']:.6g})")
+        info(args, f"wrote {plot['plot']} (final loss {plot['final_loss']:.6g})")
     return 0
 
 
@@ -162,7 +154,7 @@ def cmd_study(args) -> int:
             )
         n = sum(r["pass"] for r in result["claims"])
         print(f"{n} passed, {len(result['claims']) - n} failed")
-        _info(args, f"report written to {out}")
+        info(args, f"report written to {out}")
     return 0 if all(r["pass"] for r in result["claims"]) else 1
 
 

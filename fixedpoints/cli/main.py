@@ -166,6 +166,20 @@ def main(argv=None) -> int:
         return 3
 
 
+def info(args, msg: str) -> None:
+    """One line of progress/information on stderr (silent with ``--quiet``)."""
+    if not getattr(args, "quiet", False):
+        print(msg, file=sys.stderr)
+
+
+def load_cli_model_file(args):
+    """``(model_file, model)`` from ``args.model`` and ``args.sets``."""
+    from fixedpoints.spec import load_model_file
+
+    mf = load_model_file(args.model)
+    return mf, mf.instantiate(args.sets)
+
+
 def emit_json(doc) -> None:
     """Write one JSON document (byte-stable: fixed key order, no NaN) to stdout."""
     sys.stdout.write(json.dumps(_finite(doc), indent=2, allow_nan=False) + "\n")

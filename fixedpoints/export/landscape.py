@@ -6,6 +6,8 @@ Inputs are the JSON-ready dictionaries the command line emits (``fixed_points`` 
 
 from __future__ import annotations
 
+from fixedpoints.export.report import latex_table
+
 __all__ = ["bifurcation_figure", "fixed_points_table_latex", "fixed_points_table_text"]
 
 
@@ -28,25 +30,15 @@ def _spectrum_tex(spectrum, limit: int = 6) -> str:
 def fixed_points_table_latex(points: list[dict], *, caption: str = "") -> str:
     r"""A ``tabular`` of fixed points: loss, index, nullity, count, isotropy and the spectrum as
     :math:`\lambda^{(\text{multiplicity})}` (first six distinct eigenvalues)."""
-    rows = [
-        r"\begin{table}[h]",
-        r"\centering",
-        r"\begin{tabular}{rrrrll}",
-        r"\hline",
-        r"loss & index & nullity & count & isotropy & spectrum \\",
-        r"\hline",
-    ]
+    body = []
     for p in points:
         iso = str(p.get("isotropy", "")).replace("×", r"$\times$").replace("Δ", r"$\Delta$")
-        rows.append(
+        body.append(
             f"{_num(p['loss'])} & {p['index']} & {p['nullity']} & {p['count']} & {iso} & "
             f"{_spectrum_tex(p['spectrum'])} \\\\"
         )
-    rows += [r"\hline", r"\end{tabular}"]
-    if caption:
-        rows.append(f"\\caption{{{caption}}}")
-    rows.append(r"\end{table}")
-    return "\n".join(rows)
+    header = r"loss & index & nullity & count & isotropy & spectrum \\"
+    return latex_table("rrrrll", header, body, caption)
 
 
 def fixed_points_table_text(points: list[dict]) -> str:

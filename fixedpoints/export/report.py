@@ -56,21 +56,32 @@ def _tex(x) -> str:
 
 def claims_table_latex(rows: list[dict], *, caption: str = "") -> str:
     """A ``tabular`` of claims: id, value, expected, tolerance, pass."""
+    body = [
+        f"{_tex(r['id'])} & {_tex(r['value'])} & {_tex(r['expected'])} & {_tex(r['tol'])} & "
+        f"{'yes' if r['pass'] else 'NO'} \\\\"
+        for r in rows
+    ]
+    return latex_table(
+        "lllll", r"claim & value & expected & tol & pass \\", body, _tex(caption) if caption else ""
+    )
+
+
+def latex_table(columns: str, header: str, rows: list[str], caption: str = "") -> str:
+    """A ``table`` environment around a ruled ``tabular`` with column spec ``columns``, the
+    ``header`` row and the body ``rows`` (LaTeX lines ending in ``\\\\``); ``caption`` is used
+    as given."""
     lines = [
         r"\begin{table}[h]",
         r"\centering",
-        r"\begin{tabular}{lllll}",
+        rf"\begin{{tabular}}{{{columns}}}",
         r"\hline",
-        r"claim & value & expected & tol & pass \\",
+        header,
         r"\hline",
+        *rows,
+        r"\hline",
+        r"\end{tabular}",
     ]
-    for r in rows:
-        lines.append(
-            f"{_tex(r['id'])} & {_tex(r['value'])} & {_tex(r['expected'])} & {_tex(r['tol'])} & "
-            f"{'yes' if r['pass'] else 'NO'} \\\\"
-        )
-    lines += [r"\hline", r"\end{tabular}"]
     if caption:
-        lines.append(rf"\caption{{{_tex(caption)}}}")
+        lines.append(rf"\caption{{{caption}}}")
     lines.append(r"\end{table}")
     return "\n".join(lines)

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from fixedpoints.numeric.newton import newton
+from fixedpoints.numeric.spectra import merge_spectrum
 from fixedpoints.numeric.symmetry import canonical_form, detect_symmetry
 
 __all__ = [
@@ -38,22 +39,6 @@ __all__ = [
 
 NULL_TOL = 1e-7
 MERGE_TOL = 1e-7
-
-
-def merge_spectrum(eigenvalues, tol: float = MERGE_TOL) -> list:
-    """``[[eigenvalue, multiplicity], ...]`` ascending, merging eigenvalues closer than
-    ``tol * max(1, |λ|)`` (chained)."""
-    ev = np.sort(np.asarray(eigenvalues, dtype=float))
-    out = []
-    group = []
-    for v in ev:
-        if group and abs(v - group[-1]) > tol * max(1.0, abs(v)):
-            out.append([float(np.mean(group)), len(group)])
-            group = []
-        group.append(float(v))
-    if group:
-        out.append([float(np.mean(group)), len(group)])
-    return out
 
 
 @dataclass(frozen=True)
@@ -214,7 +199,7 @@ def classify_point(
         "nullity": nullity,
         "symmetry_zero_modes": min(n_sym, nullity),
         "degenerate": nullity > n_sym,
-        "spectrum": merge_spectrum(np.where(keep, lam, 0.0)),
+        "spectrum": merge_spectrum(((v, 1) for v in np.where(keep, lam, 0.0)), MERGE_TOL),
         "residual": float(np.linalg.norm(g)),
         "error": err,
         "tolerance": eps,

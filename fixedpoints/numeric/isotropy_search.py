@@ -19,6 +19,7 @@ import numpy as np
 from fixedpoints.numeric.fixed_points import FixedPoint, FixedPointSearch
 from fixedpoints.numeric.isotropy import newton_reduced, young_isotropy
 from fixedpoints.numeric.isotypic import reduced_isotypic_spectrum
+from fixedpoints.numeric.spectra import merge_spectrum
 
 __all__ = ["find_isotropic_fixed_points", "isotropic_starts"]
 
@@ -89,16 +90,9 @@ def find_isotropic_fixed_points(
         nullity = sum(m for v, m, *_ in spec_items if abs(v) <= eps)
         iso_type = iso.isotropy_of(x)
         stab = math.prod(math.factorial(p) for p in iso_type.blocks)
-        spectrum = sorted(
-            ([float(v if abs(v) > eps else 0.0), int(m)] for v, m, *_ in spec_items),
-            key=lambda t: t[0],
+        merged = merge_spectrum(
+            ((v if abs(v) > eps else 0.0, m) for v, m, *_ in spec_items), tol=1e-7
         )
-        merged: list = []
-        for v, m in spectrum:
-            if merged and abs(v - merged[-1][0]) <= 1e-7 * max(1.0, abs(v)):
-                merged[-1][1] += m
-            else:
-                merged.append([v, m])
         components = [[float(v), int(m), str(lab[0]) if lab else ""] for v, m, *lab in spec_items]
         # float64 cancellation in the ReLU loss is ~1e-16 d^2 (terms ~ d^2/4pi cancel)
         loss = f["loss"] if abs(f["loss"]) > 1e-14 * max(1.0, d * d) else 0.0

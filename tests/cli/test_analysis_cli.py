@@ -177,35 +177,11 @@ def test_fixed_points_quadratic_acceptance(capsys):
 
 
 def test_fixed_points_latex_and_text(capsys):
-    code, out, _ = run(
-        capsys,
-        "fixed-points",
-        "multi-index",
-        "--set",
-        "k=2",
-        "--set",
-        "beta=0",
-        "--set",
-        "target=He3",
-        "--format",
-        "latex",
-        "--starts",
-        "20",
-    )
+    argv = ["fixed-points", "multi-index", "--set", "k=2", "--set", "beta=0", "--set",
+            "target=He3", "--starts", "20"]  # fmt: skip
+    code, out, _ = run(capsys, *argv, "--format", "latex")
     assert code == 0 and r"\begin{tabular}" in out
-    code, out, _ = run(
-        capsys,
-        "fixed-points",
-        "multi-index",
-        "--set",
-        "k=2",
-        "--set",
-        "beta=0",
-        "--set",
-        "target=He3",
-        "--starts",
-        "20",
-    )
+    code, out, _ = run(capsys, *argv)
     assert code == 0 and "minimum" in out
 
 
