@@ -17,8 +17,9 @@ THIRD_PARTY = {
     "spec": set(),
     "kernels": {"sympy"},
     "symbolic": {"sympy"},
-    "codegen": {"sympy", "numpy", "scipy", "mpmath"},
-    "numeric": {"numpy", "scipy", "mpmath"},
+    # array_api_compat: one code path for NumPy, PyTorch and CuPy; torch/cupyx only for erf
+    "codegen": {"sympy", "numpy", "scipy", "mpmath", "array_api_compat", "torch", "cupyx"},
+    "numeric": {"numpy", "scipy", "mpmath", "array_api_compat"},
     "graphs": {"networkx", "numpy"},
     "export": {"sympy", "networkx", "matplotlib"},
     "cli": {"sympy", "numpy", "scipy", "mpmath", "networkx", "matplotlib", "tqdm", "dask"},
@@ -34,10 +35,12 @@ INTERNAL = {
     "export": {"export", "spec", "errors"},
     "cli": set(THIRD_PARTY),
 }
-INTERNAL["cli"] |= {"errors", "protocols", "analysis"}
+INTERNAL["cli"] |= {"errors", "protocols", "analysis", "simulation"}
 # the top-level façade fixedpoints/analysis.py composes the computing layers (model -> landscape)
 FACADE_INTERNAL = {"spec", "kernels", "symbolic", "codegen", "numeric", "errors", "protocols"}
-FACADE_THIRD_PARTY = {"numpy", "scipy", "sympy", "mpmath"}
+FACADE_INTERNAL |= {"analysis"}  # simulation.py reuses the model -> teacher vectors of analysis.py
+FACADE_THIRD_PARTY = {"numpy", "scipy", "sympy", "mpmath", "array_api_compat"}
+FACADES = ("analysis.py", "simulation.py")
 WRITERS_ALLOWED = {"codegen/cache.py"}
 
 
@@ -112,8 +115,9 @@ def test_only_cli_prints_exits_or_writes(layer):
     assert not bad, "\n".join(bad)
 
 
-def test_facade_imports_only_computing_layers_and_has_no_side_effects():
-    path = ROOT / "analysis.py"
+@pytest.mark.parametrize("facade", FACADES)
+def test_facade_imports_only_computing_layers_and_has_no_side_effects(facade):
+    path = ROOT / facade
     tree = ast.parse(path.read_text())
     bad = []
     for line, name in _imports(tree):
@@ -121,10 +125,10 @@ def test_facade_imports_only_computing_layers_and_has_no_side_effects():
         if top == "fixedpoints":
             sub = name.split(".")[1] if "." in name else ""
             if sub not in FACADE_INTERNAL:
-                bad.append(f"analysis.py:{line} imports {name}")
+                bad.append(f"{facade}:{line} imports {name}")
         elif top not in STDLIB and top not in FACADE_THIRD_PARTY:
-            bad.append(f"analysis.py:{line} imports {name}")
-    bad += [f"analysis.py:{line} calls {what}" for line, what in _side_effects(tree)]
+            bad.append(f"{facade}:{line} imports {name}")
+    bad += [f"{facade}:{line} calls {what}" for line, what in _side_effects(tree)]
     assert not bad, "\n".join(bad)
 
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-from fixedpoints.cli.main import emit_json, info, load_cli_model_file
+from fixedpoints.cli.main import emit_json, info, load_cli_model_file, save_figure
 from fixedpoints.errors import ParameterError, out_of_range
 
 __all__ = ["cmd_fixed_points", "cmd_threshold", "cmd_continue"]
@@ -262,13 +261,8 @@ def cmd_continue(args) -> int:
         "branches": docs,
     }
     if args.plot:
-        suffix = Path(args.plot).suffix.lower().lstrip(".")
-        if suffix not in ("png", "pdf", "svg"):
-            raise ParameterError(f"`--plot` must end in .png, .pdf or .svg; got {args.plot!r}.")
         fig = bifurcation_figure(docs, name, title=f"{model.name}: continuation in {name}")
-        Path(args.plot).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(args.plot, dpi=120)
-        doc["plot"] = str(args.plot)
+        doc["plot"] = save_figure(fig, args.plot)
     if args.json:
         emit_json(doc)
     else:

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import numpy as np
 
-from fixedpoints.cli.main import emit_json, info, load_cli_model_file
+from fixedpoints.cli.main import (
+    check_plot_path,
+    emit_json,
+    info,
+    load_cli_model_file,
+    save_figure,
+)
 from fixedpoints.errors import ParameterError, out_of_range
 
 __all__ = ["cmd_presets", "cmd_derive", "cmd_study", "load_cli_model", "derive_cli"]
@@ -84,11 +90,7 @@ def _plot(args, model, flow) -> dict:
         raise ParameterError("`--plot` integrates the full flow; drop --ansatz to plot.")
     if not (args.time > 0 and np.isfinite(args.time)):
         raise out_of_range("--time", args.time, "> 0")
-    suffix = Path(args.plot).suffix.lower().lstrip(".")
-    if suffix not in ("png", "pdf", "svg", "jpg", "jpeg", "eps", "ps"):
-        raise ParameterError(
-            f"`--plot` must end in .png, .pdf, .svg, .jpg or .eps; got {args.plot!r}."
-        )
+    check_plot_path(args.plot)
     system = compile_flow(flow)
     x0 = _random_initial_state(model, system, {}, args.seed)
     traj = integrate(system, x0, args.time, n_points=400)
@@ -99,9 +101,11 @@ def _plot(args, model, flow) -> dict:
         traj.losses,
         title=f"{model.name}: order-parameter flow (seed {args.seed})",
     )
-    Path(args.plot).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(args.plot, dpi=120)
-    return {"plot": str(args.plot), "final_loss": float(traj.losses[-1]), "status": traj.status}
+    return {
+        "plot": save_figure(fig, args.plot),
+        "final_loss": float(traj.losses[-1]),
+        "status": traj.status,
+    }
 
 
 def cmd_derive(args) -> int:
@@ -161,3 +165,8 @@ def cmd_study(args) -> int:
 from fixedpoints.cli.analysis import cmd_continue, cmd_fixed_points, cmd_threshold  # noqa: E402
 
 __all__ += ["cmd_continue", "cmd_fixed_points", "cmd_threshold"]
+
+from fixedpoints.cli.simulate import cmd_simulate  # noqa: E402
+from fixedpoints.cli.sweep import cmd_sweep  # noqa: E402
+
+__all__ += ["cmd_simulate", "cmd_sweep"]

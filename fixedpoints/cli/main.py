@@ -128,6 +128,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-switch", action="store_true", help="no branch switching")
     p.add_argument("--plot", metavar="FILE", help="bifurcation diagram (png/pdf/svg)")
 
+    from fixedpoints.cli.simulate import add_simulate_parser
+    from fixedpoints.cli.sweep import add_sweep_parser
+
+    add_simulate_parser(sub, _common)
+    add_sweep_parser(sub, _common)
+
     p = sub.add_parser("study", help="derivation studies: `study run DIR`")
     p.add_argument("action", choices=["run"])
     p.add_argument("directory", metavar="DIR", help="a folder with expected.json and study.py")
@@ -178,6 +184,29 @@ def load_cli_model_file(args):
 
     mf = load_model_file(args.model)
     return mf, mf.instantiate(args.sets)
+
+
+PLOT_SUFFIXES = ("png", "pdf", "svg")
+
+
+def check_plot_path(path) -> None:
+    """Refuse a ``--plot`` file name matplotlib would not write as we expect."""
+    from pathlib import Path
+
+    from fixedpoints.errors import ParameterError
+
+    if Path(path).suffix.lower().lstrip(".") not in PLOT_SUFFIXES:
+        raise ParameterError(f"`--plot` must end in .png, .pdf or .svg; got {str(path)!r}.")
+
+
+def save_figure(fig, path) -> str:
+    """Save ``fig`` to ``path`` (folders created); returns the path as text."""
+    from pathlib import Path
+
+    check_plot_path(path)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    return str(path)
 
 
 def emit_json(doc) -> None:

@@ -12,7 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from array_api_compat import device
 
+from fixedpoints.codegen.arrayapi import compile_array_api
 from fixedpoints.codegen.arrays import model_arrays
 from fixedpoints.codegen.compile import compile_expressions
 from fixedpoints.kernels import A, B, P, pair_kernel, parse_activation
@@ -22,8 +24,29 @@ __all__ = ["PairKernels", "compile_pair_kernels"]
 _ORDERS = ((0, 0, 0), (1, 0, 0), (0, 1, 0), (0, 0, 1))
 
 
-def _pair(kernel):
+def _pair_xp(kernel, xp):
+    """Like :func:`_pair`, computing in the array namespace ``xp`` (any device)."""
+    f = [compile_array_api([A, B, P], [kernel.derivative(*o)], xp) for o in _ORDERS]
+    s = [compile_array_api([A], [e], xp) for e in (kernel.self_value(), kernel.self_derivative(1))]
+
+    def _shaped(r, like):
+        if not hasattr(r, "shape"):  # a constant: the printer returns a Python number
+            return xp.full(like.shape, float(r), dtype=like.dtype, device=device(like))
+        return xp.broadcast_to(r, like.shape)
+
+    def value(order: int, a, b, p):
+        return _shaped(f[order](a, b, p)[0], p)
+
+    def self_value(order: int, a):
+        return _shaped(s[order](a)[0], a)
+
+    return value, self_value
+
+
+def _pair(kernel, xp=None):
     # one compiled callable per derivative order: a call evaluates only the order it needs
+    if xp is not None and xp is not np:
+        return _pair_xp(kernel, xp)
     f = [compile_expressions([A, B, P], [kernel.derivative(*o)]) for o in _ORDERS]
     s = [compile_expressions([A], [e]) for e in (kernel.self_value(), kernel.self_derivative(1))]
 
@@ -54,16 +77,28 @@ class PairKernels:
     scale: float
     square: bool
     spherical: bool
+    xp: object = np
 
 
-def compile_pair_kernels(model, params=None) -> PairKernels:
-    """Compile the kernels of ``model`` (free parameters set by ``params``)."""
+def compile_pair_kernels(model, params=None, *, xp=None) -> PairKernels:
+    """Compile the kernels of ``model`` (free parameters set by ``params``).
+
+    Parameters
+    ----------
+    model : Model
+    params : dict, optional
+        Values of free parameters.
+    xp : module, optional
+        Array-API namespace the kernels compute with (default NumPy; e.g.
+        ``array_api_compat.torch`` for PyTorch tensors on a GPU). Non-NumPy namespaces need
+        closed-form kernels.
+    """
     arr = model_arrays(model, params)
     sigma = parse_activation(model.student.activation, name="student.activation")
     tau = parse_activation(model.teacher.activation, name="teacher.activation")
-    ss, ss_self = _pair(pair_kernel(sigma, sigma))
-    st, _ = _pair(pair_kernel(sigma, tau)) if tau != sigma else (ss, None)
-    tt, tt_self = _pair(pair_kernel(tau, tau)) if tau != sigma else (ss, ss_self)
+    ss, ss_self = _pair(pair_kernel(sigma, sigma), xp)
+    st, _ = _pair(pair_kernel(sigma, tau), xp) if tau != sigma else (ss, None)
+    tt, tt_self = _pair(pair_kernel(tau, tau), xp) if tau != sigma else (ss, ss_self)
     return PairKernels(
         ss=ss,
         ss_self=ss_self,
@@ -76,4 +111,5 @@ def compile_pair_kernels(model, params=None) -> PairKernels:
         scale=float(arr["scale"]),
         square=model.loss.kind == "square",
         spherical=model.student.spherical,
+        xp=np if xp is None else xp,
     )

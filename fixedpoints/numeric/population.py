@@ -25,94 +25,129 @@ import numpy as np
 __all__ = ["PopulationLoss"]
 
 
-def _diag_set(X, values):
-    k = X.shape[-1]
-    idx = np.arange(k)
-    X = X.copy()
-    X[..., idx, idx] = values
-    return X
-
-
 class PopulationLoss:
     """Loss and gradient of a model in weight space (see the module docstring).
+
+    Written against the array API: with kernels compiled for a namespace ``xp`` (NumPy by default,
+    PyTorch or CuPy for a GPU) every computation stays in that namespace and on ``device``.
 
     Parameters
     ----------
     kernels : PairKernels
-        From :func:`fixedpoints.codegen.compile_pair_kernels`.
+        From :func:`fixedpoints.codegen.compile_pair_kernels` (its ``xp`` is the namespace used).
     V : array (m, d)
         Teacher vectors with ``V V^T = T``.
+    device : optional
+        Device for the model arrays (e.g. ``"cuda"``); default the namespace's default.
+    dtype : optional
+        Floating dtype of ``xp`` (default float64).
     """
 
-    def __init__(self, kernels, V):
+    def __init__(self, kernels, V, *, device=None, dtype=None):
         self.kernels = kernels
-        self.V = np.asarray(V, dtype=float)
+        xp = self.xp = kernels.xp
+        self.dtype = xp.float64 if dtype is None else dtype
+        kw = {"device": device} if device is not None else {}
+
+        def to(x):
+            return (
+                None if x is None else xp.asarray(np.array(x, dtype=float), dtype=self.dtype, **kw)
+            )
+
+        self.V = to(V)
+        self.T, self.Td = to(kernels.T), to(np.diag(kernels.T))
+        self.b, self.a = to(kernels.b), to(kernels.a)
         kt = kernels
-        Td = np.diag(kt.T)
-        Ktt = _diag_set(kt.tt(0, Td[:, None], Td[None, :], kt.T), kt.tt_self(0, Td))
-        self.constant = kt.scale * float(np.sum((kt.b @ kt.b.T) * Ktt)) if kt.square else 0.0
+        Ktt = self._diag_set(
+            kt.tt(0, self.Td[:, None], self.Td[None, :], self.T), kt.tt_self(0, self.Td)
+        )
+        self.constant = kt.scale * float(xp.sum((self.b @ self.b.T) * Ktt)) if kt.square else 0.0
+
+    def _diag_set(self, X, values):
+        """``X`` with its last two axes' diagonal replaced by ``values``."""
+        eye = self.xp.eye(X.shape[-1], dtype=X.dtype, device=_device(X))
+        return X * (1.0 - eye) + values[..., :, None] * eye
 
     def _parts(self, W, a):
-        kt = self.kernels
-        a = kt.a if a is None else np.asarray(a, dtype=float)
-        Q = W @ np.swapaxes(W, -1, -2)
-        M = W @ self.V.T
-        q = np.diagonal(Q, axis1=-2, axis2=-1)
-        Td = np.diag(kt.T)
-        args = (q[..., :, None], Td, M)
-        return a, Q, M, q, args
+        xp = self.xp
+        a = self.a if a is None else a
+        Q = W @ xp.matrix_transpose(W)
+        M = self._times_teacher(W, self.V.T)
+        q = xp.linalg.diagonal(Q)
+        return a, Q, M, q, (q[..., :, None], self.Td, M)
+
+    def _times_teacher(self, X, Y):
+        """``X @ Y`` for a batch ``X`` (..., k, n) and one matrix ``Y``, as a single 2-D product."""
+        xp = self.xp
+        if X.ndim == 2:
+            return X @ Y
+        out = xp.reshape(X, (-1, X.shape[-1])) @ Y
+        return xp.reshape(out, (*X.shape[:-1], Y.shape[-1]))
+
+    def _as_array(self, W):
+        if self.xp is np:
+            return np.asarray(W, dtype=float)
+        return W
 
     def _student_kernel(self, Q, q):
         """K_σσ on all student pairs, the self kernel on the diagonal."""
         kt = self.kernels
-        return _diag_set(kt.ss(0, q[..., :, None], q[..., None, :], Q), kt.ss_self(0, q))
+        return self._diag_set(kt.ss(0, q[..., :, None], q[..., None, :], Q), kt.ss_self(0, q))
 
     def loss(self, W, a=None):
         """:math:`\\mathcal L(W, a)`; shape ``W.shape[:-2]``."""
-        kt = self.kernels
-        W = np.asarray(W, dtype=float)
+        kt, xp = self.kernels, self.xp
+        W = self._as_array(W)
+        a = a if a is None else self._as_array(a)
         a, Q, M, q, args = self._parts(W, a)
-        ab = a @ kt.b.T
-        cross = np.sum(ab * kt.st(0, *args), axis=(-1, -2))
+        ab = a @ self.b.T
+        cross = xp.sum(ab * kt.st(0, *args), axis=(-2, -1))
         if not kt.square:
             return -kt.scale * cross
         Kss = self._student_kernel(Q, q)
-        aa = a @ np.swapaxes(a, -1, -2)
-        return kt.scale * (np.sum(aa * Kss, axis=(-1, -2)) - 2 * cross) + self.constant
+        aa = a @ xp.matrix_transpose(a)
+        return kt.scale * (xp.sum(aa * Kss, axis=(-2, -1)) - 2 * cross) + self.constant
 
     def gradient(self, W, a=None):
         """``(grad_W, grad_a)``; ``grad_a`` is None for a fixed second layer. Riemannian (tangent)
         for spherical neurons."""
-        kt = self.kernels
-        W = np.asarray(W, dtype=float)
+        kt, xp = self.kernels, self.xp
+        W = self._as_array(W)
         trainable = a is not None
+        a = a if a is None else self._as_array(a)
         a, Q, M, q, args = self._parts(W, a)
         c = kt.scale
-        ab = a @ kt.b.T
+        ab = a @ self.b.T
         if kt.square:
-            aa = a @ np.swapaxes(a, -1, -2)
+            aa = a @ xp.matrix_transpose(a)
             qi, qj = q[..., :, None], q[..., None, :]
-            off = 1.0 - np.eye(Q.shape[-1])
+            off = 1.0 - xp.eye(Q.shape[-1], dtype=Q.dtype, device=_device(Q))
             S = 2 * c * aa * kt.ss(3, qi, qj, Q) * off
             diag = (
-                np.diagonal(aa, axis1=-2, axis2=-1) * kt.ss_self(1, q)
-                + 2 * np.sum(aa * kt.ss(1, qi, qj, Q) * off, axis=-1)
-                - 2 * np.sum(ab * kt.st(1, *args), axis=-1)
+                xp.linalg.diagonal(aa) * kt.ss_self(1, q)
+                + 2 * xp.sum(aa * kt.ss(1, qi, qj, Q) * off, axis=-1)
+                - 2 * xp.sum(ab * kt.st(1, *args), axis=-1)
             )
-            S = _diag_set(S, 2 * c * diag)
+            S = self._diag_set(S, 2 * c * diag)
             H = -2 * c * ab * kt.st(3, *args)
         else:
-            S = _diag_set(np.zeros(Q.shape), -2 * c * np.sum(ab * kt.st(1, *args), axis=-1))
+            S = self._diag_set(xp.zeros_like(Q), -2 * c * xp.sum(ab * kt.st(1, *args), axis=-1))
             H = -c * ab * kt.st(3, *args)
-        gW = S @ W + H @ self.V
+        gW = S @ W + self._times_teacher(H, self.V)
         if kt.spherical:
-            gW = gW - np.sum(gW * W, axis=-1, keepdims=True) * W
+            gW = gW - xp.vecdot(gW, W)[..., None] * W
         if not trainable:
             return gW, None
         Kst = kt.st(0, *args)
         if kt.square:
             Kss = self._student_kernel(Q, q)
-            ga = 2 * c * (Kss @ a - Kst @ kt.b)
+            ga = 2 * c * (Kss @ a - Kst @ self.b)
         else:
-            ga = -c * (Kst @ kt.b)
+            ga = -c * (Kst @ self.b)
         return gW, ga
+
+
+def _device(x):
+    from array_api_compat import device
+
+    return device(x)

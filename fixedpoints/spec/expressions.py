@@ -28,6 +28,7 @@ __all__ = [
     "check_expression",
     "evaluate_int",
     "evaluate_list",
+    "evaluate_number",
     "evaluate_matrix",
     "evaluate_weights",
     "Matrix",
@@ -169,6 +170,21 @@ def evaluate_int(text: str | int, *, name: str) -> int:
     if not isinstance(value, int):
         raise ParameterError(f"`{name}` must be an integer; got {text!r} = {value!r}.")
     return value
+
+
+def evaluate_number(text: str | float, *, name: str) -> float:
+    """Evaluate a number expression (``"5/8"``, ``"1e-9"``, ``"2**-3"``) to a ``float``.
+
+    >>> evaluate_number("5/8", name="lr")
+    0.625
+    """
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        return float(text)
+    tree = check_expression(str(text), name=name)
+    value = _num(tree.body, name)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ParameterError(f"`{name}` must be a number; got {text!r}.")
+    return float(value)
 
 
 def evaluate_list(text: str, *, name: str) -> list[float | int]:

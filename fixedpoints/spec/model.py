@@ -146,6 +146,9 @@ class Model:
         Names of free (symbolic) parameters appearing in the expressions.
     settings : tuple of (str, str)
         Resolved parameter values (for reports).
+    simulation : tuple of (str, object)
+        Default simulation protocol of the model file's ``[simulate]`` table (``method``,
+        ``lr``, ``init``, ``scale``, ``gradient_tol``, ``t_max``, ``records``), sizes substituted.
     """
 
     name: str
@@ -157,6 +160,7 @@ class Model:
     free: tuple[str, ...] = ()
     settings: tuple[tuple[str, str], ...] = ()
     description: str = ""
+    simulation: tuple[tuple[str, object], ...] = ()
 
     def __post_init__(self):
         if not isinstance(self.outputs, int) or self.outputs < 1:

@@ -40,7 +40,12 @@ from importlib import resources
 from pathlib import Path
 
 from fixedpoints.errors import ModelError, ParameterError
-from fixedpoints.spec.expressions import evaluate_int, evaluate_matrix, evaluate_weights
+from fixedpoints.spec.expressions import (
+    evaluate_int,
+    evaluate_matrix,
+    evaluate_number,
+    evaluate_weights,
+)
 from fixedpoints.spec.model import Loss, Model, Student, Teacher
 from fixedpoints.spec.parameters import Parameter, parse_assignments, resolve_parameters, substitute
 
@@ -129,7 +134,9 @@ _KEYS = {
     "student": {"width", "activation", "second_layer", "a", "spherical"},
     "teacher": {"width", "activation", "b", "overlap"},
     "loss": {"kind", "scale"},
+    "simulate": {"method", "lr", "init", "scale", "gradient_tol", "t_max", "records"},
 }
+_SIMULATE_WORDS = {"method", "init"}
 _TOP = {
     "name",
     "description",
@@ -140,6 +147,7 @@ _TOP = {
     "student",
     "teacher",
     "loss",
+    "simulate",
 }
 _NAME = re.compile(r"(?<![0-9.])[A-Za-z_][A-Za-z0-9_]*")  # names, not the 'e' of 1.5e-3
 _FUNCTIONS = {"sqrt", "gamma", "exp", "log", "cos", "sin", "pi", "Rational", "E"}
@@ -207,6 +215,11 @@ def _build(mf: ModelFile, values: dict[str, str], free: tuple[str, ...]) -> Mode
         )
     names |= set(_NAME.findall(f"{student.activation} {teacher.activation}"))
     free_used = tuple(f for f in free if f in names)
+    sim = _section(data, "simulate", values) if "simulate" in data else {}
+    simulation = tuple(
+        (k, str(v) if k in _SIMULATE_WORDS else evaluate_number(str(v), name=f"simulate.{k}"))
+        for k, v in sorted(sim.items())
+    )
     return Model(
         name=mf.name,
         student=student,
@@ -217,6 +230,7 @@ def _build(mf: ModelFile, values: dict[str, str], free: tuple[str, ...]) -> Mode
         free=free_used,
         settings=tuple(values.items()),
         description=mf.description,
+        simulation=simulation,
     )
 
 

@@ -1,0 +1,150 @@
+r"""SymPy → any array-API namespace (NumPy, PyTorch, CuPy, ``array_api_strict``).
+
+:func:`compile_array_api` is the array-API twin of
+:func:`~fixedpoints.codegen.compile.compile_expressions`: the same ``lambdify(..., cse=True)``
+hand-off, printed against a namespace ``xp`` instead of ``numpy``, so the generated kernels run on
+whatever device the arrays live on (a GPU for CuPy/PyTorch tensors). The guards of the NumPy path are
+kept: :math:`\sqrt{x}` of round-off negatives (Gram determinants :math:`AB-P^2` of collinear
+neurons) is 0, and :math:`\arccos`, :math:`\arcsin` clip their argument to :math:`[-1,1]`.
+
+Quadrature kernels (activations without a closed-form pair kernel, e.g. ``tanh``) are NumPy-only:
+they are refused here with a message naming the activation.
+"""
+
+from __future__ import annotations
+
+import math
+
+import sympy as sp
+from sympy.printing.numpy import NumPyPrinter, _numpy_known_constants, _numpy_known_functions
+
+from fixedpoints.errors import DerivationError
+from fixedpoints.kernels import quadrature_functions
+
+__all__ = ["compile_array_api", "array_namespace_shim"]
+
+# NumPy spellings used by the printer -> array-API spellings
+_RENAMES = {
+    "arccos": "acos",
+    "arcsin": "asin",
+    "arctan": "atan",
+    "arctan2": "atan2",
+    "arccosh": "acosh",
+    "arcsinh": "asinh",
+    "arctanh": "atanh",
+}
+
+
+class _ArrayAPIPrinter(NumPyPrinter):
+    """NumPy printer with the module name ``xp`` (resolved in the lambdify namespace)."""
+
+    _module = "xp"
+    printmethod = "_arrayapicode"  # ignore the activations' NumPy-specific ``_numpycode``
+    _kf = {k: "xp." + v.split(".", 1)[1] for k, v in _numpy_known_functions.items()}
+    _kc = {k: "xp." + v.split(".", 1)[1] for k, v in _numpy_known_constants.items()}
+
+    def _print_relu(self, expr):
+        return f"xp.relu({self._print(expr.args[0])})"
+
+    def _print_step(self, expr):
+        return f"xp.step({self._print(expr.args[0])})"
+
+    def _print_erf(self, expr):
+        return f"xp.erf({self._print(expr.args[0])})"
+
+
+class array_namespace_shim:  # noqa: N801 - a namespace, used like a module
+    """The printer's ``xp``: NumPy names mapped onto an array-API namespace, with the guards.
+
+    Parameters
+    ----------
+    xp : module
+        An array-API namespace (``array_api_compat.array_namespace(x)``).
+    """
+
+    pi = math.pi
+    e = math.e
+
+    def __init__(self, xp):
+        self._xp = xp
+
+    def sqrt(self, x):
+        """:math:`\\sqrt{x}`, with round-off negatives (> -1e-12 relative) set to 0."""
+        xp = self._xp
+        x = xp.asarray(x)
+        tiny = (x < 0) & (x > -1e-12 * (1 + xp.abs(x)))
+        return xp.sqrt(xp.where(tiny, xp.zeros_like(x), x))
+
+    def arccos(self, x):
+        """:math:`\\arccos` of the argument clipped to [-1, 1]."""
+        return self._xp.acos(self._xp.clip(self._xp.asarray(x), -1.0, 1.0))
+
+    def arcsin(self, x):
+        """:math:`\\arcsin` of the argument clipped to [-1, 1]."""
+        return self._xp.asin(self._xp.clip(self._xp.asarray(x), -1.0, 1.0))
+
+    def relu(self, x):
+        """:math:`\\max(0, x)`."""
+        return self._xp.where(x > 0, x, self._xp.zeros_like(x))
+
+    def step(self, x):
+        """:math:`\\mathbf 1\\{x>0\\}` (0 at 0)."""
+        return self._xp.where(x > 0, self._xp.ones_like(x), self._xp.zeros_like(x))
+
+    def erf(self, x):
+        """The error function (not in the array-API standard: the backend's own)."""
+        mod = type(x).__module__.split(".")[0]
+        if mod == "torch":
+            import torch
+
+            return torch.special.erf(x)
+        if mod == "cupy":
+            import cupyx.scipy.special
+
+            return cupyx.scipy.special.erf(x)
+        if mod == "numpy":
+            from scipy.special import erf
+
+            return erf(x)
+        raise DerivationError(f"erf is not available for arrays of type {type(x).__name__}.")
+
+    def __getattr__(self, name):
+        return getattr(self._xp, _RENAMES.get(name, name))
+
+
+def compile_array_api(args, exprs, xp):
+    """``lambdify(args, list(exprs), cse=True)`` printed against the array namespace ``xp``.
+
+    Parameters
+    ----------
+    args : sequence of sympy.Symbol
+    exprs : sequence of sympy.Expr
+        Closed-form expressions (no quadrature kernels).
+    xp : module
+        Array-API namespace the callable computes with.
+
+    Returns
+    -------
+    callable
+        ``f(*args) -> list`` of arrays (constants stay Python numbers; broadcast them yourself).
+
+    Raises
+    ------
+    DerivationError
+        If an expression needs a quadrature kernel (NumPy only).
+    """
+    exprs = [sp.sympify(e) for e in exprs]
+    for e in exprs:
+        quad = quadrature_functions(e)
+        if quad:
+            raise DerivationError(
+                f"kernel {', '.join(sorted(quad))} has no closed form (quadrature); array backends "
+                "other than numpy need closed-form kernels (relu, step, erf, polynomials). Use "
+                "--backend numpy."
+            )
+    shim = array_namespace_shim(xp)
+    names = {"xp": shim}
+    for v in list(_ArrayAPIPrinter._kf.values()) + list(_ArrayAPIPrinter._kc.values()):
+        names[v.split(".", 1)[1]] = getattr(shim, v.split(".", 1)[1], None)
+    names.update(sqrt=shim.sqrt, relu=shim.relu, step=shim.step, erf=shim.erf)
+    return sp.lambdify(args, exprs, modules=[names], printer=_ArrayAPIPrinter, cse=True)

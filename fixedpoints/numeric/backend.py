@@ -1,0 +1,102 @@
+r"""Array backends for simulation: NumPy (default), PyTorch and CuPy through the array API.
+
+A :class:`Backend` names an array-API namespace ``xp`` (``array_api_compat`` wraps PyTorch and
+CuPy so that they speak the standard) and a device. The simulation code is written once against
+``xp``; moving between backends only changes where the arrays live. ``array-api-strict`` is the
+standard's reference implementation: the tests run the simulation on it to prove the code uses only
+standard functions.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from fixedpoints.errors import ParameterError
+
+__all__ = ["BACKENDS", "Backend", "array_backend", "to_numpy"]
+
+BACKENDS = ("numpy", "torch", "cupy", "array-api-strict")
+_INSTALL = {
+    "torch": "pip install 'fixedpoints[torch]' (PyTorch)",
+    "cupy": "pip install 'fixedpoints[cupy]' (CuPy, needs an NVIDIA GPU)",
+    "array-api-strict": "pip install array-api-strict",
+}
+
+
+@dataclass(frozen=True)
+class Backend:
+    """An array namespace and the device arrays are created on.
+
+    Attributes
+    ----------
+    name : str
+        One of :data:`BACKENDS`.
+    xp : module
+        Array-API namespace.
+    device : object or None
+        Device for new arrays (None: the namespace default, e.g. ``"cuda"`` for torch with a GPU).
+    """
+
+    name: str
+    xp: object
+    device: object = None
+
+    def asarray(self, x, dtype=None):
+        """``x`` (NumPy or nested lists) as a float64 array of this backend on its device."""
+        xp = self.xp
+        x = np.array(x, dtype=float)  # a writable copy (torch warns on read-only views)
+        kw = {} if self.device is None else {"device": self.device}
+        return xp.asarray(x, dtype=xp.float64 if dtype is None else dtype, **kw)
+
+    def describe(self) -> str:
+        """``"torch (cuda:0)"``-style text."""
+        return self.name if self.device is None else f"{self.name} ({self.device})"
+
+
+def array_backend(name: str = "numpy", device=None) -> Backend:
+    """The :class:`Backend` called ``name``.
+
+    Parameters
+    ----------
+    name : {'numpy', 'torch', 'cupy', 'array-api-strict'}
+    device : optional
+        torch: ``"cpu"``, ``"cuda"``, ``"cuda:1"``… (default ``"cuda"`` when available, else CPU).
+
+    Raises
+    ------
+    ParameterError
+        Unknown name, or the library is not installed (with the install command).
+    """
+    if name not in BACKENDS:
+        raise ParameterError(f"`--backend` must be one of {', '.join(BACKENDS)}; got {name!r}.")
+    if name == "numpy":
+        return Backend("numpy", np, None)
+    module = {"torch": "torch", "cupy": "cupy", "array-api-strict": "array_api_strict"}[name]
+    try:
+        lib = importlib.import_module(module)
+    except ImportError as e:
+        raise ParameterError(
+            f"`--backend {name}` needs {module}, which is not installed: {_INSTALL[name]}."
+        ) from e
+    if name == "array-api-strict":
+        return Backend(name, lib, None)
+    compat = importlib.import_module(f"array_api_compat.{module}")
+    if name == "torch":
+        device = device or ("cuda" if lib.cuda.is_available() else "cpu")
+        return Backend(name, compat, lib.device(device))
+    return Backend(name, compat, None)
+
+
+def to_numpy(x) -> np.ndarray:
+    """A host NumPy copy of an array of any backend (torch tensors, CuPy arrays, strict arrays)."""
+    if isinstance(x, np.ndarray):
+        return x
+    mod = type(x).__module__.split(".")[0]
+    if mod == "torch":
+        return x.detach().cpu().numpy()
+    if mod == "cupy":
+        return x.get()
+    return np.asarray(x)
