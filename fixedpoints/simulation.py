@@ -168,7 +168,8 @@ def outcomes(result, V, *, square: bool, fixed_points=None, loss_tol: float = 1e
 
     Runs whose final losses agree within ``loss_tol``·(1+|L|) form one cluster. Labels:
     ``global minimum`` (square loss, L ≤ loss_tol), ``averaged`` (all student–teacher overlaps
-    equal and positive, to 1e-3 relative), ``fixed point i`` (the nearest entry of
+    equal and positive, to 1e-3 relative), ``orthogonal to the teacher`` (all |M| ≤ 1e-3),
+    ``fixed point i`` (the nearest entry of
     ``fixed_points`` by loss, within the tolerance), else ``unidentified``.
 
     Parameters
@@ -219,6 +220,8 @@ def _label(loss, M, square, fixed_points, tol) -> str:
         return "global minimum"
     if M.size and np.all(M > 0) and np.ptp(M) <= 1e-3 * np.max(np.abs(M)):
         return "averaged"
+    if M.size and np.max(np.abs(M)) <= 1e-3:
+        return "orthogonal to the teacher (M = 0)"
     for j, p in enumerate(fixed_points or ()):
         if abs(float(p["loss"]) - loss) <= tol * (1 + abs(loss)):
             return f"fixed point {j}"

@@ -184,6 +184,8 @@ class CompiledFlow:
         out = self._rhs(*x, *self._params(params))
         if self.backend != "numpy":
             return out
+        if x.ndim == 1:  # one state: the entries are scalars (no broadcasting needed)
+            return np.array(out, dtype=float)
         shape = np.shape(x[0])
         return np.array([np.broadcast_to(np.asarray(v, dtype=float), shape) for v in out])
 

@@ -81,7 +81,12 @@ def integrate(
         method=method,
     )
     states = sol.y
-    losses = np.array([float(system.loss(states[:, i], params)) for i in range(states.shape[1])])
+    try:  # one vectorised call when the system accepts (n_vars, n_t) states
+        losses = np.asarray(system.loss(states, params), dtype=float)
+        if losses.shape != sol.t.shape:
+            raise ValueError("not vectorised")
+    except (TypeError, ValueError):
+        losses = np.array([float(system.loss(states[:, i], params)) for i in range(sol.t.size)])
     return Trajectory(
         times=sol.t,
         states=states,

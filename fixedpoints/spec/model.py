@@ -200,13 +200,14 @@ class Model:
             free=tuple(data.get("free", ())),
             settings=tuple(tuple(x) for x in data.get("settings", ())),
             description=data.get("description", ""),
+            simulation=tuple(tuple(x) for x in data.get("simulation", ())),
         )
 
     def digest(self) -> str:
         """SHA-256 of the canonical JSON of the mathematical content (name and description
-        excluded), used as cache key."""
+        and the simulation protocol excluded), used as cache key."""
         d = self.to_dict()
-        for k in ("name", "description", "settings"):
+        for k in ("name", "description", "settings", "simulation"):
             d.pop(k, None)
         blob = json.dumps(d, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()
