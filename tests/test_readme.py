@@ -30,7 +30,8 @@ def test_readme_model_file_derives(tmp_path, capsys):
     assert r"\beta" in out
 
 
-def test_readme_command_examples_run(capsys):
+def test_readme_command_examples_run(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # plots written by the examples land here
     cmds = [
         line.split("#")[0].split()[1:]
         for line in README.splitlines()
