@@ -20,6 +20,7 @@ from fixedpoints.codegen.arrayapi import compile_array_api
 from fixedpoints.errors import out_of_range
 from fixedpoints.kernels import parse_activation, z
 from fixedpoints.numeric.backend import array_backend
+from fixedpoints.numeric.backend import array_device as _device
 from fixedpoints.numeric.initialize import initial_weights
 from fixedpoints.numeric.population import PopulationLoss
 from fixedpoints.numeric.sampled import SampledLoss
@@ -226,9 +227,3 @@ def _label(loss, M, square, fixed_points, tol) -> str:
         if abs(float(p["loss"]) - loss) <= tol * (1 + abs(loss)):
             return f"fixed point {j}"
     return "unidentified"
-
-
-def _device(x):
-    from array_api_compat import device
-
-    return device(x)

@@ -16,7 +16,7 @@ import numpy as np
 
 from fixedpoints.errors import ParameterError
 
-__all__ = ["BACKENDS", "Backend", "array_backend", "to_numpy"]
+__all__ = ["BACKENDS", "Backend", "array_backend", "array_device", "to_numpy"]
 
 BACKENDS = ("numpy", "torch", "cupy", "array-api-strict")
 _INSTALL = {
@@ -100,3 +100,10 @@ def to_numpy(x) -> np.ndarray:
     if mod == "cupy":
         return x.get()
     return np.asarray(x)
+
+
+def array_device(x):
+    """The device an array of any backend lives on (``array_api_compat.device``)."""
+    from array_api_compat import device
+
+    return device(x)

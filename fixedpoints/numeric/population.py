@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from fixedpoints.numeric.backend import array_device as _device
+
 __all__ = ["PopulationLoss"]
 
 
@@ -145,9 +147,3 @@ class PopulationLoss:
         else:
             ga = -c * (Kst @ self.b)
         return gW, ga
-
-
-def _device(x):
-    from array_api_compat import device
-
-    return device(x)

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fixedpoints.errors import out_of_range
+from fixedpoints.numeric.backend import array_device as _device
 from fixedpoints.numeric.backend import to_numpy
 
 __all__ = ["METHODS", "StopRule", "Simulation", "simulate"]
@@ -120,12 +121,6 @@ class _Batch:
         self.W = xp.take(self.W, k, axis=0)
         self.a = None if self.a is None else xp.take(self.a, k, axis=0)
         return k
-
-
-def _device(x):
-    from array_api_compat import device
-
-    return device(x)
 
 
 def _norms(xp, gW, ga):

@@ -3,23 +3,9 @@ acceptance examples of the fixed-point issue."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from fixedpoints.cli.main import main
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def run_json(capsys, *argv):
-    code, out, err = run(capsys, *argv, "--json", "--quiet")
-    assert code == 0, err
-    return json.loads(out)
+from tests.cli.helpers import run, run_json
 
 
 def test_threshold_he3_closed_form(capsys):

@@ -7,19 +7,7 @@ import math
 
 import pytest
 
-from fixedpoints.cli.main import main
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def run_json(capsys, *argv):
-    code, out, err = run(capsys, *argv, "--json", "--quiet")
-    assert code == 0, err
-    return json.loads(out)
+from tests.cli.helpers import run, run_json
 
 
 def test_simulate_relu_teacher_d8_acceptance(capsys):
