@@ -19,7 +19,7 @@ THIRD_PARTY = {
     "symbolic": {"sympy"},
     # array_api_compat: one code path for NumPy, PyTorch and CuPy; torch/cupyx only for erf
     "codegen": {"sympy", "numpy", "scipy", "mpmath", "array_api_compat", "torch", "cupyx"},
-    "numeric": {"numpy", "scipy", "mpmath", "array_api_compat"},
+    "numeric": {"numpy", "scipy", "mpmath", "array_api_compat", "torch", "cupy"},
     "graphs": {"networkx", "numpy"},
     "export": {"sympy", "networkx", "matplotlib"},
     "cli": {"sympy", "numpy", "scipy", "mpmath", "networkx", "matplotlib", "tqdm", "dask"},

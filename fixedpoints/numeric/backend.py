@@ -16,7 +16,7 @@ import numpy as np
 
 from fixedpoints.errors import ParameterError
 
-__all__ = ["BACKENDS", "Backend", "array_backend", "array_device", "to_numpy"]
+__all__ = ["BACKENDS", "Backend", "array_backend", "array_device", "normal_sampler", "to_numpy"]
 
 BACKENDS = ("numpy", "torch", "cupy", "array-api-strict")
 _INSTALL = {
@@ -107,3 +107,24 @@ def array_device(x):
     from array_api_compat import device
 
     return device(x)
+
+
+def normal_sampler(xp, device, seed: int):
+    """``draw(shape)`` of standard normal float64 arrays generated *on the device* of the backend
+    (a seeded ``torch.Generator`` or CuPy generator; NumPy's ``default_rng`` otherwise), so sampled
+    data never crosses the host–device bus."""
+    name = getattr(xp, "__name__", "")
+    if name.endswith("torch"):
+        import torch
+
+        gen = torch.Generator(device=device).manual_seed(int(seed))
+        return lambda shape: torch.randn(shape, generator=gen, device=device, dtype=torch.float64)
+    if name.endswith("cupy"):
+        import cupy
+
+        rng = cupy.random.default_rng(int(seed))
+        return lambda shape: rng.standard_normal(shape, dtype=cupy.float64)
+    rng = np.random.default_rng(int(seed))
+    if xp is np:
+        return rng.standard_normal
+    return lambda shape: xp.asarray(rng.standard_normal(shape), device=device)

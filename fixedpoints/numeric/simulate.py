@@ -33,7 +33,7 @@ import numpy as np
 
 from fixedpoints.errors import out_of_range
 from fixedpoints.numeric.backend import array_device as _device
-from fixedpoints.numeric.backend import to_numpy
+from fixedpoints.numeric.backend import normal_sampler, to_numpy
 
 __all__ = ["METHODS", "StopRule", "Simulation", "simulate"]
 
@@ -214,7 +214,7 @@ def _run(
     runs = W0.shape[0]
     t0 = _time.perf_counter()
     batch = _Batch(xp, _retract(xp, W0, spherical), a0, runs)
-    rng = np.random.default_rng(seed)
+    draw = normal_sampler(xp, _device(W0), seed) if method == "sgd" else None
 
     def grad(W, a):
         return population.gradient(W, a)
@@ -281,8 +281,8 @@ def _run(
             t += h
             gW, ga = grad(batch.W, batch.a)
         elif method == "sgd":
-            X = rng.standard_normal((batch.ids.size, batch_size, W0.shape[-1]))
-            sW, sa = sampled.gradient(batch.W, batch.a, xp.asarray(X, device=_device(batch.W)))
+            X = draw((int(batch.ids.size), batch_size, W0.shape[-1]))
+            sW, sa = sampled.gradient(batch.W, batch.a, X)
             batch.W = _retract(xp, batch.W - h * sW, spherical)
             if sa is not None:
                 batch.a = batch.a - h * sa
