@@ -166,7 +166,9 @@ from fixedpoints.cli.analysis import cmd_continue, cmd_fixed_points, cmd_thresho
 
 __all__ += ["cmd_continue", "cmd_fixed_points", "cmd_threshold"]
 
+from fixedpoints.cli.graph import cmd_graph  # noqa: E402
+from fixedpoints.cli.saddle import cmd_saddle_to_saddle  # noqa: E402
 from fixedpoints.cli.simulate import cmd_simulate  # noqa: E402
 from fixedpoints.cli.sweep import cmd_sweep  # noqa: E402
 
-__all__ += ["cmd_simulate", "cmd_sweep"]
+__all__ += ["cmd_graph", "cmd_saddle_to_saddle", "cmd_simulate", "cmd_sweep"]

@@ -128,9 +128,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-switch", action="store_true", help="no branch switching")
     p.add_argument("--plot", metavar="FILE", help="bifurcation diagram (png/pdf/svg)")
 
+    from fixedpoints.cli.graph import add_graph_parser
+    from fixedpoints.cli.saddle import add_saddle_parser
     from fixedpoints.cli.simulate import add_simulate_parser
     from fixedpoints.cli.sweep import add_sweep_parser
 
+    add_graph_parser(sub, _common)
+    add_saddle_parser(sub, _common)
     add_simulate_parser(sub, _common)
     add_sweep_parser(sub, _common)
 
