@@ -4,6 +4,8 @@ r"""Simulation façade: model → batched finite-width training → per-run outc
 compiles the closed-form kernels for the chosen array backend, draws the initial weights and runs
 :func:`fixedpoints.numeric.simulate.simulate`. :func:`outcomes` groups the final points by loss and
 labels them (global minimum, the averaged point, a given list of fixed points).
+:func:`predict_plateaus` predicts the small-initialization (δ → 0) plateau sequence that such
+simulations are checked against.
 
 A decoupled model (correlation loss with a fixed second layer, e.g. ``multi-index``) has no
 student–student interaction: every neuron is simulated as its own run (``runs`` = neurons).
@@ -27,7 +29,7 @@ from fixedpoints.numeric.sampled import SampledLoss
 from fixedpoints.numeric.simulate import METHODS, StopRule
 from fixedpoints.numeric.simulate import simulate as _simulate
 
-__all__ = ["DEFAULT_PROTOCOL", "simulate", "outcomes"]
+__all__ = ["DEFAULT_PROTOCOL", "simulate", "outcomes", "predict_plateaus"]
 
 DEFAULT_PROTOCOL = {
     "method": "flow",
@@ -227,3 +229,42 @@ def _label(loss, M, square, fixed_points, tol) -> str:
         if abs(float(p["loss"]) - loss) <= tol * (1 + abs(loss)):
             return f"fixed point {j}"
     return "unidentified"
+
+
+def predict_plateaus(
+    model, *, seed: int = 0, starts: int = 24, max_plateaus: int = 20, progress=None
+):
+    """The predicted small-initialization plateau sequence of ``model`` (a
+    :class:`~fixedpoints.graphs.saddle_to_saddle.SaddleSequence`): the SVD closed form for linear
+    networks, the population-NCF predictor with carried gains otherwise (times in units of
+    ln(1/δ)).
+
+    Raises
+    ------
+    ModelError
+        A fixed second layer (the network must be two-homogeneous).
+    """
+    from fixedpoints.errors import ModelError
+    from fixedpoints.graphs.saddle_to_saddle import linear_saddle_to_saddle, saddle_to_saddle
+
+    kernels = compile_pair_kernels(model)
+    if kernels.a is not None:
+        raise ModelError(
+            "saddle-to-saddle needs a trainable second layer (`student.second_layer = trainable`)"
+        )
+    V = _teacher(model, kernels)
+    width = model.student.width
+    if (
+        model.student.activation.strip() == "linear"
+        and model.teacher.activation.strip() == "linear"
+    ):
+        return linear_saddle_to_saddle(kernels, V, width=width)
+    return saddle_to_saddle(
+        kernels,
+        V,
+        width=width,
+        seed=seed,
+        starts=starts,
+        max_plateaus=max_plateaus,
+        progress=progress,
+    )

@@ -38,8 +38,11 @@ INTERNAL = {
 INTERNAL["cli"] |= {"errors", "protocols", "analysis", "simulation"}
 # the top-level façade fixedpoints/analysis.py composes the computing layers (model -> landscape)
 FACADE_INTERNAL = {"spec", "kernels", "symbolic", "codegen", "numeric", "errors", "protocols"}
-FACADE_INTERNAL |= {"analysis"}  # simulation.py reuses the model -> teacher vectors of analysis.py
-FACADE_THIRD_PARTY = {"numpy", "scipy", "sympy", "mpmath", "array_api_compat"}
+FACADE_INTERNAL |= {
+    "analysis",
+    "graphs",
+}  # simulation.py reuses the model -> teacher vectors of analysis.py
+FACADE_THIRD_PARTY = {"numpy", "scipy", "sympy", "mpmath", "array_api_compat", "networkx"}
 FACADES = ("analysis.py", "simulation.py")
 WRITERS_ALLOWED = {"codegen/cache.py"}
 

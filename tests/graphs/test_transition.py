@@ -1,0 +1,133 @@
+"""Transition graphs: an exactly understood case (Şimşek et al. 2025, He4, β = 0), an independent
+check of an edge by SciPy integration, the queries on a hand-made graph, and the JSON round trip."""
+
+from __future__ import annotations
+
+import json
+
+import networkx as nx
+import numpy as np
+import pytest
+from scipy.integrate import solve_ivp
+
+from fixedpoints.analysis import find_fixed_points, landscape
+from fixedpoints.errors import ParameterError
+from fixedpoints.graphs import (
+    minima_gatekeepers,
+    plateau_sequence,
+    reachable_minima,
+    summary,
+    transition_graph,
+    unstable_directions,
+)
+from fixedpoints.spec import load_model_file
+
+
+@pytest.fixture(scope="module")
+def he4():
+    """One spherical neuron, correlation loss with target He4 and k = 2 orthogonal index vectors
+    (d = 4). Fixed points (papers/simsek_2025_multi_index.md §4, scaled by E[He4²] = 4! = 24):
+    minima w = ±v_j (L = -24), index-1 saddles w = (±v_1 ± v_2)/√2 (L = -12), and the degenerate
+    equator w ⊥ v_1, v_2 (L = 0)."""
+    model = load_model_file("multi-index").instantiate(["k=2", "beta=0", "target=He4"])
+    space = landscape(model, {})
+    res = find_fixed_points(model, {}, starts=40, seed=0)
+    return space, transition_graph(space, res.points)
+
+
+def test_transition_graph_he4_saddles_flow_to_the_minima(he4):
+    _, G = he4
+    losses = sorted(G.nodes[n]["loss"] for n in G)
+    assert losses[0] == pytest.approx(-24, abs=1e-8)
+    saddles = [n for n in G if G.nodes[n]["index"] == 1]
+    # (v_1 + v_2)/√2 and (v_1 - v_2)/√2 are one node: the fingerprint (|M| under sign flips) sees
+    # the reflection v_2 -> -v_2, a symmetry of the even target outside the detected group
+    assert len(saddles) == 1 and G.nodes[saddles[0]]["loss"] == pytest.approx(-12)
+    for s in saddles:
+        # one unstable direction, both signs followed, both reach the minima orbit (L = -24)
+        assert G.nodes[s]["unstable_directions"] == 1 and G.nodes[s]["followed"] == 2
+        (t,) = G.successors(s)
+        assert G.nodes[t]["loss"] == pytest.approx(-24, abs=1e-8)
+        assert G.edges[s, t]["count"] == 2
+        assert G.edges[s, t]["loss_drop"] == pytest.approx(12, abs=1e-8)
+    sinks = {sk["node"]: sk for sk in summary(G)["sinks"]}
+    minimum = min(G, key=lambda n: G.nodes[n]["loss"])
+    assert sorted(sinks[minimum]["basin"]) == sorted(saddles)
+
+
+def test_transition_graph_edges_go_down_and_graph_is_acyclic(he4):
+    _, G = he4
+    assert nx.is_directed_acyclic_graph(G)
+    for u, v, e in G.edges(data=True):
+        assert G.nodes[u]["loss"] - G.nodes[v]["loss"] == pytest.approx(e["loss_drop"])
+        assert e["loss_drop"] > 0 and e["transit_time"] > 0
+
+
+def test_transition_graph_edge_agrees_with_scipy_solve_ivp(he4):
+    space, G = he4
+    s = next(n for n in G if G.nodes[n]["index"] == 1)
+    x = np.array(G.nodes[s]["weights"])
+    lam, V = unstable_directions(space, x)
+    assert lam.size == 1 and lam[0] < 0
+    x0 = space.retract(x + 1e-3 * V[0])
+    (t,) = G.successors(s)
+    sol = solve_ivp(
+        lambda _, y: -space.gradient(space.retract(y)),
+        (0, 10 * G.edges[s, t]["transit_time"]),
+        x0,
+        method="LSODA",
+        rtol=1e-10,
+        atol=1e-12,
+    )
+    end = space.retract(sol.y[:, -1])
+    assert float(space.loss(end)) == pytest.approx(G.nodes[t]["loss"], abs=1e-7)
+    assert np.linalg.norm(space.gradient(end)) < 1e-5
+
+
+def test_transition_graph_rejects_bad_displacement(he4):
+    space, _ = he4
+    with pytest.raises(ParameterError, match="displacement"):
+        transition_graph(space, [], displacement=0.0)
+
+
+def _hand_made():
+    G = nx.DiGraph()
+    for n, loss, index in [("top", 3.0, 2), ("s1", 2.0, 1), ("s2", 1.5, 1), ("a", 0.0, 0)]:
+        G.add_node(n, loss=loss, index=index, kind="minimum" if index == 0 else "saddle")
+    G.add_node("b", loss=0.5, index=0, kind="minimum")
+    G.add_edge("top", "s1", loss_drop=1.0, eigenvalue=-2.0)
+    G.add_edge("top", "s2", loss_drop=1.5, eigenvalue=-0.5)
+    G.add_edge("s1", "a", loss_drop=2.0, eigenvalue=-1.0)
+    G.add_edge("s2", "a", loss_drop=1.5, eigenvalue=-0.1)
+    G.add_edge("s2", "b", loss_drop=1.0, eigenvalue=-0.1)
+    return G
+
+
+def test_queries_on_a_hand_made_graph():
+    G = _hand_made()
+    assert reachable_minima(G, "top") == ["a", "b"]
+    assert reachable_minima(G, "s1") == ["a"]
+    assert reachable_minima(G, "b") == ["b"]
+    # the most unstable escape first: top -> s1 (λ = -2), then s1 -> a
+    assert plateau_sequence(G, "top") == ["top", "s1", "a"]
+    # equal eigenvalues: the larger loss drop wins
+    assert plateau_sequence(G, "s2") == ["s2", "a"]
+    gate = minima_gatekeepers(G)
+    assert gate["b"] == ["s2", "top"]  # b is reached only through s2
+    assert gate["a"] == ["top"]  # a along two routes below the top
+    s = summary(G)
+    assert [sk["node"] for sk in s["sinks"]] == ["a", "b"]
+    assert s["sinks"][1]["basin"] == ["s2", "top"]
+    assert s["longest_monotone_path"]["edges"] == 2
+    assert s["longest_monotone_path"]["nodes"][0] == "top"
+
+
+def test_transition_graph_node_link_json_round_trip(he4):
+    _, G = he4
+    doc = json.loads(json.dumps(nx.node_link_data(G, edges="edges")))
+    H = nx.node_link_graph(doc, edges="edges")
+    assert sorted(H.nodes) == sorted(G.nodes) and sorted(H.edges) == sorted(G.edges)
+    for n in G:
+        assert H.nodes[n] == G.nodes[n]
+    for u, v in G.edges:
+        assert H.edges[u, v] == G.edges[u, v]
