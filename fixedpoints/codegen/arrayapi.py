@@ -44,13 +44,13 @@ class _ArrayAPIPrinter(NumPyPrinter):
     _kc = {k: "xp." + v.split(".", 1)[1] for k, v in _numpy_known_constants.items()}
 
     def _print_relu(self, expr):
-        return f"xp.relu({self._print(expr.args[0])})"
+        return f"xp.relu({self.parenthesize(expr.args[0], 0)})"
 
     def _print_step(self, expr):
-        return f"xp.step({self._print(expr.args[0])})"
+        return f"xp.step({self.parenthesize(expr.args[0], 0)})"
 
     def _print_erf(self, expr):
-        return f"xp.erf({self._print(expr.args[0])})"
+        return f"xp.erf({self.parenthesize(expr.args[0], 0)})"
 
 
 class array_namespace_shim:  # noqa: N801 - a namespace, used like a module

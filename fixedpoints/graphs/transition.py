@@ -18,8 +18,8 @@ with a known node, else polished by Newton, classified
 the next round, until no new saddle appears.
 
 Nodes are **symmetry orbits**: two points are the same node when their losses agree to
-``loss_tol``:math:`\cdot(1+|\mathcal L|)` and their overlap fingerprints agree to ``match_tol``. The
-fingerprint is invariant under the detected symmetry group
+``loss_tol``:math:`\cdot(1+|\mathcal L|)` and their overlap overlap_signatures agree to ``match_tol``. The
+overlap_signature is invariant under the detected symmetry group
 (:func:`~fixedpoints.numeric.symmetry.detect_symmetry`): the spectrum and the sorted diagonal of
 :math:`Q=WW^\top`, the spectrum of :math:`M^\top M` (:math:`M=WV^\top`), the sorted entries of
 :math:`M` (absolute values under sign flips; omitted under student rotations) and of the trainable
@@ -52,7 +52,7 @@ from fixedpoints.numeric.newton import newton
 from fixedpoints.numeric.simulate import StopRule, simulate
 from fixedpoints.numeric.symmetry import canonical_form, detect_symmetry
 
-__all__ = ["transition_graph", "unstable_directions", "fingerprint"]
+__all__ = ["transition_graph", "unstable_directions", "overlap_signature"]
 
 
 def unstable_directions(space, x, *, null_tol: float = 1e-7):
@@ -84,8 +84,8 @@ def unstable_directions(space, x, *, null_tol: float = 1e-7):
     return lam[neg], V / np.linalg.norm(V, axis=1, keepdims=True)
 
 
-def fingerprint(space, x, sym) -> np.ndarray:
-    """Symmetry-invariant overlap fingerprint of ``x`` (see the module docstring)."""
+def overlap_signature(space, x, sym) -> np.ndarray:
+    """Symmetry-invariant overlap overlap_signature of ``x`` (see the module docstring)."""
     Q, M, a = space.overlaps(x)
     flips = sym.sign_flips != "none"
     parts = [np.linalg.eigvalsh(Q), np.sort(np.diag(Q))]
@@ -128,7 +128,7 @@ def transition_graph(
     t_max, gradient_tol : float
         Stop rule of the flow (per start).
     loss_tol, match_tol : float
-        Identification tolerances (relative loss, absolute fingerprint).
+        Identification tolerances (relative loss, absolute overlap_signature).
     null_tol : float
         Relative tolerance of a negative eigenvalue (see :func:`unstable_directions`).
     max_rounds : int
@@ -155,7 +155,7 @@ def transition_graph(
     Notes
     -----
     A start's end point is identified with a node when the flow stopped with
-    :math:`\|\nabla\mathcal L\|<` ``gradient_tol`` and the loss and fingerprint match; otherwise it is
+    :math:`\|\nabla\mathcal L\|<` ``gradient_tol`` and the loss and overlap_signature match; otherwise it is
     polished by Newton (tolerance :math:`10^{-11}`) and matched or added. A start whose end has
     the loss of its own saddle (it stayed on the saddle's level) or whose polish fails is counted
     in ``unresolved`` and gives no edge.
@@ -169,7 +169,7 @@ def transition_graph(
     nodes: list[dict] = []
 
     def match(x, loss):
-        f = fingerprint(space, x, sym)
+        f = overlap_signature(space, x, sym)
         for i, n in enumerate(nodes):
             if abs(n["loss"] - loss) <= loss_tol * (1 + abs(loss)) and (
                 n["fp"].shape == f.shape and np.max(np.abs(n["fp"] - f)) <= match_tol
@@ -216,7 +216,7 @@ def _node(space, sym, x, p, null_tol) -> dict:
     lam, vec = unstable_directions(space, x, null_tol=null_tol)
     return {
         "x": x,
-        "fp": fingerprint(space, x, sym),
+        "fp": overlap_signature(space, x, sym),
         "loss": float(p.loss),
         "index": int(p.index),
         "nullity": int(p.nullity),
@@ -287,7 +287,7 @@ def _identify(space, sym, nodes, match, x, status, null_tol, queue):
     nodes.append(
         {
             "x": x,
-            "fp": fingerprint(space, x, sym),
+            "fp": overlap_signature(space, x, sym),
             "loss": loss,
             "index": c["index"],
             "nullity": c["nullity"],

@@ -40,7 +40,7 @@ def test_transition_graph_he4_saddles_flow_to_the_minima(he4):
     losses = sorted(G.nodes[n]["loss"] for n in G)
     assert losses[0] == pytest.approx(-24, abs=1e-8)
     saddles = [n for n in G if G.nodes[n]["index"] == 1]
-    # (v_1 + v_2)/√2 and (v_1 - v_2)/√2 are one node: the fingerprint (|M| under sign flips) sees
+    # (v_1 + v_2)/√2 and (v_1 - v_2)/√2 are one node: the overlap_signature (|M| under sign flips) sees
     # the reflection v_2 -> -v_2, a symmetry of the even target outside the detected group
     assert len(saddles) == 1 and G.nodes[saddles[0]]["loss"] == pytest.approx(-12)
     for s in saddles:
