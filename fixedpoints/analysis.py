@@ -47,13 +47,23 @@ def landscape(model, params=None, *, kernels=None) -> Landscape:
     values ``params`` of its free parameters. A decoupled model (correlation loss, fixed second
     layer: no student–student terms) is reduced to one neuron."""
     kernels = kernels if kernels is not None else compile_pair_kernels(model, params)
-    k = model.student.width
+    V = model_teacher_vectors(model, kernels)
+    kernels, k, decoupled = decouple(kernels, model.student.width)
+    return Landscape(kernels, V, k, model.outputs, decoupled)
+
+
+def model_teacher_vectors(model, kernels) -> np.ndarray:
+    """The teacher vectors of ``model`` in its input dimension (:func:`smooth_teacher_vectors`)."""
+    return smooth_teacher_vectors(kernels.T, _dimension(model, kernels.T, model.student.width))
+
+
+def decouple(kernels, k: int):
+    """``(kernels, k, decoupled)``: a loss without student–student terms (correlation loss, fixed
+    second layer) is a sum over neurons, so one neuron stands for all (k becomes 1)."""
     decoupled = (not kernels.square) and kernels.a is not None and k > 1
     if decoupled:
-        kernels = dataclasses.replace(kernels, a=kernels.a[:1])
-        k = 1
-    V = smooth_teacher_vectors(kernels.T, _dimension(model, kernels.T, model.student.width))
-    return Landscape(kernels, V, k, model.outputs, decoupled)
+        return dataclasses.replace(kernels, a=kernels.a[:1]), 1, True
+    return kernels, k, False
 
 
 class LandscapeFamily:

@@ -13,10 +13,10 @@ student–student interaction: every neuron is simulated as its own run (``runs`
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
+from fixedpoints.analysis import decouple
+from fixedpoints.analysis import model_teacher_vectors as _teacher
 from fixedpoints.codegen import compile_pair_kernels
 from fixedpoints.codegen.arrayapi import compile_array_api
 from fixedpoints.errors import out_of_range
@@ -40,13 +40,6 @@ DEFAULT_PROTOCOL = {
     "t_max": 1e4,
     "records": 100,
 }
-
-
-def _teacher(model, kernels):
-    from fixedpoints.analysis import _dimension, smooth_teacher_vectors
-
-    d = _dimension(model, kernels.T, model.student.width)
-    return smooth_teacher_vectors(kernels.T, d)
 
 
 def simulate(
@@ -100,10 +93,7 @@ def simulate(
         raise out_of_range("method", proto["method"], "one of " + ", ".join(METHODS))
     be = array_backend(backend, device)
     kernels = compile_pair_kernels(model, params, xp=be.xp)
-    k = model.student.width
-    decoupled = (not kernels.square) and kernels.a is not None and k > 1
-    if decoupled:
-        kernels, k = dataclasses.replace(kernels, a=kernels.a[:1]), 1
+    kernels, k, decoupled = decouple(kernels, model.student.width)
     V = _teacher(model, kernels)
     d = V.shape[1]
     population = PopulationLoss(kernels, V, device=be.device)
