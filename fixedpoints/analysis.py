@@ -182,6 +182,7 @@ def continue_fixed_points(
     """
     from fixedpoints.numeric.continuation import continue_branch, switch_branches
     from fixedpoints.numeric.fixed_points import find_fixed_points as _find
+    from fixedpoints.numeric.symmetry import canonical_form, detect_symmetry
 
     if not (np.isfinite(start) and np.isfinite(end)) or start == end:
         raise ParameterError(f"`--param` range must be A:B with finite A != B; got {start}:{end}.")
@@ -199,10 +200,22 @@ def continue_fixed_points(
         ]
         avg = _try_named(model, space, "averaged")
         if avg is not None:
+            # the search returns one representative per symmetry orbit: compare orbits
+            sym0 = detect_symmetry(space, seed=seed)
+
+            def key(x):
+                Q, M, a = space.overlaps(x)
+                return canonical_form(Q, M, a if space.trainable else None, sym0)[0]
+
+            target = key(avg)
             for i, (x, _lab) in enumerate(seeds):
-                if np.linalg.norm(space.overlaps(x)[1] - space.overlaps(avg)[1]) < 1e-6:
+                k_x = key(x)
+                if k_x.shape == target.shape and np.allclose(k_x, target, atol=1e-6):
                     seeds[i] = (x, "averaged")
-    from fixedpoints.numeric.symmetry import canonical_form, detect_symmetry
+                    x_avg = seeds[i]
+                    seeds.pop(i)
+                    seeds.insert(0, x_avg)
+                    break
 
     branches = []
     switched: list = []
@@ -350,8 +363,9 @@ def threshold(
     -------
     dict
         ``parameter``, ``value``, ``expression`` (string or None), ``point``, ``index_below``,
-        ``index_above``, ``numeric_value``, ``status`` and ``eigenvalue`` (the Hessian
-        eigenvalue on the critical component, as a string, when known).
+        ``index_above``, ``numeric_value``, ``status``, ``latex`` (the closed form as LaTeX, when
+        there is one) and ``eigenvalue`` (the Hessian eigenvalue on the critical component, as a
+        string, when known).
     """
     from fixedpoints.codegen import cached_derive
     from fixedpoints.errors import DerivationError
@@ -410,6 +424,7 @@ def threshold(
                 v = None
             if v is not None and lo - 1e-9 <= v <= hi + 1e-9:
                 out["expression"] = str(expr)
+                out["latex"] = _latex(expr)
                 out["value"] = v
                 out["method"] = "sympy closed form (checked numerically)"
                 if num["value"] is not None and abs(num["value"] - v) > 1e-8:
@@ -424,6 +439,12 @@ def threshold(
     else:
         out["status"] = "found"
     return out
+
+
+def _latex(expr) -> str:
+    import sympy as sp
+
+    return sp.latex(expr)
 
 
 def _size_k(model) -> int:

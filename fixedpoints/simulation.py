@@ -79,8 +79,8 @@ def simulate(
     -------
     result : Simulation
     setup : dict
-        The resolved protocol plus ``backend``, ``neurons_per_run``, ``d``, ``decoupled`` and the
-        host teacher vectors ``V``.
+        The resolved protocol plus ``backend``, ``neurons_per_run``, ``d``, ``decoupled``, the
+        host teacher vectors ``V`` and the host initial weights ``W0`` (runs, k, d) and ``a0``.
     """
     unknown = set(protocol) - set(DEFAULT_PROTOCOL)
     if unknown:
@@ -135,6 +135,8 @@ def simulate(
         "d": d,
         "decoupled": decoupled,
         "V": V,
+        "W0": W0,
+        "a0": a0,
     }
     return result, setup
 

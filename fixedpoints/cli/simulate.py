@@ -190,7 +190,7 @@ def _document(model, res, setup, clusters, labels, square) -> dict:
     }
     if square:
         summary["nonzero_loss_fraction"] = float(np.mean(~(np.abs(L) <= 1e-6)))
-    proto = {k: v for k, v in setup.items() if k != "V"}
+    proto = {k: v for k, v in setup.items() if k not in ("V", "W0", "a0")}
     q = np.quantile(res.losses, [0.1, 0.5, 0.9], axis=0) if res.losses.size else np.zeros((3, 0))
     return {
         "model": model.name,

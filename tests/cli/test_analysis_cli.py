@@ -38,6 +38,7 @@ def test_threshold_symbolic_in_k(capsys):
 
     k = sp.Symbol("k")
     assert sp.simplify(sp.sympify(doc["expression"]) - 2 / (k + 2)) == 0
+    assert doc["latex"] == r"\frac{2}{k + 2}"
     assert doc["value"] == pytest.approx(2 / 7, abs=1e-12)
     assert (doc["index_below"], doc["index_above"]) == (4, 0)
 
@@ -54,7 +55,7 @@ def test_threshold_mixture_is_numeric(capsys):
         "--param",
         "beta",
     )
-    assert doc["expression"] is None
+    assert doc["expression"] is None and "latex" not in doc
     assert 0.25 < doc["value"] < 0.3
 
 

@@ -45,6 +45,31 @@ def test_multi_index_he4_fixed_points_match_simsek_table(multi_index_he4):
     assert equator.index == 0
 
 
+def test_higher_order_critical_point_reports_its_nullity():
+    # papers/simsek_2025_multi_index.md §4: phi = (t^3 + t^4)/2, k = 3, d = 5 has a degenerate
+    # family at m = -0.75 v_j (index 1, nullity 3, L = +0.052734). Two null directions are cubic
+    # (phi''(0) = 0), so Newton converges only linearly there; the classification must not read
+    # the position error as curvature. Independent route: the loss restricted to the great circle
+    # through the point and the cubic directions, by hand.
+    model = fp.load_model(
+        "multi-index",
+        {"k": 3, "n": 1, "beta": 0, "d": 5, "target": "sqrt(1/12)*He3+sqrt(1/48)*He4"},
+    )
+    space = landscape(model)
+    res = find_fixed_points(space, starts=60, seed=0)
+    (fam,) = [p for p in res.points if abs(p.loss - 27 / 512) < 1e-6]
+    m = space.overlaps(fam.x)[1].ravel()
+    assert sorted(np.abs(m)) == pytest.approx([0, 0, 0.75], abs=1e-5)
+    assert (fam.index, fam.nullity, fam.degenerate) == (1, 3, True)
+    # the one negative direction: along the great circle through the point in span{v_j, w_perp},
+    # L = -phi(m_j) with phi'(-3/4) = 0 and phi''(-3/4) > 0, a local maximum of L
+    phi = np.polynomial.Polynomial([0, 0, 0, 0.5, 0.5])
+    assert phi.deriv()(-0.75) == pytest.approx(0, abs=1e-12) and phi.deriv(2)(-0.75) > 0
+    # a non-degenerate point next to it keeps its exact spectrum
+    (mini,) = [p for p in res.points if p.loss == pytest.approx(-1.0, abs=1e-9)]
+    assert (mini.index, mini.nullity) == (0, 0)
+
+
 def test_quadratic_critical_values_match_martin_section_3():
     # L(Z_S) = 1/2 sum_{k not in S} mu_k^2 + (sum_{k not in S} mu_k)^2 / (2(2+|S|)), |S| <= m
     model = fp.load_model("quadratic", {"d": 4, "m": 2, "teacher_eigenvalues": "3,2,1"})
