@@ -163,7 +163,8 @@ def outcomes(result, V, *, square: bool, fixed_points=None, loss_tol: float = 1e
 
     Runs whose final losses agree within ``loss_tol``·(1+|L|) form one cluster. Labels:
     ``global minimum`` (square loss, L ≤ loss_tol), ``averaged`` (all student–teacher overlaps
-    equal and positive, to 1e-3 relative), ``orthogonal to the teacher`` (all |M| ≤ 1e-3),
+    equal and of one sign, to 1e-3 relative: :math:`\pm\bar w`, one point modulo
+    :math:`w\to-w` for even targets), ``orthogonal to the teacher`` (all |M| ≤ 1e-3),
     ``fixed point i`` (the nearest entry of
     ``fixed_points`` by loss, within the tolerance), else ``unidentified``.
 
@@ -188,7 +189,9 @@ def outcomes(result, V, *, square: bool, fixed_points=None, loss_tol: float = 1e
     L = np.asarray(result.final_losses, dtype=float)
     M = np.einsum("rkd,md->rkm", result.W, V) if V.shape[0] else np.zeros((L.size, 0, 0))
     labels = [_label(L[i], M[i], square, fixed_points, loss_tol) for i in range(L.size)]
-    order = np.argsort(np.where(np.isfinite(L), L, np.inf), kind="stable")
+    # group by label first, then by loss: runs of one label at one loss form one cluster even
+    # when another label's runs sit at (nearly) the same loss
+    order = sorted(range(L.size), key=lambda i: (labels[i], L[i] if np.isfinite(L[i]) else np.inf))
     clusters = []
     for i in order:
         c = clusters[-1] if clusters else None
@@ -205,6 +208,7 @@ def outcomes(result, V, *, square: bool, fixed_points=None, loss_tol: float = 1e
         c["count"] = len(c["runs"])
         c["fraction"] = c["count"] / L.size
         c["loss"] = float(np.median(L[c["runs"]]))
+    clusters.sort(key=lambda c: (c["loss"] if np.isfinite(c["loss"]) else np.inf, c["label"]))
     return clusters, labels
 
 
@@ -213,7 +217,7 @@ def _label(loss, M, square, fixed_points, tol) -> str:
         return "diverged"
     if square and abs(loss) <= tol:
         return "global minimum"
-    if M.size and np.all(M > 0) and np.ptp(M) <= 1e-3 * np.max(np.abs(M)):
+    if M.size and (np.all(M > 0) or np.all(M < 0)) and np.ptp(M) <= 1e-3 * np.max(np.abs(M)):
         return "averaged"
     if M.size and np.max(np.abs(M)) <= 1e-3:
         return "orthogonal to the teacher (M = 0)"

@@ -88,7 +88,9 @@ def flatten_result(result) -> dict:
 
     Top-level numbers, booleans, strings and nulls are kept; a top-level list ``NAME`` becomes
     ``NAME.count`` (its length); the numbers of a nested ``summary`` dictionary become
-    ``summary.KEY``. Other nested values are left out (they are in the point files).
+    ``summary.KEY``, and those one level deeper ``summary.KEY.SUB`` (e.g.
+    ``summary.outcome_fractions.averaged`` of ``simulate``). Other nested values are left out
+    (they are in the point files).
     """
     row = {}
     for key, value in (result or {}).items():
@@ -100,6 +102,10 @@ def flatten_result(result) -> dict:
             for sub, v in value.items():
                 if isinstance(v, (bool, int, float)):
                     row[f"summary.{sub}"] = v
+                elif isinstance(v, dict):
+                    for name, w in v.items():
+                        if isinstance(w, (bool, int, float)):
+                            row[f"summary.{sub}.{name}"] = w
     return row
 
 

@@ -71,7 +71,9 @@ def _label(v) -> str:
     return str(v)
 
 
-def phase_diagram_figure(rows: list[dict], x: str, y: str, color: str, *, title: str = ""):
+def phase_diagram_figure(
+    rows: list[dict], x: str, y: str, color: str, *, title: str = "", curves=None
+):
     """Phase diagram of a 2-D sweep: the value of ``color`` over the ``(x, y)`` grid.
 
     Parameters
@@ -85,6 +87,12 @@ def phase_diagram_figure(rows: list[dict], x: str, y: str, color: str, *, title:
         Column to colour by: numbers (booleans count as 0/1) on a continuous colour bar, strings
         (e.g. ``kind``) as categories.
     title : str
+    curves : sequence of tuple, optional
+        Lines drawn over the diagram, e.g. a predicted phase boundary :math:`x_c(y)`: each entry is
+        ``(xs, ys, label)`` or ``(xs, ys, label, fmt)`` with ``fmt`` a matplotlib format string
+        (default ``"r-"``, then ``"r--"``, ``"r:"``, ...). Coordinates are data coordinates on
+        numeric axes and positions ``0, 1, ...`` on categorical ones; the view keeps the grid's
+        extent, and labelled curves get a legend.
 
     Returns
     -------
@@ -132,6 +140,8 @@ def phase_diagram_figure(rows: list[dict], x: str, y: str, color: str, *, title:
                 fontsize=8,
                 bbox={"facecolor": "white", "alpha": 0.6, "linewidth": 0, "pad": 1},
             )
+    if curves:
+        _overlay(ax, curves, (xedges[0], xedges[-1]), (yedges[0], yedges[-1]))
     if xticks:
         ax.set_xticks(xticks, xlabels)
     if yticks:
@@ -140,6 +150,25 @@ def phase_diagram_figure(rows: list[dict], x: str, y: str, color: str, *, title:
     ax.set_ylabel(y)
     ax.set_title(title or f"{color} over ({x}, {y})", fontsize=10)
     return fig
+
+
+_CURVE_STYLES = ("r-", "r--", "r:", "r-.")
+
+
+def _overlay(ax, curves, xlim, ylim) -> None:
+    """Draw ``curves`` (``(xs, ys, label[, fmt])``) on ``ax`` inside the grid's extent."""
+    labelled = False
+    for i, curve in enumerate(curves):
+        if len(curve) not in (3, 4):
+            raise ValueError(f"a curve is (xs, ys, label) or (xs, ys, label, fmt); got {curve!r}")
+        xs, ys, label = curve[:3]
+        fmt = curve[3] if len(curve) == 4 else _CURVE_STYLES[i % len(_CURVE_STYLES)]
+        ax.plot([float(v) for v in xs], [float(v) for v in ys], fmt, lw=2, label=label or None)
+        labelled = labelled or bool(label)
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    if labelled:
+        ax.legend(loc="best", fontsize=8, framealpha=0.7)
 
 
 def sweep_line_figure(rows: list[dict], x: str, color: str, *, title: str = ""):

@@ -163,7 +163,12 @@ def test_flatten_result_keeps_scalars_counts_lists_and_summary_numbers():
             "found": True,
             "missing": None,
             "fixed_points": [{}, {}, {}],
-            "summary": {"nodes": 4, "name": "x", "edges": 2.0},
+            "summary": {
+                "nodes": 4,
+                "name": "x",
+                "edges": 2.0,
+                "outcome_fractions": {"averaged": 0.75, "label": "y", "deep": {"z": 1}},
+            },
             "settings": {"k": "3"},
         }
     )
@@ -175,6 +180,7 @@ def test_flatten_result_keeps_scalars_counts_lists_and_summary_numbers():
         "fixed_points.count": 3,
         "summary.nodes": 4,
         "summary.edges": 2.0,
+        "summary.outcome_fractions.averaged": 0.75,
     }
 
 
@@ -197,6 +203,35 @@ def test_phase_diagram_figure_draws_categories_and_marks_failed_points():
     assert len(ax.lines) == 1  # one cross for the failed point
     line = sweep_line_figure(rows, "k", "k").axes[0].lines[0]
     assert list(line.get_xdata()) == [3.0, 3.0, 4.0]
+
+
+def test_phase_diagram_figure_overlays_curves_inside_the_grid():
+    from fixedpoints.export.sweep import phase_diagram_figure
+
+    rows = [
+        {"beta": b, "k": k, "status": "ok", "fraction": float(b > 1 / (k + 1))}
+        for b in (0.1, 0.3, 0.5)
+        for k in (2, 3)
+    ]
+    ks = [1.5, 2.0, 3.0, 3.5]
+    beta_c = [1 / (k + 1) for k in ks]
+    fig = phase_diagram_figure(
+        rows,
+        "beta",
+        "k",
+        "fraction",
+        curves=[(beta_c, ks, "beta_c"), ([0.2, 0.2], [2, 3], "", "k:")],
+    )
+    ax = fig.axes[0]
+    assert len(ax.lines) == 2  # no crosses: every point succeeded
+    assert list(ax.lines[0].get_xdata()) == beta_c and list(ax.lines[0].get_ydata()) == ks
+    assert ax.lines[0].get_linestyle() == "-" and ax.lines[1].get_linestyle() == ":"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["beta_c"]
+    assert ax.get_xlim() == (0.0, 0.6) and ax.get_ylim() == (1.5, 3.5)  # the grid's cell edges
+    plain = phase_diagram_figure(rows, "beta", "k", "fraction").axes[0]
+    assert not plain.lines and plain.get_legend() is None  # no curves: unchanged
+    with pytest.raises(ValueError, match="a curve is"):
+        phase_diagram_figure(rows, "beta", "k", "fraction", curves=[([0.1], [2])])
 
 
 # --- real runs on a local Dask cluster (loopback) -------------------------------------------------

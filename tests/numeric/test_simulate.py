@@ -254,3 +254,23 @@ def test_torch_sgd_draws_on_the_device_and_learns():
     # different random streams (drawn on the device), same expected dynamics
     assert np.allclose(tor.final_losses, ref.final_losses, rtol=0.1)
     assert np.all(tor.final_losses < tor.losses[:, 0])
+
+
+def test_outcomes_group_by_label_then_loss_and_accept_the_reflected_averaged_point():
+    """Synthetic final points (one neuron, k = 2 orthonormal teacher vectors in d = 3): +w̄ and
+    -w̄ (even target) are both the averaged point; runs of two labels interleaved at one loss give
+    one cluster per label, not one per alternation."""
+    from types import SimpleNamespace
+
+    V = np.eye(2, 3)
+    s = 1 / np.sqrt(2)
+    W = np.array([[[s, s, 0]], [[-s, -s, 0]], [[1, 0, 0]], [[s, s, 0]], [[0, 1, 0]], [[0, 0, 1]]])
+    L = np.array([-1.0, -1.0, -1.0 + 1e-9, -1.0, -1.0, 0.0])
+    res = SimpleNamespace(final_losses=L, W=W)
+    clusters, labels = outcomes(res, V, square=False)
+    assert labels[:2] == ["averaged", "averaged"]
+    assert labels[2] == labels[4] == "unidentified"
+    assert labels[5].startswith("orthogonal")
+    by_label = {c["label"]: c["count"] for c in clusters}
+    assert len(clusters) == 3 and by_label["averaged"] == 3 and by_label["unidentified"] == 2
+    assert [c["loss"] for c in clusters] == sorted(c["loss"] for c in clusters)
