@@ -158,6 +158,9 @@ def _sampled(model, population, xp) -> SampledLoss:
     return SampledLoss(population, wrap(fs), wrap(ds), wrap(ft))
 
 
+UNCONVERGED_GRADIENT = 1e-3  # |grad| above this (times max(1, |L|)) at the end: "not converged"
+
+
 def outcomes(result, V, *, square: bool, fixed_points=None, loss_tol: float = 1e-6):
     r"""Group final points by loss and label them.
 
@@ -166,7 +169,9 @@ def outcomes(result, V, *, square: bool, fixed_points=None, loss_tol: float = 1e
     equal and of one sign, to 1e-3 relative: :math:`\pm\bar w`, one point modulo
     :math:`w\to-w` for even targets), ``orthogonal to the teacher`` (all |M| ≤ 1e-3),
     ``fixed point i`` (the nearest entry of
-    ``fixed_points`` by loss, within the tolerance), else ``unidentified``.
+    ``fixed_points`` by loss, within the tolerance), else ``unidentified``; a run whose final
+    gradient norm exceeds ``UNCONVERGED_GRADIENT``·max(1, |L|) is ``not converged`` whatever its
+    overlaps look like.
 
     Parameters
     ----------
@@ -189,6 +194,14 @@ def outcomes(result, V, *, square: bool, fixed_points=None, loss_tol: float = 1e
     L = np.asarray(result.final_losses, dtype=float)
     M = np.einsum("rkd,md->rkm", result.W, V) if V.shape[0] else np.zeros((L.size, 0, 0))
     labels = [_label(L[i], M[i], square, fixed_points, loss_tol) for i in range(L.size)]
+    g = getattr(result, "gradient_norms", None)
+    if g is not None:
+        # a run that stopped far from any critical point (e.g. GD in a 2-cycle when the step is
+        # past the stability limit 2/lambda_max) is not at the point its overlaps resemble
+        g = np.asarray(g, dtype=float)
+        for i in range(L.size):
+            if np.isfinite(L[i]) and g[i] > UNCONVERGED_GRADIENT * max(1.0, abs(L[i])):
+                labels[i] = "not converged"
     # group by label first, then by loss: runs of one label at one loss form one cluster even
     # when another label's runs sit at (nearly) the same loss
     order = sorted(range(L.size), key=lambda i: (labels[i], L[i] if np.isfinite(L[i]) else np.inf))

@@ -274,3 +274,27 @@ def test_outcomes_group_by_label_then_loss_and_accept_the_reflected_averaged_poi
     by_label = {c["label"]: c["count"] for c in clusters}
     assert len(clusters) == 3 and by_label["averaged"] == 3 and by_label["unidentified"] == 2
     assert [c["loss"] for c in clusters] == sorted(c["loss"] for c in clusters)
+
+
+def test_outcomes_do_not_label_a_run_far_from_a_critical_point():
+    """GD past its stability limit ends in a 2-cycle whose overlaps look averaged: with a large
+    final gradient the run is 'not converged', and a real simulation of that case shows it (He4,
+    k = 3, beta = 0.6: lambda_perp = 96 (1 + 2 beta)^2 / 3 = 154.9 > 2 / lr for lr = 0.02)."""
+    from types import SimpleNamespace
+
+    s = 1 / np.sqrt(2)
+    res = SimpleNamespace(
+        final_losses=np.array([-1.0, -1.0]),
+        W=np.array([[[s, s, 0]], [[s, s, 0]]]),
+        gradient_norms=np.array([1e-9, 0.5]),
+    )
+    _, labels = outcomes(res, np.eye(2, 3), square=False)
+    assert labels == ["averaged", "not converged"]
+
+    model = fp.load_model("multi-index", {"k": 3, "beta": 0.6, "target": "He4", "d": 20})
+    bad, setup = simulate(model, runs=20, seed=0, lr=0.02, t_max=20)
+    _, labels = outcomes(bad, setup["V"], square=False)
+    assert "averaged" not in labels and set(labels) == {"not converged"}
+    good, setup = simulate(model, runs=20, seed=0, lr=0.005, t_max=20)
+    _, labels = outcomes(good, setup["V"], square=False)
+    assert labels.count("averaged") >= 19
