@@ -249,6 +249,10 @@ def _try_named(model, space, name):
 
 
 NAMED_POINTS = ("averaged",)
+# the closed form is checked against the numeric root; that root is limited by the accuracy of the
+# finite-difference Hessian eigenvalue (~1e-9 relative to the curvature), i.e. ~1e-8 in beta for
+# high-degree targets (He6: 1.6e-8)
+NUMERIC_AGREEMENT = 1e-6
 
 
 def named_point(model, space, name: str):
@@ -427,7 +431,7 @@ def threshold(
                 out["latex"] = _latex(expr)
                 out["value"] = v
                 out["method"] = "sympy closed form (checked numerically)"
-                if num["value"] is not None and abs(num["value"] - v) > 1e-8:
+                if num["value"] is not None and abs(num["value"] - v) > NUMERIC_AGREEMENT:
                     out["symbolic_status"] = (
                         f"closed form {v!r} disagrees with the numeric root {num['value']!r}"
                     )

@@ -43,6 +43,31 @@ def test_threshold_symbolic_in_k(capsys):
     assert (doc["index_below"], doc["index_above"]) == (4, 0)
 
 
+@pytest.mark.parametrize("p", [5, 6])
+def test_threshold_symbolic_in_k_for_higher_degrees(capsys, p):
+    # (p-2)/(k+p-2), and the numeric root agrees (He6: the eigenvalue's scale is 720 x that of
+    # phi = t^6, so the numeric root is good to ~1e-8 only)
+    doc = run_json(
+        capsys,
+        "threshold",
+        "multi-index",
+        "--set",
+        "k=4",
+        "--set",
+        f"target=He{p}",
+        "--param",
+        "beta",
+        "--symbolic",
+        "k",
+    )
+    import sympy as sp
+
+    k = sp.Symbol("k")
+    assert sp.simplify(sp.sympify(doc["expression"]) - (p - 2) / (k + p - 2)) == 0
+    assert doc["symbolic_status"] == "solved"
+    assert doc["numeric_value"] == pytest.approx((p - 2) / (p + 2), abs=1e-6)
+
+
 def test_threshold_mixture_is_numeric(capsys):
     doc = run_json(
         capsys,
