@@ -26,7 +26,14 @@ from fixedpoints.errors import (
 )
 from fixedpoints.export import flow_to_json, flow_to_latex
 from fixedpoints.kernels import pair_kernel, parse_activation
-from fixedpoints.numeric import PopulationLoss, integrate, state_from_weights, teacher_vectors
+from fixedpoints.numeric import (
+    BatchTrajectory,
+    PopulationLoss,
+    integrate,
+    integrate_batch,
+    state_from_weights,
+    teacher_vectors,
+)
 from fixedpoints.spec import Loss, Model, Student, Teacher, load_model, preset_names
 from fixedpoints.symbolic import (
     OrderParameterFlow,
@@ -44,6 +51,7 @@ __all__ = [
     "landscape",
     "threshold",
     "AnsatzError",
+    "BatchTrajectory",
     "DerivationError",
     "FixedPointsError",
     "Loss",
@@ -61,6 +69,7 @@ __all__ = [
     "flow_to_json",
     "flow_to_latex",
     "integrate",
+    "integrate_batch",
     "load_model",
     "make_ansatz",
     "model_arrays",

@@ -166,8 +166,9 @@ def outcomes(result, V, *, square: bool, fixed_points=None, loss_tol: float = 1e
 
     Runs whose final losses agree within ``loss_tol``·(1+|L|) form one cluster. Labels:
     ``global minimum`` (square loss, L ≤ loss_tol), ``averaged`` (all student–teacher overlaps
-    equal and of one sign, to 1e-3 relative: :math:`\pm\bar w`, one point modulo
-    :math:`w\to-w` for even targets), ``orthogonal to the teacher`` (all |M| ≤ 1e-3),
+    equal and positive, to 1e-3 relative), ``averaged (reflected, -w̄)`` (all equal, negative and
+    at least :math:`1/(2\sqrt{km})` in modulus: the same point modulo :math:`w\to-w` for even
+    targets), ``orthogonal to the teacher`` (all |M| ≤ 1e-3),
     ``fixed point i`` (the nearest entry of
     ``fixed_points`` by loss, within the tolerance), else ``unidentified``; a run whose final
     gradient norm exceeds ``UNCONVERGED_GRADIENT``·max(1, |L|) is ``not converged`` whatever its
@@ -230,8 +231,13 @@ def _label(loss, M, square, fixed_points, tol) -> str:
         return "diverged"
     if square and abs(loss) <= tol:
         return "global minimum"
-    if M.size and (np.all(M > 0) or np.all(M < 0)) and np.ptp(M) <= 1e-3 * np.max(np.abs(M)):
-        return "averaged"
+    if M.size and np.ptp(M) <= 1e-3 * np.max(np.abs(M)):
+        if np.all(M > 0):
+            return "averaged"
+        # -w̄ (the same point as w̄ modulo w -> -w for even targets); |M| >= 1/(2 sqrt(k)) keeps
+        # out neurons creeping to the equator along the all-negative direction (odd targets)
+        if np.all(M < 0) and np.max(np.abs(M)) >= 0.5 / np.sqrt(M.size):
+            return "averaged (reflected, -w̄)"
     if M.size and np.max(np.abs(M)) <= 1e-3:
         return "orthogonal to the teacher (M = 0)"
     for j, p in enumerate(fixed_points or ()):

@@ -7,13 +7,14 @@ from fixedpoints.numeric.fixed_points import (
     classify_point,
     find_fixed_points,
 )
-from fixedpoints.numeric.integrate import Trajectory, integrate
+from fixedpoints.numeric.integrate import BatchTrajectory, Trajectory, integrate, integrate_batch
 from fixedpoints.numeric.landscape import Landscape
 from fixedpoints.numeric.newton import newton
 from fixedpoints.numeric.overlaps import parse_variable, state_from_weights, teacher_vectors
 from fixedpoints.numeric.population import PopulationLoss
 
 __all__ = [
+    "BatchTrajectory",
     "Branch",
     "Event",
     "FixedPoint",
@@ -26,6 +27,7 @@ __all__ = [
     "PopulationLoss",
     "Trajectory",
     "integrate",
+    "integrate_batch",
     "parse_variable",
     "state_from_weights",
     "teacher_vectors",

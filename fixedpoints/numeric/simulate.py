@@ -34,22 +34,12 @@ import numpy as np
 from fixedpoints.errors import out_of_range
 from fixedpoints.numeric.backend import array_device as _device
 from fixedpoints.numeric.backend import normal_sampler, to_numpy
+from fixedpoints.numeric.integrate import DP_A as _DP_A  # Dormand–Prince 5(4), defined once
+from fixedpoints.numeric.integrate import DP_E as _DP_E
 
 __all__ = ["METHODS", "StopRule", "Simulation", "simulate"]
 
 METHODS = ("gd", "flow", "sgd")
-
-# Dormand–Prince 5(4) tableau (Hairer, Nørsett & Wanner, Solving ODEs I, Table 5.2)
-_DP_A = (
-    (),
-    (1 / 5,),
-    (3 / 40, 9 / 40),
-    (44 / 45, -56 / 15, 32 / 9),
-    (19372 / 6561, -25360 / 2187, 64448 / 6561, -212 / 729),
-    (9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656),
-    (35 / 384, 0.0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84),
-)
-_DP_E = (71 / 57600, 0.0, -71 / 16695, 71 / 1920, -17253 / 339200, 22 / 525, -1 / 40)
 
 
 @dataclass(frozen=True)

@@ -312,7 +312,11 @@ def test_sweep_on_an_existing_scheduler_records_a_failing_point(tmp_path):
 
     out = tmp_path / "runs"
     with LocalCluster(
-        n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+        n_workers=1,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address="127.0.0.1:0",
     ) as cluster:
         # block:2,1 is an ansatz of the d = 3 problem only: d = 2 fails, d = 3 succeeds
         argv = ["sweep", "derive", "relu-teacher", "--grid", "d=2,3", "--out", out, "--json"]
@@ -403,3 +407,22 @@ def test_sweep_killed_outright_resumes_from_its_files(tmp_path):
     for f in point_files(out):  # atomic writes: every file there is complete
         assert json.loads(f.read_text())["status"] == "ok"
     _resume(out)
+
+
+def test_local_cluster_starts_while_port_8787_is_taken(tmp_path):
+    """Another Dask cluster (or anything) on the default dashboard port must not stop a sweep:
+    LocalCluster(dashboard_address=None) still binds :8787 and fails under -W error."""
+    import socket
+
+    taken = socket.socket()
+    try:
+        taken.bind(("127.0.0.1", 8787))
+        taken.listen()
+    except OSError:
+        pass  # already taken by something else: the condition under test holds anyway
+    try:
+        argv = ["sweep", "derive", "relu-teacher", "--grid", "d=3", "--out", tmp_path / "s"]
+        code, _, err = run(argv + ["--workers", "1", "--quiet", "--no-plot"])
+        assert code == 0, err
+    finally:
+        taken.close()
