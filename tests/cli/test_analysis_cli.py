@@ -20,52 +20,26 @@ def test_threshold_he3_closed_form(capsys):
     assert doc["numeric_value"] == pytest.approx(0.25, abs=1e-10)
 
 
-def test_threshold_symbolic_in_k(capsys):
-    doc = run_json(
-        capsys,
-        "threshold",
-        "multi-index",
-        "--set",
-        "k=5",
-        "--set",
-        "target=He4",
-        "--param",
-        "beta",
-        "--symbolic",
-        "k",
-    )
+def _symbolic_threshold(capsys, k: int, target: str) -> dict:
+    argv = ["threshold", "multi-index", "--set", f"k={k}", "--set", f"target={target}"]
+    return run_json(capsys, *argv, "--param", "beta", "--symbolic", "k")
+
+
+@pytest.mark.parametrize("p", [4, 5, 6])
+def test_threshold_symbolic_in_k(capsys, p):
+    # (p-2)/(k+p-2) with k symbolic, its value at the given k, and the numeric root agrees (He6:
+    # the eigenvalue's scale is 720 x that of phi = t^6, so the numeric root is good to ~1e-8)
     import sympy as sp
 
-    k = sp.Symbol("k")
-    assert sp.simplify(sp.sympify(doc["expression"]) - 2 / (k + 2)) == 0
-    assert doc["latex"] == r"\frac{2}{k + 2}"
-    assert doc["value"] == pytest.approx(2 / 7, abs=1e-12)
-    assert (doc["index_below"], doc["index_above"]) == (4, 0)
-
-
-@pytest.mark.parametrize("p", [5, 6])
-def test_threshold_symbolic_in_k_for_higher_degrees(capsys, p):
-    # (p-2)/(k+p-2), and the numeric root agrees (He6: the eigenvalue's scale is 720 x that of
-    # phi = t^6, so the numeric root is good to ~1e-8 only)
-    doc = run_json(
-        capsys,
-        "threshold",
-        "multi-index",
-        "--set",
-        "k=4",
-        "--set",
-        f"target=He{p}",
-        "--param",
-        "beta",
-        "--symbolic",
-        "k",
-    )
-    import sympy as sp
-
+    K = 5 if p == 4 else 4
+    doc = _symbolic_threshold(capsys, K, f"He{p}")
     k = sp.Symbol("k")
     assert sp.simplify(sp.sympify(doc["expression"]) - (p - 2) / (k + p - 2)) == 0
+    assert doc["latex"] == rf"\frac{{{p - 2}}}{{k + {p - 2}}}"
     assert doc["symbolic_status"] == "solved"
-    assert doc["numeric_value"] == pytest.approx((p - 2) / (p + 2), abs=1e-6)
+    assert doc["value"] == pytest.approx((p - 2) / (K + p - 2), abs=1e-12)
+    assert doc["numeric_value"] == pytest.approx((p - 2) / (K + p - 2), abs=1e-6)
+    assert (doc["index_below"], doc["index_above"]) == (K - 1, 0)
 
 
 def test_threshold_mixture_is_numeric(capsys):
