@@ -194,15 +194,9 @@ def outcomes(result, V, *, square: bool, fixed_points=None, loss_tol: float = 1e
     """
     L = np.asarray(result.final_losses, dtype=float)
     M = np.einsum("rkd,md->rkm", result.W, V) if V.shape[0] else np.zeros((L.size, 0, 0))
-    labels = [_label(L[i], M[i], square, fixed_points, loss_tol) for i in range(L.size)]
     g = getattr(result, "gradient_norms", None)
-    if g is not None:
-        # a run that stopped far from any critical point (e.g. GD in a 2-cycle when the step is
-        # past the stability limit 2/lambda_max) is not at the point its overlaps resemble
-        g = np.asarray(g, dtype=float)
-        for i in range(L.size):
-            if np.isfinite(L[i]) and g[i] > UNCONVERGED_GRADIENT * max(1.0, abs(L[i])):
-                labels[i] = "not converged"
+    g = np.zeros(L.size) if g is None else np.asarray(g, dtype=float)
+    labels = [_label(L[i], M[i], g[i], square, fixed_points, loss_tol) for i in range(L.size)]
     # group by label first, then by loss: runs of one label at one loss form one cluster even
     # when another label's runs sit at (nearly) the same loss
     order = sorted(range(L.size), key=lambda i: (labels[i], L[i] if np.isfinite(L[i]) else np.inf))
@@ -226,9 +220,13 @@ def outcomes(result, V, *, square: bool, fixed_points=None, loss_tol: float = 1e
     return clusters, labels
 
 
-def _label(loss, M, square, fixed_points, tol) -> str:
+def _label(loss, M, grad, square, fixed_points, tol) -> str:
     if not np.isfinite(loss):
         return "diverged"
+    # a run that stopped far from any critical point (e.g. GD in a 2-cycle when the step is past
+    # the stability limit 2/lambda_max) is not at the point its overlaps resemble
+    if grad > UNCONVERGED_GRADIENT * max(1.0, abs(loss)):
+        return "not converged"
     if square and abs(loss) <= tol:
         return "global minimum"
     if M.size and np.ptp(M) <= 1e-3 * np.max(np.abs(M)):

@@ -47,6 +47,7 @@ import numpy as np
 import sympy as sp
 
 import fixedpoints as fp
+from fixedpoints.numeric.initialize import sphere_overlaps
 from fixedpoints.simulation import simulate
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -92,25 +93,6 @@ def overlap_system(target: str):
     values[flow.variables[0]] = sp.nsimplify(OVERLAP)
     phi_half = float(-flow.loss.subs(values))
     return fp.compile_flow(flow), phi_half
-
-
-def sphere_overlaps(z: np.ndarray, d: int, rng) -> np.ndarray:
-    r"""Exact overlaps :math:`m=Vw` of uniform points :math:`w=g/|g|` on :math:`S^{d-1}` (``V``
-    orthonormal): :math:`m=z/\sqrt{|z|^2+\chi^2_{d-k}}`.
-
-    Parameters
-    ----------
-    z : ndarray (N, k)
-        Standard normal (the components of ``g`` along the index vectors).
-    d : int
-    rng : numpy.random.Generator
-        Draws :math:`\chi^2_{d-k}` (the squared norm of the other ``d - k`` components).
-
-    Returns
-    -------
-    ndarray (N, k)
-    """
-    return z / np.sqrt(np.sum(z**2, axis=1) + rng.chisquare(d - z.shape[1], len(z)))[:, None]
 
 
 def escape_times(

@@ -40,6 +40,7 @@ import numpy as np
 import sympy as sp
 
 import fixedpoints as fp
+from fixedpoints.numeric.initialize import sphere_overlaps
 from fixedpoints.simulation import simulate
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -138,20 +139,10 @@ def equiangular(k: int, beta: float) -> np.ndarray:
     return (1 - beta) * np.eye(k) + beta * np.ones((k, k))
 
 
-def sphere_overlaps(N: int, k: int, d: int, G: np.ndarray | None, rng) -> np.ndarray:
-    r"""Exact initial overlaps :math:`m=Vw` of ``N`` uniform points :math:`w` on :math:`S^{d-1}`.
-
-    With :math:`w=g/|g|`, :math:`g\sim\mathcal N(0,I_d)` and :math:`V=LQ` (:math:`G=LL^\top`,
-    ``Q`` orthonormal rows): :math:`m=Lz/\sqrt{|z|^2+\chi^2_{d-k}}`, :math:`z=Qg\sim\mathcal N(0,I_k)`.
-
-    Returns
-    -------
-    ndarray (N, k)
-    """
-    z = rng.standard_normal((N, k))
-    norm = np.sqrt(np.sum(z**2, axis=1) + rng.chisquare(d - k, N))[:, None]
-    L = np.eye(k) if G is None else np.linalg.cholesky(G)
-    return (z @ L.T) / norm
+def _sphere_overlaps(N: int, k: int, d: int, G: np.ndarray | None, rng) -> np.ndarray:
+    """Exact initial overlaps of ``N`` uniform points on :math:`S^{d-1}`
+    (:func:`fixedpoints.numeric.initialize.sphere_overlaps`)."""
+    return sphere_overlaps(rng.standard_normal((N, k)), d, rng, G)
 
 
 def integrate(
@@ -383,7 +374,7 @@ def he3_nearest(N: int = HE3_NEURONS, d: int = D_ORTH, seed: int = SEED) -> dict
     to the equator :math:`m=0` (here: :math:`\max_j|m_j|<10^{-2}`).
     """
     rng = np.random.default_rng(seed + 1)
-    m0 = sphere_overlaps(N, 3, d, None, rng)
+    m0 = _sphere_overlaps(N, 3, d, None, rng)
     m1, conv = integrate(m0, None, phi_prime_coefficients("He3"))
     pos = np.max(m0, axis=1) > 0
     at_vec = (np.argmax(m1, axis=1) == np.argmax(m0, axis=1)) & (
@@ -442,7 +433,7 @@ def orthogonal_basins(ks=KS, se: float = SE_TARGET, d: int = D_ORTH, seed: int =
     }
     for k in ks:
         N = neurons_per_k(k, se)
-        m0 = sphere_overlaps(N, k, d, None, rng)
+        m0 = _sphere_overlaps(N, k, d, None, rng)
         m1, _ = integrate(m0, None, dphi)
         a = np.abs(m1)
         j = np.argmax(a, axis=1)
@@ -489,7 +480,7 @@ def equiangular_outcomes(beta: float, N: int, k: int = 3, d: int = D_EQUI, seed:
     rng = np.random.default_rng(seed + 3 + int(round(1000 * beta)))
     G = equiangular(k, beta)
     dphi = phi_prime_coefficients("He3")
-    m1, conv = integrate(sphere_overlaps(N, k, d, G, rng), G, dphi)
+    m1, conv = integrate(_sphere_overlaps(N, k, d, G, rng), G, dphi)
     labels = np.full(N, -1)
     avg = np.all(m1 > 0, axis=1) & (np.ptp(m1, axis=1) <= 1e-3 * np.max(m1, axis=1))
     labels[avg] = -2

@@ -19,7 +19,7 @@ import numpy as np
 
 from fixedpoints.errors import out_of_range
 
-__all__ = ["INITIALIZATIONS", "initial_weights"]
+__all__ = ["INITIALIZATIONS", "initial_weights", "sphere_overlaps"]
 
 INITIALIZATIONS = ("gaussian", "orthonormal", "sphere")
 
@@ -81,3 +81,46 @@ def initial_weights(
     if outputs is not None:
         a = scale * rng.standard_normal((runs, k, outputs)) / np.sqrt(k)
     return scale * W, a
+
+
+def sphere_overlaps(z, d: int, rng, G=None) -> np.ndarray:
+    r"""Exact overlaps :math:`m=Vw` of uniform points :math:`w=g/|g|` on :math:`S^{d-1}` with ``k``
+    unit teacher vectors of Gram matrix :math:`G=VV^\top` (default :math:`I`), without drawing
+    ``w``.
+
+    With :math:`V=LQ` (:math:`G=LL^\top`, ``Q`` orthonormal rows), :math:`z=Qg\sim\mathcal N(0,I_k)`
+    and :math:`|g|^2=|z|^2+\chi^2_{d-k}`, so
+
+    .. math::
+
+        m = \frac{Lz}{\sqrt{|z|^2+\chi^2_{d-k}}}.
+
+    These are the initial conditions of the overlap ODE that match ``sphere`` initialization in
+    weight space.
+
+    Parameters
+    ----------
+    z : ndarray (N, k)
+        Standard normal draws (pass the same ``z`` for several ``d`` to compare them with common
+        random numbers).
+    d : int
+        Input dimension, ``d >= k``.
+    rng : numpy.random.Generator
+        Draws :math:`\chi^2_{d-k}` (the squared norm of the other ``d - k`` components).
+    G : ndarray (k, k), optional
+        Positive-definite Gram matrix with unit diagonal.
+
+    Returns
+    -------
+    ndarray (N, k)
+    """
+    z = np.asarray(z, dtype=float)
+    if z.ndim != 2:
+        raise out_of_range("z", z.shape, "an (N, k) array")
+    k = z.shape[1]
+    if int(d) < k:
+        raise out_of_range("d", d, f"an integer >= k = {k}")
+    rest = rng.chisquare(int(d) - k, len(z)) if int(d) > k else np.zeros(len(z))
+    norm = np.sqrt(np.sum(z**2, axis=1) + rest)[:, None]
+    L = np.eye(k) if G is None else np.linalg.cholesky(np.asarray(G, dtype=float))
+    return (z @ L.T) / norm

@@ -302,3 +302,27 @@ def test_outcomes_do_not_label_a_run_far_from_a_critical_point():
     _, labels = outcomes(good, setup["V"], square=False)
     # He4 is even: about half the neurons end at -w̄
     assert sum(lab.startswith("averaged") for lab in labels) >= 19
+
+
+def test_sphere_overlaps_match_sphere_initialization_in_weight_space():
+    """The overlap-space sampler against ``initial_weights('sphere')`` projected on equiangular
+    teacher vectors (beta = 0.3, k = 3, d = 12): mean 0 and covariance G/d, each entry within 5
+    standard errors; d = k puts every point on the unit sphere of span V (m^T G^-1 m = 1)."""
+    from fixedpoints.numeric.initialize import initial_weights, sphere_overlaps
+
+    k, d, n, beta = 3, 12, 40000, 0.3
+    G = (1 - beta) * np.eye(k) + beta * np.ones((k, k))
+    V = np.linalg.cholesky(G) @ np.eye(k, d)  # rows: unit vectors with Gram matrix G
+    rng = np.random.default_rng(3)
+    m = sphere_overlaps(rng.standard_normal((n, k)), d, rng, G)
+    W, _ = initial_weights("sphere", n, 1, d, seed=4)
+    ref = W[:, 0] @ V.T
+    for sample in (m, ref):
+        prod = sample[:, :, None] * sample[:, None, :]
+        se = prod.std(axis=0) / np.sqrt(n)
+        assert np.all(np.abs(prod.mean(axis=0) - G / d) <= 5 * se)
+        assert np.all(np.abs(sample.mean(axis=0)) <= 5 * sample.std(axis=0) / np.sqrt(n))
+    on_sphere = sphere_overlaps(rng.standard_normal((5, k)), k, rng, G)
+    assert np.einsum("ni,ij,nj->n", on_sphere, np.linalg.inv(G), on_sphere) == pytest.approx(1)
+    with pytest.raises(fp.ParameterError, match="`d`"):
+        sphere_overlaps(np.zeros((2, k)), k - 1, rng)
