@@ -68,7 +68,6 @@ except ModuleNotFoundError:  # run from a checkout that is not installed
     sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
     import fixedpoints as fp
 
-from fixedpoints.numeric.overlaps import parse_variable
 
 D = 100  # input dimension of the initial weights
 INIT_SCALE = 0.5  # W_ij ~ N(0, INIT_SCALE^2 / D): |w_i| ~ 0.5, R_in ~ 0.05
@@ -224,7 +223,8 @@ class Case:
         V = fp.teacher_vectors(np.eye(k), D)
         self.x0 = fp.state_from_weights(self.cf.names, W, V)
         self.Q0, self.R0, self.T = W @ W.T, W @ V.T, V @ V.T
-        self.index = [parse_variable(n) for n in self.cf.names]
+        names = fp.OrderParameterNames(k, k)
+        self.index = [names.parse(n) for n in self.cf.names]
         t0 = time.perf_counter()
         self.ref = self.ours(1e-12, 1e-14, "DOP853")
         self.t_ref = time.perf_counter() - t0

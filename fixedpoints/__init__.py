@@ -34,7 +34,7 @@ from fixedpoints.numeric import (
     state_from_weights,
     teacher_vectors,
 )
-from fixedpoints.spec import Loss, Model, Student, Teacher, load_model, preset_names
+from fixedpoints.models import Loss, Model, Student, Teacher, load_model, preset_names
 from fixedpoints.symbolic import (
     OrderParameterFlow,
     check_permutation_equivariance,

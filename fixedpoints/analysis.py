@@ -13,6 +13,7 @@ import numpy as np
 
 from fixedpoints.codegen import array_function, compile_pair_kernels
 from fixedpoints.errors import ParameterError
+from fixedpoints.models.naming import OrderParameterNames
 from fixedpoints.numeric.landscape import Landscape
 from fixedpoints.numeric.overlaps import teacher_vectors
 
@@ -49,7 +50,9 @@ def landscape(model, params=None, *, kernels=None) -> Landscape:
     kernels = kernels if kernels is not None else compile_pair_kernels(model, params)
     V = model_teacher_vectors(model, kernels)
     kernels, k, decoupled = decouple(kernels, model.student.width)
-    return Landscape(kernels, V, k, model.outputs, decoupled)
+    return Landscape(
+        kernels, V, k, model.outputs, decoupled, OrderParameterNames.for_model(model)
+    )
 
 
 def model_teacher_vectors(model, kernels) -> np.ndarray:

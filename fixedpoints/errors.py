@@ -25,7 +25,15 @@ class FixedPointsError(Exception):
 
 
 class ParameterError(FixedPointsError, ValueError):
-    """A parameter is unknown, malformed or out of range."""
+    """A parameter is unknown, malformed or out of range.
+
+    ``parameter`` names the library parameter at fault (e.g. ``'isotropy'``) when there is one;
+    the command line uses it to name the matching flag (``--isotropy``) instead.
+    """
+
+    def __init__(self, message: str = "", *, parameter: str | None = None):
+        super().__init__(message)
+        self.parameter = parameter
 
 
 class ModelError(FixedPointsError, ValueError):
@@ -51,4 +59,4 @@ def out_of_range(name: str, value: object, allowed: str, hint: str = "") -> Para
     msg = f"`{name}` must be {allowed}; got {value!r}."
     if hint:
         msg += f" {hint}"
-    return ParameterError(msg)
+    return ParameterError(msg, parameter=name)

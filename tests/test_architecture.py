@@ -14,7 +14,7 @@ STDLIB = set(sys.stdlib_module_names)
 
 # third-party packages each layer may import
 THIRD_PARTY = {
-    "spec": set(),
+    "models": set(),
     "kernels": {"sympy"},
     "symbolic": {"sympy"},
     # array_api_compat: one code path for NumPy, PyTorch and CuPy; torch/cupyx only for erf
@@ -26,18 +26,18 @@ THIRD_PARTY = {
 }
 # fixedpoints sub-packages each layer may import (one-way)
 INTERNAL = {
-    "spec": {"spec", "errors"},
-    "kernels": {"kernels", "spec", "errors"},
-    "symbolic": {"symbolic", "kernels", "spec", "errors"},
-    "codegen": {"codegen", "symbolic", "kernels", "spec", "errors", "protocols"},
-    "numeric": {"numeric", "spec", "errors", "protocols"},
-    "graphs": {"graphs", "numeric", "spec", "errors", "protocols"},
-    "export": {"export", "spec", "errors"},
+    "models": {"models", "errors"},
+    "kernels": {"kernels", "models", "errors"},
+    "symbolic": {"symbolic", "kernels", "models", "errors"},
+    "codegen": {"codegen", "symbolic", "kernels", "models", "errors", "protocols"},
+    "numeric": {"numeric", "models", "errors", "protocols"},
+    "graphs": {"graphs", "numeric", "models", "errors", "protocols"},
+    "export": {"export", "models", "errors"},
     "cli": set(THIRD_PARTY),
 }
 INTERNAL["cli"] |= {"errors", "protocols", "analysis", "simulation"}
 # the top-level façade fixedpoints/analysis.py composes the computing layers (model -> landscape)
-FACADE_INTERNAL = {"spec", "kernels", "symbolic", "codegen", "numeric", "errors", "protocols"}
+FACADE_INTERNAL = {"models", "kernels", "symbolic", "codegen", "numeric", "errors", "protocols"}
 FACADE_INTERNAL |= {
     "analysis",
     "graphs",

@@ -12,7 +12,7 @@ from fixedpoints.cli import main
 from fixedpoints.codegen import compile_flow
 from fixedpoints.errors import AnsatzError, DerivationError, ModelError, ParameterError
 from fixedpoints.numeric import state_from_weights
-from fixedpoints.spec import load_model, parse_model_text
+from fixedpoints.models import load_model, parse_model_text
 from fixedpoints.symbolic import derive, reduce_flow
 
 

@@ -43,7 +43,7 @@ import numpy as np
 import sympy as sp
 
 import fixedpoints as fp
-from fixedpoints.spec import load_model_file
+from fixedpoints.models import load_model_file
 
 HERE = Path(__file__).resolve().parent
 

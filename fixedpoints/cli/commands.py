@@ -37,7 +37,7 @@ def derive_cli(args, model):
 
 
 def cmd_presets(args) -> int:
-    from fixedpoints.spec import load_model_file, preset_names
+    from fixedpoints.models import load_model_file, preset_names
 
     names = [args.name] if args.name else preset_names()
     docs = [load_model_file(n).describe() for n in names]

@@ -184,7 +184,7 @@ def info(args, msg: str) -> None:
 
 def load_cli_model_file(args):
     """``(model_file, model)`` from ``args.model`` and ``args.sets``."""
-    from fixedpoints.spec import load_model_file
+    from fixedpoints.models import load_model_file
 
     mf = load_model_file(args.model)
     return mf, mf.instantiate(args.sets)

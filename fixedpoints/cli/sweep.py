@@ -204,7 +204,7 @@ def _definition(args, grid) -> dict:
 
 def cmd_sweep(args) -> int:
     from fixedpoints.cli.analysis import _Progress
-    from fixedpoints.spec import load_model_file
+    from fixedpoints.models import load_model_file
 
     mf = load_model_file(args.model)
     grid = parse_grid(args.grid, mf.parameters)

@@ -17,7 +17,7 @@ def flow_to_latex(flow, *, loss: bool = True) -> str:
 
     Examples
     --------
-    >>> from fixedpoints.spec import load_model
+    >>> from fixedpoints.models import load_model
     >>> from fixedpoints.symbolic import derive
     >>> tex = flow_to_latex(derive(load_model("multi-index", {"k": 2, "n": 1})))
     >>> tex.splitlines()[0]

@@ -10,7 +10,7 @@ from fixedpoints.numeric.fixed_points import (
 from fixedpoints.numeric.integrate import BatchTrajectory, Trajectory, integrate, integrate_batch
 from fixedpoints.numeric.landscape import Landscape
 from fixedpoints.numeric.newton import newton
-from fixedpoints.numeric.overlaps import parse_variable, state_from_weights, teacher_vectors
+from fixedpoints.numeric.overlaps import overlap_coordinates, state_from_weights, teacher_vectors
 from fixedpoints.numeric.population import PopulationLoss
 
 __all__ = [
@@ -28,7 +28,7 @@ __all__ = [
     "Trajectory",
     "integrate",
     "integrate_batch",
-    "parse_variable",
+    "overlap_coordinates",
     "state_from_weights",
     "teacher_vectors",
 ]

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from fixedpoints.numeric.newton import newton
+from fixedpoints.numeric.overlaps import overlap_coordinates as _overlap_coordinates
 from fixedpoints.numeric.spectra import merge_spectrum
 from fixedpoints.numeric.symmetry import canonical_form, detect_symmetry
 
@@ -113,23 +114,10 @@ class FixedPointSearch:
 
 
 def overlap_coordinates(space, x) -> dict:
-    """``{'Q_ij': ..., 'M_ir': ..., 'a_i': ...}`` (1-based, upper triangle of Q)."""
+    """``{'Q_ij': ..., 'M_ir': ..., 'a_i': ...}`` of the point ``x`` of ``space``, named by the
+    space's model (:mod:`fixedpoints.models.naming`)."""
     Q, M, a = space.overlaps(x)
-    out = {}
-    k = Q.shape[0]
-    for i in range(k):
-        for j in range(i, k):
-            out[f"Q_{i + 1}{j + 1}" if k < 10 else f"Q_{i + 1}_{j + 1}"] = float(Q[i, j])
-    for i in range(k):
-        for r in range(M.shape[1]):
-            big = k >= 10 or M.shape[1] >= 10
-            out[f"M_{i + 1}_{r + 1}" if big else f"M_{i + 1}{r + 1}"] = float(M[i, r])
-    if space.trainable:
-        for i in range(k):
-            for o in range(a.shape[1]):
-                name = f"a_{i + 1}" if a.shape[1] == 1 else f"a_{i + 1}{o + 1}"
-                out[name] = float(a[i, o])
-    return out
+    return _overlap_coordinates(Q, M, a if space.trainable else None, space.names)
 
 
 def _symmetry_generators(space, x, sym) -> np.ndarray:

@@ -22,6 +22,7 @@ import dataclasses
 
 import numpy as np
 
+from fixedpoints.models.naming import OrderParameterNames
 from fixedpoints.numeric.derivatives import dense_hessian
 from fixedpoints.numeric.population import PopulationLoss
 
@@ -41,13 +42,18 @@ class Landscape:
         Student neurons.
     outputs : int
         Output dimension (columns of ``a``).
+    names : OrderParameterNames, optional
+        The model's naming scheme of order parameters (default: the scheme of ``k``, ``m``,
+        ``outputs``; a decoupled model keeps the scheme of its full width).
     decoupled : bool
         Whether ``k`` was reduced to one neuron because the loss has no student–student terms
         (correlation loss, fixed second layer): then every fixed point of the full model is a
         tuple of one-neuron fixed points.
     """
 
-    def __init__(self, kernels, V, k: int, outputs: int = 1, decoupled: bool = False):
+    def __init__(
+        self, kernels, V, k: int, outputs: int = 1, decoupled: bool = False, names=None
+    ):
         self.kernels = kernels
         self.V = np.asarray(V, dtype=float)
         self.k = int(k)
@@ -57,6 +63,7 @@ class Landscape:
         self.trainable = kernels.a is None
         self.spherical = bool(kernels.spherical)
         self.decoupled = bool(decoupled)
+        self.names = names or OrderParameterNames(self.k, self.m, self.outputs)
         self.population = PopulationLoss(kernels, self.V)
         self.n_w = self.k * self.d
         self.dimension = self.n_w + (self.k * self.outputs if self.trainable else 0)
@@ -70,7 +77,7 @@ class Landscape:
         kern = dataclasses.replace(
             self.kernels, T=arrays["T"], b=arrays["b"], a=a, scale=float(arrays["scale"])
         )
-        return Landscape(kern, V, self.k, self.outputs, self.decoupled)
+        return Landscape(kern, V, self.k, self.outputs, self.decoupled, self.names)
 
     # -- coordinates ----------------------------------------------------------------------------
     def unpack(self, x):

@@ -1,7 +1,6 @@
 r"""Weights ↔ overlaps: :math:`Q=WW^\top`, :math:`M=WV^\top`, and teacher vectors from :math:`T`.
 
-Variable names follow the derivation's convention: ``Q_12`` / ``Q_1_12`` (upper triangle),
-``M_ir``, ``a_i`` (or ``a_io`` for vector outputs); indices are 1-based.
+Variable names follow the one naming rule of :mod:`fixedpoints.models.naming`.
 """
 
 from __future__ import annotations
@@ -9,39 +8,54 @@ from __future__ import annotations
 import numpy as np
 
 from fixedpoints.errors import ParameterError
+from fixedpoints.models.naming import OrderParameterNames
 
-__all__ = ["parse_variable", "state_from_weights", "teacher_vectors"]
-
-
-def parse_variable(name: str, outputs: int = 1) -> tuple[str, tuple[int, ...]]:
-    """``'Q_12' -> ('Q', (0, 1))``, ``'M_1_12' -> ('M', (0, 11))``, ``'a_3' -> ('a', (2,))``
-    (0-based indices)."""
-    kind, *idx = name.split("_")
-    if kind not in ("Q", "M", "a") or not idx:
-        raise ParameterError(f"`{name}` is not an overlap variable (Q_ij, M_ir, a_i).")
-    if len(idx) == 1 and not (kind == "a" and outputs == 1):
-        idx = list(idx[0])
-    return kind, tuple(int(i) - 1 for i in idx)
+__all__ = ["overlap_coordinates", "state_from_weights", "teacher_vectors"]
 
 
 def state_from_weights(names, W, V, a=None, outputs: int = 1) -> np.ndarray:
     r"""The state vector for student weights ``W`` (k×d), teacher ``V`` (m×d) and output weights
-    ``a`` (k×outputs, only for trainable second layers): entries of :math:`WW^\top`, :math:`WV^\top`, a."""
-    W, V = np.asarray(W, float), np.asarray(V, float)
+    ``a`` (k×outputs, only for trainable second layers): the entries of :math:`WW^\top`,
+    :math:`WV^\top` and a named by ``names`` (the scheme of
+    :class:`~fixedpoints.models.naming.OrderParameterNames` for these sizes)."""
+    W, V = np.asarray(W, float), np.atleast_2d(np.asarray(V, float))
     Q, M = W @ W.T, W @ V.T
     a = None if a is None else np.asarray(a, float).reshape(W.shape[0], -1)
+    scheme = OrderParameterNames(W.shape[0], V.shape[0], outputs)
     out = []
     for n in names:
-        kind, idx = parse_variable(n, outputs)
+        kind, idx = scheme.parse(n)
         if kind == "Q":
             out.append(Q[idx])
         elif kind == "M":
             out.append(M[idx])
         else:
             if a is None:
-                raise ParameterError("`a` is needed: the second layer is trainable.")
+                raise ParameterError("`a` is needed: the second layer is trainable.", parameter="a")
             out.append(a[idx[0], idx[1] if len(idx) > 1 else 0])
     return np.array(out)
+
+
+def overlap_coordinates(Q, M, a=None, names: OrderParameterNames | None = None) -> dict:
+    """``{'Q_ij': ..., 'M_ir': ..., 'a_i': ...}``: the upper triangle of ``Q``, ``M`` and the
+    trainable second layer ``a`` (None: fixed), named by ``names`` (default: the scheme of these
+    sizes; pass the model's scheme when ``Q`` holds fewer students than the model, e.g. one
+    neuron of a decoupled model)."""
+    k, m = M.shape
+    o = 1 if a is None else a.shape[1]
+    names = names or OrderParameterNames(k, m, o)
+    out = {}
+    for i in range(k):
+        for j in range(i, k):
+            out[names.Q(i, j)] = float(Q[i, j])
+    for i in range(k):
+        for r in range(m):
+            out[names.M(i, r)] = float(M[i, r])
+    if a is not None:
+        for i in range(k):
+            for c in range(o):
+                out[names.a(i, c)] = float(a[i, c])
+    return out
 
 
 def teacher_vectors(T, d: int) -> np.ndarray:

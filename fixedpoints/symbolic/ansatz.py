@@ -21,7 +21,8 @@ from dataclasses import dataclass
 import sympy as sp
 
 from fixedpoints.errors import AnsatzError, ParameterError
-from fixedpoints.symbolic.flow import OrderParameterFlow, _name
+from fixedpoints.models.naming import OrderParameterNames, indexed_name
+from fixedpoints.symbolic.flow import OrderParameterFlow
 
 __all__ = [
     "Ansatz",
@@ -88,15 +89,18 @@ def make_ansatz(name: str, flow: OrderParameterFlow) -> Ansatz:
     assign: dict[str, str] = {}
     latex: dict[str, str] = {}
     multi = blocks is not None and len(set(blocks)) > 1
+    names = OrderParameterNames.for_model(model)
+    # reduced symbols carry block indices; one scheme for all of them (blocks and outputs < 10)
+    compact = max(len(set(blocks or [0])), model.outputs) < 10
 
     def red(prefix, *idx):
-        n, lx = _name(prefix, *idx) if (multi and idx) else (prefix, prefix)
+        n, lx = indexed_name(prefix, idx, compact=compact) if (multi and idx) else (prefix, prefix)
         latex[n] = lx
         return n
 
     for i in range(k):
         for j in range(i, k):
-            n = _name("Q", i + 1, j + 1)[0]
+            n = names.Q(i, j)
             if blocks is None:
                 assign[n] = "q" if i == j else "0"
                 latex["q"] = "q"
@@ -107,7 +111,7 @@ def make_ansatz(name: str, flow: OrderParameterFlow) -> Ansatz:
             else:
                 assign[n] = red("C", *sorted((blocks[i] + 1, blocks[j] + 1)))
         for r in range(m):
-            n = _name("M", i + 1, r + 1)[0]
+            n = names.M(i, r)
             if blocks is None:
                 if not same:
                     raise ParameterError("the `diagonal` ansatz needs k = m.")
@@ -125,9 +129,12 @@ def make_ansatz(name: str, flow: OrderParameterFlow) -> Ansatz:
             g = 0 if blocks is None else blocks[i]
             for col in range(model.outputs):
                 extra = (col + 1,) if model.outputs > 1 else ()
-                target = red("A", g + 1) if not extra else _name("A", g + 1, *extra)[0]
+                if extra:
+                    target = indexed_name("A", (g + 1, *extra), compact=compact)[0]
+                else:
+                    target = red("A", g + 1)
                 latex.setdefault(target, target)
-                assign[_name("a", i + 1, *extra)[0]] = target
+                assign[names.a(i, col)] = target
     clash = sorted(set(assign.values()) & {str(p) for p in flow.parameters})
     if clash:
         raise AnsatzError(
@@ -248,18 +255,15 @@ def check_permutation_equivariance(flow: OrderParameterFlow, perm, *, teacher=No
         raise ParameterError(f"`perm` must be a permutation of 0..{k - 1}; got {list(perm)}.")
     by_name = {str(v): v for v in flow.variables}
 
+    names = OrderParameterNames.for_model(model)
+
     def image(name: str) -> str:
-        kind, *idx = name.split("_")
-        single = kind == "a" and model.outputs == 1
-        if len(idx) == 1 and len(idx[0]) > 1 and not single:
-            idx = list(idx[0])
-        idx = [int(x) - 1 for x in idx]
+        kind, idx = names.parse(name)
         if kind == "Q":
-            i, j = sorted((perm[idx[0]], perm[idx[1]]))
-            return _name("Q", i + 1, j + 1)[0]
+            return names.Q(perm[idx[0]], perm[idx[1]])
         if kind == "M":
-            return _name("M", perm[idx[0]] + 1, teacher[idx[1]] + 1)[0]
-        return _name("a", perm[idx[0]] + 1, *[x + 1 for x in idx[1:]])[0]
+            return names.M(perm[idx[0]], teacher[idx[1]])
+        return names.a(perm[idx[0]], *idx[1:])
 
     mapping = {v: by_name[image(str(v))] for v in flow.variables}
     for v, e in zip(flow.variables, flow.equations, strict=True):

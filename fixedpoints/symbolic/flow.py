@@ -31,20 +31,10 @@ import sympy as sp
 
 from fixedpoints.errors import ModelError
 from fixedpoints.kernels import A, B, P, pair_kernel, parse_activation
-from fixedpoints.spec import Model
+from fixedpoints.models import Model
+from fixedpoints.models.naming import OrderParameterNames
 
 __all__ = ["OrderParameterFlow", "derive", "state_symbols"]
-
-
-def _name(prefix: str, *idx: int) -> tuple[str, str]:
-    """Symbol name (sympify-parseable) and LaTeX name, e.g. ('Q_12', 'Q_{12}') or
-    ('Q_1_12', 'Q_{1,12}')."""
-    one = [str(i) for i in idx]
-    if len(idx) == 1:
-        return f"{prefix}_{idx[0]}", f"{prefix}_{{{idx[0]}}}"
-    if all(i < 10 for i in idx):
-        return f"{prefix}_{''.join(one)}", f"{prefix}_{{{''.join(one)}}}"
-    return f"{prefix}_{'_'.join(one)}", f"{prefix}_{{{','.join(one)}}}"
 
 
 @dataclass(frozen=True)
@@ -126,11 +116,12 @@ def state_symbols(model: Model) -> dict:
     'variables': [...], 'latex': {...}}`` (diagonal of Q is 1 for spherical neurons)."""
     k, m, o = model.student.width, model.teacher.width, model.outputs
     sph = model.student.spherical
+    names = OrderParameterNames.for_model(model)
     latex: dict[str, str] = {}
     variables: list[sp.Symbol] = []
 
-    def sym(prefix, *idx):
-        n, lx = _name(prefix, *idx)
+    def sym(kind, *idx):
+        n, lx = names.name(kind, *idx), names.latex(kind, *idx)
         latex[n] = lx
         s = sp.Symbol(n, real=True)
         variables.append(s)
@@ -142,11 +133,11 @@ def state_symbols(model: Model) -> dict:
             if i == j and sph:
                 Q[i, i] = sp.Integer(1)
             else:
-                Q[i, j] = Q[j, i] = sym("Q", i + 1, j + 1)
-    M = sp.Matrix(k, m, lambda i, r: sym("M", i + 1, r + 1))
+                Q[i, j] = Q[j, i] = sym("Q", i, j)
+    M = sp.Matrix(k, m, lambda i, r: sym("M", i, r))
     params = {s: sp.Symbol(s, real=True) for s in model.free}
     if model.student.second_layer == "trainable":
-        a = sp.Matrix(k, o, lambda i, c: sym("a", i + 1, *((c + 1,) if o > 1 else ())))
+        a = sp.Matrix(k, o, lambda i, c: sym("a", i, *((c,) if o > 1 else ())))
     else:
         a = sp.Matrix(k, o, lambda i, c: _expr(model.student.a[i][c], params, "student.a"))
     return {"Q": Q, "M": M, "a": a, "variables": variables, "latex": latex, "params": params}
@@ -183,7 +174,7 @@ def derive(model: Model) -> OrderParameterFlow:
 
     Examples
     --------
-    >>> from fixedpoints.spec import load_model
+    >>> from fixedpoints.models import load_model
     >>> flow = derive(load_model("multi-index", {"k": 2, "n": 1, "target": "He3"}))
     >>> flow.names
     ('M_11', 'M_12')

@@ -42,8 +42,8 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from fixedpoints.errors import AnsatzError, DerivationError, ParameterError
-from fixedpoints.spec import Model, load_model_file, preset_names
-from fixedpoints.spec.parameters import resolve_parameters, substitute
+from fixedpoints.models import Model, load_model_file, preset_names
+from fixedpoints.models.parameters import resolve_parameters, substitute
 from fixedpoints.symbolic.ansatz import Ansatz, is_zero, reduce_flow
 from fixedpoints.symbolic.flow import OrderParameterFlow, _expr, derive, state_symbols
 

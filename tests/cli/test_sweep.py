@@ -21,7 +21,7 @@ from fixedpoints.cli.main import main
 from fixedpoints.cli.sweep_grid import parse_grid, point_key
 from fixedpoints.cli.sweep_store import flatten_result, write_json_atomic
 from fixedpoints.errors import ParameterError
-from fixedpoints.spec import load_model_file
+from fixedpoints.models import load_model_file
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 PNG = b"\x89PNG\r\n\x1a\n"

@@ -15,7 +15,7 @@ from fixedpoints.codegen import (
 )
 from fixedpoints.errors import ParameterError
 from fixedpoints.numeric import state_from_weights, teacher_vectors
-from fixedpoints.spec import load_model
+from fixedpoints.models import load_model
 from fixedpoints.symbolic import derive
 
 

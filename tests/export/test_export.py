@@ -7,7 +7,7 @@ import json
 import sympy as sp
 
 from fixedpoints.export import claims_table_latex, compare_claims, flow_to_json, flow_to_latex
-from fixedpoints.spec import load_model
+from fixedpoints.models import load_model
 from fixedpoints.symbolic import derive, reduce_flow
 
 

@@ -10,7 +10,7 @@ from scipy.optimize import minimize_scalar
 from fixedpoints.graphs.saddle_to_saddle import diagonal_saddle_to_saddle
 from fixedpoints.simulation import predict_plateaus as predict
 from fixedpoints.simulation import simulate
-from fixedpoints.spec import load_model_file
+from fixedpoints.models import load_model_file
 
 RELU_SETS = ["d=5", "teacher_coefficients=1,-0.5"]
 

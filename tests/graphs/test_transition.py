@@ -20,7 +20,7 @@ from fixedpoints.graphs import (
     transition_graph,
     unstable_directions,
 )
-from fixedpoints.spec import load_model_file
+from fixedpoints.models import load_model_file
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ from fixedpoints.numeric.isotropy import (
     parse_blocks,
     young_isotropy,
 )
-from fixedpoints.spec import load_model
+from fixedpoints.models import load_model
 from tests.helpers import fd_gradient
 
 # digest (papers/arjevani_2024_hidden_minima.md §3.2), d = 10, coordinates (D0, D1, O0, C01, C10)

@@ -22,7 +22,7 @@ from fixedpoints.numeric.isotypic import (
     reduced_isotypic_spectrum,
     weight_space_hvp,
 )
-from fixedpoints.spec import load_model
+from fixedpoints.models import load_model
 
 # digest §4: W = I, d = 10
 IDENTITY_D10 = [

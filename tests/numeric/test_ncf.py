@@ -9,7 +9,7 @@ from fixedpoints.codegen import compile_pair_kernels
 from fixedpoints.errors import ModelError
 from fixedpoints.numeric.ncf import ResidualNCF, kkt_points
 from fixedpoints.simulation import _teacher
-from fixedpoints.spec import load_model_file
+from fixedpoints.models import load_model_file
 
 
 def _setup(preset, *sets):

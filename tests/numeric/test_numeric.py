@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from fixedpoints.errors import ParameterError
-from fixedpoints.numeric import integrate, parse_variable, state_from_weights, teacher_vectors
+from fixedpoints.numeric import integrate, state_from_weights, teacher_vectors
 from fixedpoints.protocols import System
 
 
@@ -35,15 +35,6 @@ def test_integrate_matches_the_exact_solution():
 def test_integrate_rejects_a_non_positive_window():
     with pytest.raises(ParameterError, match="t_end"):
         integrate(Decay(), [1.0], 0.0)
-
-
-def test_parse_variable_conventions():
-    assert parse_variable("Q_12") == ("Q", (0, 1))
-    assert parse_variable("Q_1_12") == ("Q", (0, 11))
-    assert parse_variable("a_12") == ("a", (11,))
-    assert parse_variable("a_12", outputs=2) == ("a", (0, 1))
-    with pytest.raises(ParameterError):
-        parse_variable("Z_1")
 
 
 def test_teacher_vectors_reproduce_a_singular_gram_matrix():

@@ -8,7 +8,7 @@ import sympy as sp
 
 from fixedpoints.codegen import compile_flow
 from fixedpoints.errors import AnsatzError, ParameterError
-from fixedpoints.spec import load_model
+from fixedpoints.models import load_model
 from fixedpoints.symbolic import (
     check_permutation_equivariance,
     derive,
@@ -85,7 +85,7 @@ def test_check_permutation_equivariance_student_and_teacher_permutations():
 
 
 def test_check_permutation_equivariance_detects_fixed_unequal_second_layer(tmp_path):
-    from fixedpoints.spec import parse_model_text
+    from fixedpoints.models import parse_model_text
 
     text = (
         'name="x"\n[student]\nwidth="2"\nactivation="erf"\na="[1, 2]"\n'

@@ -8,7 +8,7 @@ import sympy as sp
 from scipy.integrate import solve_ivp
 
 from fixedpoints.codegen import compile_flow
-from fixedpoints.spec import load_model
+from fixedpoints.models import load_model
 from fixedpoints.symbolic import derive
 from tests.helpers import WeightSpace
 

@@ -6,7 +6,7 @@ import pytest
 import sympy as sp
 
 from fixedpoints.errors import DerivationError, ParameterError
-from fixedpoints.spec import load_model
+from fixedpoints.models import load_model
 from fixedpoints.symbolic import derive
 from fixedpoints.symbolic.threshold import (
     SymbolicThreshold,

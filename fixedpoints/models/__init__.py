@@ -1,14 +1,14 @@
 """Model descriptions (standard library only): frozen dataclasses, parameters, presets, TOML I/O."""
 
-from fixedpoints.spec.model import Loss, Model, Student, Teacher
-from fixedpoints.spec.modelfile import (
+from fixedpoints.models.model import Loss, Model, Student, Teacher
+from fixedpoints.models.modelfile import (
     ModelFile,
     load_model,
     load_model_file,
     parse_model_text,
     preset_names,
 )
-from fixedpoints.spec.parameters import Parameter
+from fixedpoints.models.parameters import Parameter
 
 __all__ = [
     "Loss",

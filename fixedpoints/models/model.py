@@ -16,8 +16,8 @@ import json
 from dataclasses import asdict, dataclass, field
 
 from fixedpoints.errors import ModelError, ParameterError
-from fixedpoints.spec.expressions import Matrix, check_expression
-from fixedpoints.spec.parameters import check_activation_text
+from fixedpoints.models.expressions import Matrix, check_expression
+from fixedpoints.models.parameters import check_activation_text
 
 __all__ = ["Student", "Teacher", "Loss", "Model"]
 
@@ -38,7 +38,7 @@ def _same_entry(x: str, y: str) -> bool:
     """Equal expression strings, or equal numbers (``0.5`` and ``1/2``)."""
     if x.replace(" ", "") == y.replace(" ", ""):
         return True
-    from fixedpoints.spec.expressions import _num
+    from fixedpoints.models.expressions import _num
 
     try:
         return (

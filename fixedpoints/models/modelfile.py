@@ -40,14 +40,14 @@ from importlib import resources
 from pathlib import Path
 
 from fixedpoints.errors import ModelError, ParameterError
-from fixedpoints.spec.expressions import (
+from fixedpoints.models.expressions import (
     evaluate_int,
     evaluate_matrix,
     evaluate_number,
     evaluate_weights,
 )
-from fixedpoints.spec.model import Loss, Model, Student, Teacher
-from fixedpoints.spec.parameters import Parameter, parse_assignments, resolve_parameters, substitute
+from fixedpoints.models.model import Loss, Model, Student, Teacher
+from fixedpoints.models.parameters import Parameter, parse_assignments, resolve_parameters, substitute
 
 __all__ = [
     "ModelFile",
@@ -235,7 +235,7 @@ def _build(mf: ModelFile, values: dict[str, str], free: tuple[str, ...]) -> Mode
 
 
 def _preset_dir():
-    return resources.files("fixedpoints.spec") / "presets"
+    return resources.files("fixedpoints.models") / "presets"
 
 
 def preset_names() -> list[str]:

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 
 from fixedpoints.errors import ParameterError, out_of_range
-from fixedpoints.spec.expressions import check_expression, evaluate_int, evaluate_list
+from fixedpoints.models.expressions import check_expression, evaluate_int, evaluate_list
 
 __all__ = [
     "Parameter",
@@ -231,7 +231,7 @@ def _bound(p: Parameter, text: str | None, values: dict[str, str]) -> float | No
 
 def eval_number(s: str, p: Parameter) -> float:
     """Evaluate a numeric text (number or simple arithmetic)."""
-    from fixedpoints.spec.expressions import _num
+    from fixedpoints.models.expressions import _num
 
     tree = check_expression(s, name=p.name)
     v = _num(tree.body, p.name)

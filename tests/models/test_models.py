@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from fixedpoints.errors import ModelError, ParameterError
-from fixedpoints.spec import Model, load_model, load_model_file, parse_model_text, preset_names
-from fixedpoints.spec.expressions import evaluate_int, evaluate_list, evaluate_matrix
+from fixedpoints.models import Model, load_model, load_model_file, parse_model_text, preset_names
+from fixedpoints.models.expressions import evaluate_int, evaluate_list, evaluate_matrix
 from tests.helpers import PRESETS
 
 
