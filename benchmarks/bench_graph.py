@@ -11,7 +11,7 @@ import time
 
 from fixedpoints.analysis import find_fixed_points, landscape
 from fixedpoints.graphs import summary, transition_graph
-from fixedpoints.numeric.isotropy import young_isotropy
+from fixedpoints.numeric.symmetry import young_isotropy
 from fixedpoints.models import load_model_file
 
 

@@ -4,9 +4,9 @@ Run: ``python benchmarks/bench_isotropy.py [d ...]``. For each d: multistart New
 5-dimensional reduced space (30 starts), then the full d²×d² Hessian spectrum of every distinct
 point by isotypic components, two ways:
 
-* ``reduced``: :func:`~fixedpoints.numeric.isotypic.reduced_isotypic_spectrum` (Hessian of the
+* ``reduced``: :func:`~fixedpoints.numeric.symmetry.isotypic.reduced_isotypic_spectrum` (Hessian of the
   reduced loss on a refined fixed space, no d×d arrays);
-* ``hvp``: :func:`~fixedpoints.numeric.isotypic.isotypic_spectrum` with 12 weight-space
+* ``hvp``: :func:`~fixedpoints.numeric.symmetry.isotypic.isotypic_spectrum` with 12 weight-space
   Hessian-vector products per point (Richardson differences of the exact population gradient);
 
 and, for d ≤ ``DENSE_MAX``, the dense route (``dense_hessian`` + ``eigvalsh``) at the same points.
@@ -32,8 +32,8 @@ except ModuleNotFoundError:  # run from a checkout that is not installed
     import fixedpoints as fp
 
 from fixedpoints.numeric.derivatives import dense_hessian
-from fixedpoints.numeric.isotropy import YoungIsotropy, newton_reduced
-from fixedpoints.numeric.isotypic import (
+from fixedpoints.numeric.symmetry.young import YoungIsotropy
+from fixedpoints.numeric.symmetry.isotypic import (
     dense_spectrum,
     isotypic_spectrum,
     merge_spectrum,
@@ -58,12 +58,12 @@ def starts(d, n, rng):
     return np.column_stack([rng.uniform(-1.5, 1.5, (n, 2)), rng.uniform(-3, 3, (n, 3)) / d])
 
 
-def distinct(res, tol=1e-7):
+def distinct(res, loss, tol=1e-7):
     keep = []
     for i in np.nonzero(res.converged)[0]:
         if all(np.max(np.abs(res.x[i] - res.x[j])) > tol for j in keep):
             keep.append(i)
-    return sorted(keep, key=lambda i: res.loss[i])
+    return sorted(keep, key=lambda i: loss[i])
 
 
 def collinear_students(W, tol=1e-9):
@@ -86,8 +86,9 @@ def run(d, rng):
     iso = YoungIsotropy((d - 1, 1), kern)
     pl = fp.PopulationLoss(kern, np.eye(d))
     t0 = time.perf_counter()
-    res = newton_reduced(iso, starts(d, STARTS, rng))
-    pts = distinct(res)
+    res = iso.solve(starts(d, STARTS, rng))
+    loss = iso.reduced_loss(res.x)
+    pts = distinct(res, loss)
     t_newton = time.perf_counter() - t0
 
     t_red = t_hvp = t_dense = 0.0
@@ -107,7 +108,7 @@ def run(d, rng):
         if not degenerate:
             diff_hvp = max(diff_hvp, max_diff(red_m, merge_spectrum(hv)))
         index = sum(m for v, m, _ in red if v < -1e-9)
-        found.append(f"{res.loss[i]:.10f}[{index}]" + ("*" if degenerate else ""))
+        found.append(f"{loss[i]:.10f}[{index}]" + ("*" if degenerate else ""))
         if d <= DENSE_MAX:
 
             def grad(X):
@@ -121,7 +122,7 @@ def run(d, rng):
     n = len(pts)
     return {
         "d": d,
-        "converged": int(res.converged.sum()),
+        "converged": int(np.sum(res.converged)),
         "points": n,
         "newton": t_newton,
         "reduced": t_red,

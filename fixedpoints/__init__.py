@@ -26,8 +26,8 @@ from fixedpoints.errors import (
 )
 from fixedpoints.export import flow_to_json, flow_to_latex
 from fixedpoints.kernels import pair_kernel, parse_activation
+from fixedpoints.numeric import ode
 from fixedpoints.numeric import (
-    BatchTrajectory,
     PopulationLoss,
     integrate,
     integrate_batch,
@@ -45,13 +45,13 @@ from fixedpoints.symbolic import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "ode",
     "LandscapeFamily",
     "continue_fixed_points",
     "find_fixed_points",
     "landscape",
     "threshold",
     "AnsatzError",
-    "BatchTrajectory",
     "DerivationError",
     "FixedPointsError",
     "Loss",

@@ -132,7 +132,7 @@ def find_fixed_points(
     if isotropy is not None and ansatz is not None:
         raise ParameterError("give either `--isotropy` or `--ansatz`, not both.")
     if isotropy is not None:
-        from fixedpoints.numeric.isotropy_search import find_isotropic_fixed_points
+        from fixedpoints.numeric.symmetry import find_isotropic_fixed_points
 
         kernels = compile_pair_kernels(model, params)
         d = model.input_dimension or model.student.width

@@ -35,6 +35,8 @@ INTERNAL = {
     "export": {"export", "models", "errors"},
     "cli": set(THIRD_PARTY),
 }
+for _layer in INTERNAL:
+    INTERNAL[_layer] |= {"results"}
 INTERNAL["cli"] |= {"errors", "protocols", "analysis", "simulation"}
 # the top-level façade fixedpoints/analysis.py composes the computing layers (model -> landscape)
 FACADE_INTERNAL = {"models", "kernels", "symbolic", "codegen", "numeric", "errors", "protocols"}

@@ -17,7 +17,7 @@ def _block(lang: str) -> str:
 def test_readme_python_example_runs(capsys):
     namespace: dict = {}
     exec(compile(_block("python"), "README.md", "exec"), namespace)  # noqa: S102
-    assert namespace["traj"].status == "converged"
+    assert namespace["traj"].status == "reached-end"
     assert namespace["flow"].names == ("M_11", "M_12")
 
 

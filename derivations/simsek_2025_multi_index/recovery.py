@@ -155,7 +155,9 @@ def integrate(
     floor: float = 1e-12,
     max_steps: int = 20000,
 ) -> tuple[np.ndarray, np.ndarray]:
-    r"""Integrate the overlap ODE of every neuron to a fixed point (batched Heun, per-neuron step).
+    r"""Integrate the overlap ODE of every neuron to a fixed point: Heun's method with a step per
+    neuron, through the library's ODE engine (``fp.ode.solve`` with ``fp.ode.HEUN`` and a
+    ``fp.ode.StepRule``).
 
     The step of neuron ``i`` is :math:`h_i=\min(1/J_i,\ \eta\max_j|m_{ij}|/\max_j|F_{ij}|)`: a
     relative change ≤ η per step (a time change, which leaves the orbits and therefore the endpoints
@@ -178,12 +180,11 @@ def integrate(
     off = 0.0 if G is None else float(np.max(np.abs(G - np.diag(np.diag(G)))))
     d2 = np.array([i * c for i, c in enumerate(dphi)][1:]) if len(dphi) > 1 else np.zeros(1)
 
-    def field(m):
-        """F(m) and the Gershgorin bound J(m)."""
+    def stiffness(m):
+        """The Gershgorin bound J(m) of the Jacobian's spectral radius."""
         p1, p2 = _poly(dphi, m), _poly(d2, m)
         mp1 = m * p1
         S = np.sum(mp1, axis=1, keepdims=True)
-        F = (p1 if G is None else p1 @ G) - m * S
         a, mp2 = np.abs(m), np.abs(m * p2)
         q = np.abs(p1) + mp2
         diag = np.abs(p2 * (gdiag - m * m) - S - mp1)
@@ -191,32 +192,27 @@ def integrate(
         if off:
             ap2 = np.abs(p2)
             radius += off * (np.sum(ap2, axis=1, keepdims=True) - ap2)
-        return F, np.max(diag + radius, axis=1)
+        return np.max(diag + radius, axis=1)
 
-    out = np.array(m0, dtype=float)
-    converged = np.zeros(len(out), dtype=bool)
-    ids = np.arange(len(out))
-    m = out.copy()
-    F, stiff = field(m)
-    for _ in range(max_steps):
-        fmax = np.max(np.abs(F), axis=1)
-        mmax = np.max(np.abs(m), axis=1)
+    def step(t, m, F):
+        fmax, mmax = np.max(np.abs(F), axis=1), np.max(np.abs(m), axis=1)
+        return np.minimum(1.0 / stiffness(m), eta * mmax / fmax)
+
+    def stop(t, m, F, ids):
         # m = 0 is a degenerate critical point (|F| ~ |m|^{p*-1}): follow the flow through it
-        done = ((fmax < tol) & (mmax > 1e-2)) | (mmax < floor)
-        if done.any():
-            out[ids[done]] = m[done]
-            converged[ids[done]] = True
-            keep = ~done
-            ids, m, F, fmax, stiff = ids[keep], m[keep], F[keep], fmax[keep], stiff[keep]
-            mmax = mmax[keep]
-        if ids.size == 0:
-            break
-        h = np.minimum(1.0 / stiff, eta * mmax / fmax)[:, None]
-        F1 = overlap_rhs(m + h * F, G, dphi)
-        m = m + 0.5 * h * (F + F1)
-        F, stiff = field(m)
-    out[ids] = m
-    return out, converged
+        fmax, mmax = np.max(np.abs(F), axis=1), np.max(np.abs(m), axis=1)
+        return ((fmax < tol) & (mmax > 1e-2)) | (mmax < floor)
+
+    sol = fp.ode.solve(
+        lambda m: overlap_rhs(m, G, dphi),
+        np.array(m0, dtype=float),
+        np.inf,
+        tableau=fp.ode.HEUN,
+        control=fp.ode.StepRule(step),
+        stop=stop,
+        max_steps=max_steps,
+    )
+    return np.array(sol.states), np.array([s == "stopped" for s in sol.status])
 
 
 # ---------------------------------------------------------------------------------------------

@@ -44,26 +44,7 @@ def _check_positive(name, value, upper=None):
 
 
 def _point_json(p, precision_digits=None) -> dict:
-    doc = {
-        "loss": p.loss,
-        "index": p.index,
-        "nullity": p.nullity,
-        "symmetry_zero_modes": p.symmetry_zero_modes,
-        "degenerate": p.degenerate,
-        "kind": p.kind,
-        "count": p.count,
-        "spectrum": [[float(v), int(m)] for v, m in p.spectrum],
-        "isotropy": p.isotropy,
-        "stabilizer_order": p.stabilizer_order,
-        "coordinates": p.coordinates,
-        "residual": p.residual,
-        "reduced_residual": p.reduced_residual,
-        "hits": p.hits,
-    }
-    for key, value in p.extra.items():
-        if key not in doc:
-            doc[key] = value
-    return doc
+    return p.to_dict()
 
 
 def cmd_fixed_points(args) -> int:
@@ -108,7 +89,7 @@ def cmd_fixed_points(args) -> int:
         "symmetry": res.symmetry,
         "decoupled": res.decoupled,
         "starts": res.starts,
-        "statuses": res.statuses,
+        "statuses": dict(res.statuses),
         "null_tolerance": res.null_tolerance,
         "seconds": round(elapsed, 3),
         "fixed_points": pts,
@@ -226,32 +207,7 @@ def cmd_continue(args) -> int:
         bar.close()
     docs = []
     for br in branches:
-        docs.append(
-            {
-                "label": br.label,
-                "status": br.status,
-                "points": [
-                    {
-                        "parameter": q.parameter,
-                        "loss": q.loss,
-                        "index": q.index,
-                        "min_eigenvalue": q.min_eigenvalue,
-                    }
-                    for q in br.points
-                ],
-                "events": [
-                    {
-                        "kind": e.kind,
-                        "value": e.value,
-                        "index_below": e.index_below,
-                        "index_above": e.index_above,
-                        "loss": e.loss,
-                        "multiplicity": e.multiplicity,
-                    }
-                    for e in br.events
-                ],
-            }
-        )
+        docs.append(br.to_dict())
     doc = {
         "model": model.name,
         "parameter": name,

@@ -64,7 +64,7 @@ def cmd_graph(args) -> int:
     space = landscape(model, {})
     embed = None
     if args.isotropy is not None:
-        from fixedpoints.numeric.isotropy import young_isotropy
+        from fixedpoints.numeric.symmetry import young_isotropy
 
         iso = young_isotropy(args.isotropy, space.d)
 

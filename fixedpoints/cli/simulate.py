@@ -159,7 +159,7 @@ def cmd_simulate(args) -> int:
 
 def _document(model, res, setup, clusters, labels, square) -> dict:
     L = res.final_losses
-    status, counts = np.unique(np.asarray(res.status), return_counts=True)
+    status, counts = np.unique(np.asarray([str(s) for s in res.status]), return_counts=True)
     fractions = {}
     for c in clusters:
         fractions[c["label"]] = fractions.get(c["label"], 0.0) + c["fraction"]
@@ -169,7 +169,7 @@ def _document(model, res, setup, clusters, labels, square) -> dict:
         row = {
             "final_loss": float(L[i]),
             "gradient_norm": float(res.gradient_norms[i]),
-            "status": res.status[i],
+            "status": str(res.status[i]),
             "stop_time": float(res.stop_times[i]),
             "steps": int(res.steps[i]),
             "outcome": labels[i],
@@ -181,12 +181,12 @@ def _document(model, res, setup, clusters, labels, square) -> dict:
     summary = {
         "runs": int(L.size),
         "status_counts": {str(s): int(c) for s, c in zip(status, counts, strict=True)},
-        "converged_fraction": float(np.mean(np.asarray(res.status) == "converged")),
+        "converged_fraction": float(np.mean([s == "converged" for s in res.status])),
         "loss_min": float(finite.min()) if finite.size else None,
         "loss_median": float(np.median(finite)) if finite.size else None,
         "loss_max": float(finite.max()) if finite.size else None,
         "outcome_fractions": fractions,
-        "seconds": round(res.seconds, 3),
+        "seconds": round(res.stats["seconds"], 3),
     }
     if square:
         summary["nonzero_loss_fraction"] = float(np.mean(~(np.abs(L) <= 1e-6)))

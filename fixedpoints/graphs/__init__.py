@@ -13,7 +13,7 @@ from fixedpoints.graphs.saddle_to_saddle import (
     linear_saddle_to_saddle,
     saddle_to_saddle,
 )
-from fixedpoints.graphs.transition import overlap_signature, transition_graph, unstable_directions
+from fixedpoints.graphs.transition import transition_graph, unstable_directions
 
 __all__ = [
     "Plateau",
@@ -21,7 +21,6 @@ __all__ = [
     "diagonal_saddle_to_saddle",
     "linear_saddle_to_saddle",
     "saddle_to_saddle",
-    "overlap_signature",
     "minima_gatekeepers",
     "plateau_sequence",
     "reachable_minima",

@@ -18,13 +18,10 @@ with a known node, else polished by Newton, classified
 the next round, until no new saddle appears.
 
 Nodes are **symmetry orbits**: two points are the same node when their losses agree to
-``loss_tol``:math:`\cdot(1+|\mathcal L|)` and their overlap overlap_signatures agree to ``match_tol``. The
-overlap_signature is invariant under the detected symmetry group
-(:func:`~fixedpoints.numeric.symmetry.detect_symmetry`): the spectrum and the sorted diagonal of
-:math:`Q=WW^\top`, the spectrum of :math:`M^\top M` (:math:`M=WV^\top`), the sorted entries of
-:math:`M` (absolute values under sign flips; omitted under student rotations) and of the trainable
-second layer. It is a necessary condition for being on the same orbit, not a proof; it may also
-merge orbits related by a symmetry outside the detected group (e.g. the reflection
+``loss_tol``:math:`\cdot(1+|\mathcal L|)` and their overlap signatures
+(:func:`~fixedpoints.numeric.symmetry.overlap_signature`, invariant under the detected symmetry
+group) agree to ``match_tol``. A signature is a necessary condition for being on the same orbit,
+not a proof; it may also merge orbits related by a symmetry outside the detected group (e.g. the reflection
 :math:`v_2\mapsto-v_2` of an even multi-index target).
 
 Orbit reduction of the directions. Each orbit is followed from one representative, so the
@@ -50,9 +47,9 @@ from fixedpoints.errors import out_of_range
 from fixedpoints.numeric.fixed_points import classify_point, overlap_coordinates
 from fixedpoints.numeric.newton import newton
 from fixedpoints.numeric.simulate import StopRule, simulate
-from fixedpoints.numeric.symmetry import canonical_form, detect_symmetry
+from fixedpoints.numeric.symmetry import canonical_form, detect_symmetry, overlap_signature
 
-__all__ = ["transition_graph", "unstable_directions", "overlap_signature"]
+__all__ = ["transition_graph", "unstable_directions"]
 
 
 def unstable_directions(space, x, *, null_tol: float = 1e-7):
@@ -82,20 +79,6 @@ def unstable_directions(space, x, *, null_tol: float = 1e-7):
     neg = lam < -null_tol * max(1.0, float(np.abs(lam).max()))
     V = (B @ U[:, neg]).T
     return lam[neg], V / np.linalg.norm(V, axis=1, keepdims=True)
-
-
-def overlap_signature(space, x, sym) -> np.ndarray:
-    """Symmetry-invariant overlap overlap_signature of ``x`` (see the module docstring)."""
-    Q, M, a = space.overlaps(x)
-    flips = sym.sign_flips != "none"
-    parts = [np.linalg.eigvalsh(Q), np.sort(np.diag(Q))]
-    if M.size:
-        parts.append(np.linalg.eigvalsh(M.T @ M))
-        if not sym.student_rotations:
-            parts.append(np.sort((np.abs(M) if flips else M).ravel()))
-    if space.trainable:
-        parts.append(np.sort((np.abs(a) if flips else a).ravel()))
-    return np.concatenate(parts)
 
 
 def transition_graph(
@@ -128,7 +111,7 @@ def transition_graph(
     t_max, gradient_tol : float
         Stop rule of the flow (per start).
     loss_tol, match_tol : float
-        Identification tolerances (relative loss, absolute overlap_signature).
+        Identification tolerances (relative loss, absolute overlap signature).
     null_tol : float
         Relative tolerance of a negative eigenvalue (see :func:`unstable_directions`).
     max_rounds : int
@@ -155,7 +138,7 @@ def transition_graph(
     Notes
     -----
     A start's end point is identified with a node when the flow stopped with
-    :math:`\|\nabla\mathcal L\|<` ``gradient_tol`` and the loss and overlap_signature match; otherwise it is
+    :math:`\|\nabla\mathcal L\|<` ``gradient_tol`` and the loss and overlap signature match; otherwise it is
     polished by Newton (tolerance :math:`10^{-11}`) and matched or added. A start whose end has
     the loss of its own saddle (it stayed on the saddle's level) or whose polish fails is counted
     in ``unresolved`` and gives no edge.
@@ -273,25 +256,15 @@ def _identify(space, sym, nodes, match, x, status, null_tol, queue):
     c = classify_point(space, x, sym, null_tol=null_tol)
     Q, M, a = space.overlaps(x)
     _, orbit, stab = canonical_form(Q, M, a if space.trainable else None, sym)
-    n_dim = sum(m for _, m in c["spectrum"])
-    kind = (
-        "degenerate"
-        if c["degenerate"]
-        else "minimum"
-        if c["index"] == 0
-        else "maximum"
-        if c["index"] == n_dim - c["nullity"]
-        else "saddle"
-    )
     lam, vec = unstable_directions(space, x, null_tol=null_tol)
     nodes.append(
         {
             "x": x,
             "fp": overlap_signature(space, x, sym),
             "loss": loss,
-            "index": c["index"],
-            "nullity": c["nullity"],
-            "kind": kind,
+            "index": c.index,
+            "nullity": c.nullity,
+            "kind": c.kind,
             "count": int(orbit),
             "isotropy": f"stabiliser of order {stab}",
             "coordinates": overlap_coordinates(space, x),

@@ -25,51 +25,14 @@ eigenvector) at parameters slightly beyond the event.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 
 from fixedpoints.errors import FixedPointsError
 from fixedpoints.numeric.derivatives import hessian_vector_products
 from fixedpoints.numeric.newton import newton
+from fixedpoints.results import Branch, BranchPoint, Event, Status
 
-__all__ = ["Branch", "BranchPoint", "Event", "continue_branch", "switch_branches"]
-
-
-@dataclass(frozen=True)
-class BranchPoint:
-    """A point on a branch: ``parameter``, ``loss``, ``index``, smallest eigenvalues, weights."""
-
-    parameter: float
-    loss: float
-    index: int
-    min_eigenvalue: float
-    x: np.ndarray = field(repr=False)
-
-
-@dataclass(frozen=True)
-class Event:
-    """``kind`` ('fold', 'branch_point', 'end'), ``value`` (parameter), ``index_below`` /
-    ``index_above`` (Morse index before/after along increasing parameter), ``loss``, and the
-    multiplicity of the eigenvalue that crossed zero."""
-
-    kind: str
-    value: float
-    index_below: int
-    index_above: int
-    loss: float
-    multiplicity: int = 1
-    x: np.ndarray = field(default=None, repr=False)
-
-
-@dataclass(frozen=True)
-class Branch:
-    """A continued branch: its ``points``, ``events``, ``status`` and a ``label``."""
-
-    points: tuple
-    events: tuple
-    status: str
-    label: str = ""
+__all__ = ["continue_branch", "switch_branches"]
 
 
 def _hessian_eigen(space, x):
@@ -202,8 +165,8 @@ def continue_branch(
     Returns
     -------
     Branch
-        ``status``: 'reached-end', 'left-range', 'step-too-small' or 'max-points'. Never raises
-        for a failed step.
+        ``status``: ``reached-end``, ``left-range``, ``step-too-small`` or ``max-points``. Never
+        raises for a failed step.
     """
     tr = _Tracker(family, null_tol)
     direction = 1.0 if p_end >= p0 else -1.0
@@ -217,13 +180,13 @@ def continue_branch(
     if t[1] * direction < 0:
         t = (-t[0], -t[1])
     s = step
-    status = "max-points"
+    status = Status.MAX_POINTS
     while len(points) < max_points:
         out = tr.correct(x, p, t, s)
         if out is None:
             s /= 2
             if s < min_step:
-                status = "step-too-small"
+                status = Status.STEP_TOO_SMALL
                 break
             continue
         xn, pn, its = out
@@ -238,7 +201,7 @@ def continue_branch(
                     points.append(
                         BranchPoint(pe, float(tr.space(pe).loss(r.x)), idx_e, float(lam_e[0]), r.x)
                     )
-            status = "reached-end" if (pn - p) * direction > 0 else "left-range"
+            status = Status.REACHED_END if (pn - p) * direction > 0 else Status.LEFT_RANGE
             break
         tn = tr.tangent(xn, pn, prev=t)
         lam_n, _, _, idx_n = tr.classify(xn, pn)

@@ -69,7 +69,7 @@ point with :math:`\mathcal N\ne0` is :math:`(\pm1,\pm g_A/\|g_A\|)/\sqrt2` with 
 Escape from a small initialization
 ----------------------------------
 :func:`simulate_escape` integrates gradient flow (classical RK4 with a fixed step, or gradient
-descent) from :math:`\delta\,\theta_0` with :math:`\|\theta_0\|=1` for several δ at once (one run per
+descent, through the one ODE engine :func:`fixedpoints.numeric.ode.solve`) from :math:`\delta\,\theta_0` with :math:`\|\theta_0\|=1` for several δ at once (one run per
 δ, same :math:`\theta_0`). The **escape time** is the first time the total norm
 :math:`\|\theta\|=(\|W\|_F^2+\|a\|^2)^{1/2}` reaches a fixed ``threshold`` (log-linear
 interpolation between steps). In the NCF regime :math:`\ln\|\theta(t)\|=\ln\delta+2c_\ell
@@ -94,6 +94,8 @@ import numpy as np
 
 from fixedpoints.errors import out_of_range
 from fixedpoints.numeric.ncf import KKTPoint, kkt_points
+from fixedpoints.numeric.ode import EULER, RK4, FixedStep, solve
+from fixedpoints.results import Status
 
 __all__ = [
     "LOSSES",
@@ -486,18 +488,24 @@ class EscapeResult:
         return D @ u / np.linalg.norm(u)
 
 
-def _step(loss, W, a, h, method):
-    if method == "gd":
-        gW, ga = loss.gradient(W, a)
-        return W - h * gW, a - h * ga
-    k1 = loss.gradient(W, a)
-    k2 = loss.gradient(W - h / 2 * k1[0], a - h / 2 * k1[1])
-    k3 = loss.gradient(W - h / 2 * k2[0], a - h / 2 * k2[1])
-    k4 = loss.gradient(W - h * k3[0], a - h * k3[1])
-    return (
-        W - h / 6 * (k1[0] + 2 * k2[0] + 2 * k3[0] + k4[0]),
-        a - h / 6 * (k1[1] + 2 * k2[1] + 2 * k3[1] + k4[1]),
-    )
+def _descent(loss):
+    """:math:`-\nabla L` of ``loss`` as a field on states ``(W, a)``."""
+
+    def field(y):
+        gW, ga = loss.gradient(*y)
+        return (-gW, -ga)
+
+    return field
+
+
+def _method(method: str, step: float):
+    """``(tableau, controller)`` of ``flow`` (classical RK4, fixed step) or ``gd`` (Euler with
+    step = learning rate)."""
+    if method not in ("flow", "gd"):
+        raise out_of_range("method", method, "'flow' or 'gd'")
+    if not step > 0:
+        raise out_of_range("step", step, "> 0")
+    return (RK4 if method == "flow" else EULER), FixedStep(float(step))
 
 
 def _top_direction(W, a):
@@ -509,16 +517,25 @@ def _top_direction(W, a):
 
 
 def train(loss: EmpiricalLoss, W, a, t_end: float, *, step: float = 0.05, method: str = "flow"):
-    """Integrate from ``(W (runs, k, d), a (runs, k))`` to time ``t_end`` (``flow``: RK4 with
-    step ``step``; ``gd``: gradient descent with learning rate ``step``). Returns ``(W, a)``."""
-    if method not in ("flow", "gd"):
-        raise out_of_range("method", method, "'flow' or 'gd'")
-    if not step > 0:
-        raise out_of_range("step", step, "> 0")
+    """Integrate from ``(W (runs, k, d), a (runs, k))`` to time ``t_end``: ``ceil(t_end/step)``
+    steps of the classical RK4 (``flow``) or of gradient descent with learning rate ``step``
+    (``gd``), through :func:`fixedpoints.numeric.ode.solve`. Returns ``(W, a)``."""
+    tableau, control = _method(method, step)
     W, a = np.array(W, dtype=float), np.array(a, dtype=float)
-    for _ in range(int(np.ceil(t_end / step - 1e-9))):
-        W, a = _step(loss, W, a, step, method)
-    return W, a
+    n = int(np.ceil(t_end / step - 1e-9))
+    if n <= 0:
+        return W, a
+    batch = W.ndim == 3
+    y0 = (W if batch else W[None], a if batch else a[None])
+    count = [0]
+
+    def stop(t, y, f, ids):
+        count[0] += 1
+        return np.full(ids.size, count[0] > n)
+
+    sol = solve(_descent(loss), y0, np.inf, tableau=tableau, control=control, stop=stop)
+    W, a = sol.states
+    return (W, a) if batch else (W[0], a[0])
 
 
 def simulate_escape(
@@ -556,10 +573,7 @@ def simulate_escape(
     records : int
         Number of norm-history records (evenly spaced steps).
     """
-    if method not in ("flow", "gd"):
-        raise out_of_range("method", method, "'flow' or 'gd'")
-    if not step > 0:
-        raise out_of_range("step", step, "> 0")
+    tableau, control = _method(method, step)
     deltas = np.asarray(deltas, dtype=float).reshape(-1)
     if not np.all((deltas > 0) & (deltas < threshold)):
         raise out_of_range("deltas", deltas.tolist(), f"values in (0, threshold={threshold})")
@@ -574,37 +588,48 @@ def simulate_escape(
     directions, mid_directions = np.full((runs, dim), np.nan), np.full((runs, dim), np.nan)
     neurons = np.full(runs, -1)
     hist_t, hist_n = [], []
-    t, n_steps, t_stop = 0.0, 0, None
-    lognorm = np.log(deltas)
     max_steps = int(np.ceil(t_max / step))
     every = max(1, int(max_steps // max(records, 1)))
-    while n_steps < max_steps:
-        if n_steps % every == 0:
-            hist_t.append(t)
+    state = {"n": 0, "lognorm": np.log(deltas), "t_stop": None}
+
+    def observe(t, y, f, ids):
+        """Norm history, log-linear location of the mid-plateau and escape crossings, and the
+        common stop (every run escaped, plus ``t_after``; or ``t_max``; or a non-finite norm)."""
+        Wt, at = y
+        tt, n = float(t[0]), state["n"]
+        lognorm = state["lognorm"]
+        if n > 0:
+            new = 0.5 * np.log(np.sum(Wt**2, axis=(-2, -1)) + np.sum(at**2, axis=-1))
+            rise = np.where(new > lognorm, new - lognorm, 1.0)
+            hit = np.isnan(mid_times) & (new >= mid_level)
+            if hit.any():
+                mid_times[hit] = (tt - step + step * (mid_level - lognorm) / rise)[hit]
+                mid_directions[hit] = _top_direction(Wt, at)[0][hit]
+            hit = np.isnan(times) & (new >= log_thr)
+            if hit.any():
+                times[hit] = (tt - step + step * (log_thr - lognorm) / rise)[hit]
+                D, j = _top_direction(Wt, at)
+                directions[hit], neurons[hit] = D[hit], j[hit]
+            state["lognorm"] = lognorm = new
+            if state["t_stop"] is None and not np.isnan(times).any():
+                state["t_stop"] = tt + t_after
+            end = (
+                (state["t_stop"] is not None and tt >= state["t_stop"] - 1e-12)
+                or not np.all(np.isfinite(new))
+                or n >= max_steps
+            )
+            if end:
+                hist_t.append(tt)
+                hist_n.append(np.exp(lognorm))
+                return np.full(ids.size, Status.STOPPED)
+        if n % every == 0:
+            hist_t.append(tt)
             hist_n.append(np.exp(lognorm))
-        W, a = _step(loss, W, a, step, method)
-        t += step
-        n_steps += 1
-        new = 0.5 * np.log(np.sum(W**2, axis=(-2, -1)) + np.sum(a**2, axis=-1))
-        rise = np.where(new > lognorm, new - lognorm, 1.0)
-        hit = np.isnan(mid_times) & (new >= mid_level)
-        if hit.any():
-            mid_times[hit] = (t - step + step * (mid_level - lognorm) / rise)[hit]
-            mid_directions[hit] = _top_direction(W, a)[0][hit]
-        hit = np.isnan(times) & (new >= log_thr)
-        if hit.any():
-            times[hit] = (t - step + step * (log_thr - lognorm) / rise)[hit]
-            D, j = _top_direction(W, a)
-            directions[hit], neurons[hit] = D[hit], j[hit]
-        lognorm = new
-        if t_stop is None and not np.isnan(times).any():
-            t_stop = t + t_after
-        if t_stop is not None and t >= t_stop - 1e-12:
-            break
-        if not np.all(np.isfinite(new)):
-            break
-    hist_t.append(t)
-    hist_n.append(np.exp(lognorm))
+        state["n"] = n + 1
+        return np.full(ids.size, None)
+
+    sol = solve(_descent(loss), (W, a), np.inf, tableau=tableau, control=control, stop=observe)
+    W, a = sol.states
     return EscapeResult(
         deltas=deltas,
         times=times,

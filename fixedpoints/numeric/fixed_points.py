@@ -23,94 +23,20 @@ acts). Each point is classified by its (Riemannian) Hessian in weight space:
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from fixedpoints.numeric.newton import newton
 from fixedpoints.numeric.overlaps import overlap_coordinates as _overlap_coordinates
-from fixedpoints.numeric.spectra import merge_spectrum
-from fixedpoints.numeric.symmetry import canonical_form, detect_symmetry
+from fixedpoints.numeric.symmetry.group import detect_symmetry, symmetry_generators
+from fixedpoints.numeric.symmetry.orbits import canonical_form
+from fixedpoints.numeric.symmetry.spectra import merge_spectrum
+from fixedpoints.results import Classification, FixedPoint, FixedPointSearch
 
-__all__ = [
-    "FixedPoint",
-    "FixedPointSearch",
-    "classify_point",
-    "find_fixed_points",
-    "merge_spectrum",
-    "overlap_coordinates",
-]
+__all__ = ["NULL_TOL", "classify_point", "curvature_scale", "find_fixed_points", "overlap_coordinates"]
 
 NULL_TOL = 1e-7
 MERGE_TOL = 1e-7
-
-
-@dataclass(frozen=True)
-class FixedPoint:
-    """A classified critical point (one representative of a symmetry orbit).
-
-    Attributes
-    ----------
-    loss, index, nullity, symmetry_zero_modes, degenerate
-        See the module docstring.
-    spectrum : list of [eigenvalue, multiplicity]
-    count : int
-        Size of the orbit under the discrete symmetry group.
-    isotropy : str
-        Description of the stabiliser (its order, and for subspace searches its type).
-    stabilizer_order : int
-    coordinates : dict
-        Overlap coordinates (``Q_ij``, ``M_ir``, ``a_i``) or subspace coordinates.
-    x : ndarray
-        The point in the search coordinates (weights).
-    residual : float
-        Gradient norm of the full loss at the point.
-    reduced_residual : float or None
-        Gradient norm in the reduced space (subspace searches).
-    hits : int
-        How many converged Newton runs landed on this orbit.
-    """
-
-    loss: float
-    index: int
-    nullity: int
-    symmetry_zero_modes: int
-    degenerate: bool
-    spectrum: list
-    count: int
-    isotropy: str
-    stabilizer_order: int
-    coordinates: dict
-    x: np.ndarray = field(repr=False)
-    residual: float = 0.0
-    reduced_residual: float | None = None
-    hits: int = 1
-    extra: dict = field(default_factory=dict)
-
-    @property
-    def kind(self) -> str:
-        """``'minimum'``, ``'saddle'``, ``'maximum'`` or ``'degenerate'``."""
-        if self.degenerate:
-            return "degenerate"
-        if self.index == 0:
-            return "minimum"
-        n = sum(m for _, m in self.spectrum) - self.nullity
-        return "maximum" if self.index == n else "saddle"
-
-
-@dataclass(frozen=True)
-class FixedPointSearch:
-    """Result of :func:`find_fixed_points`: ``points`` sorted by loss, the number of ``starts``,
-    Newton ``statuses`` counted, the ``symmetry`` found, and ``notes``."""
-
-    points: tuple
-    starts: int
-    statuses: dict
-    symmetry: str
-    space: str
-    null_tolerance: float
-    decoupled: bool = False
-    notes: tuple = ()
 
 
 def overlap_coordinates(space, x) -> dict:
@@ -118,31 +44,6 @@ def overlap_coordinates(space, x) -> dict:
     space's model (:mod:`fixedpoints.models.naming`)."""
     Q, M, a = space.overlaps(x)
     return _overlap_coordinates(Q, M, a if space.trainable else None, space.names)
-
-
-def _symmetry_generators(space, x, sym) -> np.ndarray:
-    """Tangent vectors (rows) of the continuous symmetries at ``x``."""
-    W, a = space.unpack(x)
-    gens = []
-    if sym.complement > 1:
-        # orthonormal basis of the complement of the teacher span
-        if space.m:
-            _, s, vt = np.linalg.svd(space.V)
-            r = int(np.sum(s > 1e-10 * max(1.0, s.max())))
-            U = vt[r:]
-        else:
-            U = np.eye(space.d)
-        for p in range(U.shape[0]):
-            for q in range(p + 1, U.shape[0]):
-                omega = np.outer(U[p], U[q]) - np.outer(U[q], U[p])
-                gens.append(space.pack(W @ omega, None if a is None else np.zeros_like(a)))
-    if sym.student_rotations:
-        for p in range(space.k):
-            for q in range(p + 1, space.k):
-                omega = np.zeros((space.k, space.k))
-                omega[p, q], omega[q, p] = 1.0, -1.0
-                gens.append(space.pack(omega @ W, None if a is None else np.zeros_like(a)))
-    return np.array(gens) if gens else np.zeros((0, space.dimension))
 
 
 def curvature_scale(space, *, seed: int = 0, samples: int = 3) -> float:
@@ -160,11 +61,9 @@ def curvature_scale(space, *, seed: int = 0, samples: int = 3) -> float:
 
 def classify_point(
     space, x, sym=None, *, null_tol: float = NULL_TOL, curvature: float | None = None
-) -> dict:
-    """Hessian classification of ``x`` (see the module docstring) as a dict with keys ``loss``,
-    ``eigenvalues``, ``index``, ``nullity``, ``symmetry_zero_modes``, ``degenerate``,
-    ``spectrum``, ``residual``, ``error`` (length of the pseudo-inverse Newton step: an estimate
-    of the distance to the exact critical point)."""
+) -> Classification:
+    """Hessian classification of ``x`` (see the module docstring); its ``error`` is the length of
+    the pseudo-inverse Newton step, an estimate of the distance to the exact critical point."""
     sym = detect_symmetry(space) if sym is None else sym
     B = space.tangent_basis(x)
     H = space.hessian(x, B)
@@ -182,24 +81,24 @@ def classify_point(
         # indistinguishable from zero (e.g. a direction where the loss is cubic)
         eps = max(eps, _eigenvalue_uncertainty(space, x, B, lam, U, err))
         keep = np.abs(lam) > eps
-    gens = _symmetry_generators(space, x, sym) @ B
+    gens = symmetry_generators(space, x, sym) @ B
     n_sym = 0
     if gens.size:
         s = np.linalg.svd(gens, compute_uv=False)
         n_sym = int(np.sum(s > 1e-8 * max(1.0, float(s.max()))))
     nullity = int(np.sum(~keep))
-    return {
-        "loss": float(space.loss(x)),
-        "eigenvalues": lam,
-        "index": int(np.sum(lam < -eps)),
-        "nullity": nullity,
-        "symmetry_zero_modes": min(n_sym, nullity),
-        "degenerate": nullity > n_sym,
-        "spectrum": merge_spectrum(((v, 1) for v in np.where(keep, lam, 0.0)), MERGE_TOL),
-        "residual": float(np.linalg.norm(g)),
-        "error": err,
-        "tolerance": eps,
-    }
+    return Classification(
+        loss=float(space.loss(x)),
+        eigenvalues=lam,
+        index=int(np.sum(lam < -eps)),
+        nullity=nullity,
+        symmetry_zero_modes=min(n_sym, nullity),
+        degenerate=nullity > n_sym,
+        spectrum=merge_spectrum(((v, 1) for v in np.where(keep, lam, 0.0)), MERGE_TOL),
+        residual=float(np.linalg.norm(g)),
+        error=err,
+        tolerance=eps,
+    )
 
 
 def _eigenvalue_uncertainty(space, x, B, lam, U, err: float) -> float:
@@ -269,7 +168,7 @@ def find_fixed_points(
                 max_iter=max_iter if attempt == 0 else max_iter // 2,
                 known=local,
             )
-            statuses[r.status if attempt == 0 else f"deflated-{r.status}"] += 1
+            statuses[str(r.status) if attempt == 0 else f"deflated-{r.status}"] += 1
             if r.status != "converged":
                 break
             local.append(r.x)
@@ -297,12 +196,12 @@ def find_fixed_points(
 def _add(space, sym, found, x, null_tol, curv) -> bool:
     c = classify_point(space, x, sym, null_tol=null_tol, curvature=curv)
     Q, M, a = space.overlaps(x)
-    tol_i = max(1e-6, 10 * c["error"])
+    tol_i = max(1e-6, 10 * c.error)
     vec, orbit, stab = canonical_form(Q, M, a if space.trainable else None, sym, tol_i)
     for f in found:
         if f["vec"].shape == vec.shape and np.max(np.abs(f["vec"] - vec)) <= f["tol"] + tol_i:
             f["hits"] += 1
-            if c["residual"] < f["c"]["residual"]:
+            if c.residual < f["c"].residual:
                 f.update(x=x, c=c, vec=vec, tol=tol_i, orbit=orbit, stab=stab)
             return False
     found.append(
@@ -312,27 +211,28 @@ def _add(space, sym, found, x, null_tol, curv) -> bool:
 
 
 def _finish(space, found) -> tuple:
-    scale = max([1.0] + [abs(f["c"]["loss"]) for f in found])
+    scale = max([1.0] + [abs(f["c"].loss) for f in found])
     out = []
     for f in found:
         c = f["c"]
-        loss = c["loss"] if abs(c["loss"]) > 1e-12 * scale else 0.0
+        loss = c.loss if abs(c.loss) > 1e-12 * scale else 0.0
         out.append(
             FixedPoint(
                 loss=loss,
-                index=c["index"],
-                nullity=c["nullity"],
-                symmetry_zero_modes=c["symmetry_zero_modes"],
-                degenerate=c["degenerate"],
-                spectrum=c["spectrum"],
+                index=c.index,
+                nullity=c.nullity,
+                symmetry_zero_modes=c.symmetry_zero_modes,
+                degenerate=c.degenerate,
+                spectrum=c.spectrum,
                 count=int(f["orbit"]),
                 isotropy=f"stabiliser of order {f['stab']}",
                 stabilizer_order=int(f["stab"]),
                 coordinates=overlap_coordinates(space, f["x"]),
                 x=f["x"],
-                residual=c["residual"],
+                residual=c.residual,
                 hits=f["hits"],
-                extra={"error": c["error"], "null_tolerance": c["tolerance"]},
+                error=c.error,
+                null_tolerance=c.tolerance,
             )
         )
     return tuple(sorted(out, key=lambda p: (p.loss, p.index)))

@@ -147,7 +147,7 @@ def test_derive_plot_writes_a_figure(tmp_path, capsys):
         ["derive", "soft-committee", "--plot", str(png), "--time", "2", "--json"], capsys
     )
     assert rc == 0 and png.stat().st_size > 1000
-    assert json.loads(out)["plot"]["status"] == "converged"
+    assert json.loads(out)["plot"]["status"] == "reached-end"
 
 
 BAD = [

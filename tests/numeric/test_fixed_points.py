@@ -236,4 +236,4 @@ def test_failed_starts_are_counted_not_raised():
             return np.full_like(np.asarray(x, float), np.nan)
 
     r = newton(Bad(), np.zeros(1))
-    assert r.status == "nan"
+    assert r.status == "diverged"

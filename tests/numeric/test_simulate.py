@@ -119,7 +119,7 @@ def test_flow_matches_scipy_dop853_on_one_run():
         return -pop.gradient(x.reshape(W0.shape))[0].ravel()
 
     ref = solve_ivp(rhs, (0, 15.0), W0.ravel(), method="DOP853", rtol=1e-12, atol=1e-14)
-    assert res.status == ("max_time",)
+    assert res.status == ("max-time",)
     assert np.allclose(res.W.ravel(), ref.y[:, -1], atol=1e-7)
 
 
@@ -142,7 +142,7 @@ def test_stop_rules_report_why_each_run_stopped():
     _, pop, V = _population(model)
     W0, _ = initial_weights("gaussian", 3, 4, 4, seed=0)
     res = run_batch(pop, W0, method="gd", lr=0.5, stop=StopRule(t_max=2.0))
-    assert res.status == ("max_time",) * 3 and np.allclose(res.stop_times, 2.0)
+    assert res.status == ("max-time",) * 3 and np.allclose(res.stop_times, 2.0)
     res = run_batch(pop, W0, method="gd", lr=50.0, stop=StopRule(t_max=1e4))
     assert set(res.status) == {"diverged"}
     res = run_batch(

@@ -42,8 +42,8 @@ import numpy as np
 
 from fixedpoints.errors import ParameterError
 from fixedpoints.numeric.derivatives import STEP, hessian_vector_products
-from fixedpoints.numeric.isotropy import YoungIsotropy, parse_blocks
-from fixedpoints.numeric.spectra import dense_spectrum, merge_spectrum
+from fixedpoints.numeric.symmetry.spectra import dense_spectrum, merge_spectrum
+from fixedpoints.numeric.symmetry.young import YoungIsotropy, parse_blocks
 
 __all__ = [
     "Component",

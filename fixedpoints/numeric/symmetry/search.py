@@ -1,7 +1,8 @@
 r"""Fixed points inside Fix(Δ(S_{p_1}×…×S_{p_r})) for the ReLU-type teacher–student problem
 (k = d, V = I): multistart Newton on the reduced loss :math:`\ell(\xi)`
-(:class:`~fixedpoints.numeric.isotropy.YoungIsotropy`), classification by the isotypic Hessian
-spectrum (:func:`~fixedpoints.numeric.isotypic.reduced_isotypic_spectrum`, cost independent of d).
+(:class:`~fixedpoints.numeric.symmetry.young.YoungIsotropy`, with the one Newton of
+:mod:`fixedpoints.numeric.newton`), classification by the isotypic Hessian spectrum
+(:func:`~fixedpoints.numeric.symmetry.isotypic.reduced_isotypic_spectrum`, cost independent of d).
 
 By symmetric criticality a critical point of :math:`\ell` is a critical point of the full loss; both
 residuals are reported (``reduced_residual`` :math:`=\|\nabla_\xi\ell\|`, ``residual``
@@ -16,10 +17,10 @@ from collections import Counter
 
 import numpy as np
 
-from fixedpoints.numeric.fixed_points import FixedPoint, FixedPointSearch
-from fixedpoints.numeric.isotropy import newton_reduced, young_isotropy
-from fixedpoints.numeric.isotypic import reduced_isotypic_spectrum
-from fixedpoints.numeric.spectra import merge_spectrum
+from fixedpoints.numeric.symmetry.isotypic import reduced_isotypic_spectrum
+from fixedpoints.numeric.symmetry.spectra import merge_spectrum
+from fixedpoints.numeric.symmetry.young import young_isotropy
+from fixedpoints.results import FixedPoint, FixedPointSearch, Status
 
 __all__ = ["find_isotropic_fixed_points", "isotropic_starts"]
 
@@ -67,10 +68,11 @@ def find_isotropic_fixed_points(
     found: list[dict] = []
     batch = 50
     for s in range(0, starts, batch):
-        res = newton_reduced(iso, X[s : s + batch], tol=tol)
-        for x, ok, r, loss in zip(res.x, res.converged, res.residual, res.loss, strict=True):
-            statuses["converged" if ok else ("nan" if not np.isfinite(r) else "not-converged")] += 1
-            if not ok:
+        res = iso.solve(X[s : s + batch], tol=tol)
+        loss_b = iso.reduced_loss(res.x)
+        for x, st, r, loss in zip(res.x, res.status, res.residual, loss_b, strict=True):
+            statuses[str(st)] += 1
+            if st != Status.CONVERGED:
                 continue
             for f in found:
                 if np.max(np.abs(f["x"] - x)) < 1e-7 * max(1.0, np.max(np.abs(x))):
@@ -93,7 +95,7 @@ def find_isotropic_fixed_points(
         merged = merge_spectrum(
             ((v if abs(v) > eps else 0.0, m) for v, m, *_ in spec_items), tol=1e-7
         )
-        components = [[float(v), int(m), str(lab[0]) if lab else ""] for v, m, *lab in spec_items]
+        components = [(float(v), int(m), str(lab[0]) if lab else "") for v, m, *lab in spec_items]
         # float64 cancellation in the ReLU loss is ~1e-16 d^2 (terms ~ d^2/4pi cancel)
         loss = f["loss"] if abs(f["loss"]) > 1e-14 * max(1.0, d * d) else 0.0
         points.append(
@@ -112,7 +114,8 @@ def find_isotropic_fixed_points(
                 residual=float(f["residual"]),
                 reduced_residual=float(np.linalg.norm(iso.reduced_gradient(x))),
                 hits=f["hits"],
-                extra={"components": components, "null_tolerance": eps},
+                components=components,
+                null_tolerance=eps,
             )
         )
     # degenerate points (e.g. dead neurons at the ReLU kink) are located only roughly: merge the

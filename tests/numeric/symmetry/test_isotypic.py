@@ -13,8 +13,8 @@ from fixedpoints.codegen import compile_pair_kernels
 from fixedpoints.errors import ParameterError
 from fixedpoints.numeric import PopulationLoss
 from fixedpoints.numeric.derivatives import dense_hessian
-from fixedpoints.numeric.isotropy import YoungIsotropy, newton_reduced
-from fixedpoints.numeric.isotypic import (
+from fixedpoints.numeric.symmetry.young import YoungIsotropy
+from fixedpoints.numeric.symmetry.isotypic import (
     dense_spectrum,
     isotypic_components,
     isotypic_spectrum,
@@ -125,7 +125,7 @@ def test_spectrum_at_the_identity_for_large_d_without_dense_arrays():
 def test_spectrum_at_f_a_equals_the_dense_spectrum_and_the_digest():
     d = 10
     iso = YoungIsotropy((9, 1), kernels(d))
-    res = newton_reduced(iso, np.array(F_A_XI))
+    res = iso.solve(np.array([F_A_XI]))
     assert res.converged[0]
     x = res.x[0]
     W = iso.weights(x)
@@ -142,7 +142,7 @@ def test_spectrum_at_f_a_equals_the_dense_spectrum_and_the_digest():
 def test_spectrum_at_f_d_matches_the_digest():
     d = 10
     iso = YoungIsotropy((10,), kernels(d))
-    res = newton_reduced(iso, np.array([-0.8, 0.2]))
+    res = iso.solve(np.array([[-0.8, 0.2]]))
     pairs = reduced_isotypic_spectrum(iso, res.x[0])
     assert [(m, c) for _, m, c in pairs] == [(m, c) for _, m, c in F_D_D10]
     assert max(abs(v - e) for (v, _, _), (e, _, _) in zip(pairs, F_D_D10, strict=True)) < 1e-5

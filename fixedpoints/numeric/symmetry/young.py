@@ -47,20 +47,19 @@ evaluated, so the cost does not depend on d. By symmetric criticality, critical 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 
 from fixedpoints.errors import ParameterError, out_of_range
 from fixedpoints.numeric.derivatives import STEP, hessian_vector_products
+from fixedpoints.numeric.newton import newton
+from fixedpoints.results import NewtonResult
 
 __all__ = [
     "IsotropyType",
-    "NewtonResult",
     "YoungIsotropy",
     "isotropy_label",
-    "newton_reduced",
     "orbit_size",
     "parse_blocks",
     "young_isotropy",
@@ -431,73 +430,37 @@ class YoungIsotropy:
             H = (H + np.swapaxes(H, -1, -2)) / 2 / np.multiply.outer(s, s)
         return H.reshape(batch + (n, n))
 
+    # --------------------------------------------------- the problem interface of newton()
+    def gradient(self, xi):
+        """:meth:`reduced_gradient` (the Newton problem interface)."""
+        return self.reduced_gradient(xi)
+
+    def batch_hessian(self, xi):
+        """:meth:`reduced_hessian` of a batch of points (flat coordinates)."""
+        return self.reduced_hessian(xi)
+
+    def residual_norm(self, xi):
+        """:meth:`full_gradient_norm`: Newton's residual is the full-space gradient norm."""
+        return self.full_gradient_norm(xi)
+
+    def retract(self, xi):
+        """The fixed space is flat: the identity."""
+        return np.asarray(xi, dtype=float)
+
+    def solve(self, xi0, *, tol: float = 1e-10, max_iter: int = 60) -> NewtonResult:
+        r"""Critical points of :math:`\ell` from the starts ``xi0`` (n, dim), batched:
+        :func:`fixedpoints.numeric.newton.newton` with the full pseudo-inverse (``rcond`` 1e-13
+        relative to the largest eigenvalue, no trust region), halving the step until the
+        full-space gradient norm :math:`\|\nabla\mathcal L\|_F` decreases (the Newton step is a
+        descent direction of its square, so saddles are found as well as minima), giving up a
+        start that stops decreasing it (``stalled``)."""
+        return newton(
+            self, xi0, tol=tol, max_iter=max_iter, trust=None, rcond=1e-13, floor=0.0,
+            on_no_decrease="stop",
+        )
+
 
 def young_isotropy(spec, d: int, kernels=None) -> YoungIsotropy:
     """:class:`YoungIsotropy` from a block specification ``"9,1"``, ``"10"`` or a tuple
     (validated by :func:`parse_blocks`)."""
     return YoungIsotropy(parse_blocks(spec, d), kernels)
-
-
-@dataclass(frozen=True)
-class NewtonResult:
-    """Batched Newton result: points ``x`` (n, dim), ``residual`` (full-space gradient norm),
-    ``converged`` (bool), ``iterations`` (int), ``loss``."""
-
-    x: np.ndarray
-    residual: np.ndarray
-    converged: np.ndarray
-    iterations: np.ndarray
-    loss: np.ndarray
-
-
-def newton_reduced(
-    iso: YoungIsotropy, xi0, tol: float = 1e-10, max_iter: int = 60, max_halvings: int = 12
-) -> NewtonResult:
-    r"""Damped Newton on :math:`\nabla_\xi\ell=0` from the starts ``xi0`` (n, dim), batched.
-
-    Step :math:`s=-(\nabla^2_\xi\ell)^+\nabla_\xi\ell` (pseudo-inverse), halved until the weighted
-    residual :math:`\rho=\|\nabla\mathcal L\|_F` (:meth:`YoungIsotropy.full_gradient_norm`)
-    decreases (the Newton step is a descent direction of :math:`\rho^2`, so saddles are found as
-    well as minima). Stops at :math:`\rho\le` ``tol``. Starts that fail (non-finite values, no
-    decrease) are reported with ``converged=False``; nothing raises.
-    """
-    x = np.atleast_2d(np.array(xi0, dtype=float))
-    n = x.shape[0]
-    res = iso.full_gradient_norm(x)
-    its = np.zeros(n, dtype=int)
-    active = np.isfinite(res) & (res > tol)
-    for _ in range(max_iter):
-        if not active.any():
-            break
-        ia = np.nonzero(active)[0]
-        xa = x[ia]
-        g = iso.reduced_gradient(xa)
-        H = iso.reduced_hessian(xa)
-        ok = np.all(np.isfinite(H), axis=(-1, -2))
-        H = np.where(ok[:, None, None], H, np.eye(iso.dimension))
-        ok &= np.all(np.isfinite(g), axis=-1)
-        g = np.where(ok[:, None], g, 0.0)
-        s = -np.einsum("nij,nj->ni", np.linalg.pinv(H, rcond=1e-13), g)
-        alpha = np.ones(len(ia))
-        accepted = np.zeros(len(ia), dtype=bool)
-        r0 = res[ia]
-        for _h in range(max_halvings):
-            todo = ~accepted
-            if not todo.any():
-                break
-            trial = xa[todo] + alpha[todo, None] * s[todo]
-            with np.errstate(all="ignore"):
-                rt = iso.full_gradient_norm(trial)
-            good = np.isfinite(rt) & (rt < r0[todo] * (1 - 1e-4 * alpha[todo]))
-            idx = np.nonzero(todo)[0][good]
-            xa[idx] = trial[good]
-            res[ia[idx]] = rt[good]
-            accepted[idx] = True
-            alpha[todo] = np.where(good, alpha[todo], alpha[todo] / 2)
-        x[ia] = xa
-        its[ia] += 1
-        # stop starts that made no progress or are done
-        active[ia] = accepted & ok & (res[ia] > tol)
-    loss = iso.reduced_loss(x)
-    converged = np.isfinite(res) & (res <= tol)
-    return NewtonResult(x=x, residual=res, converged=converged, iterations=its, loss=loss)
