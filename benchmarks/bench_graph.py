@@ -9,10 +9,10 @@ from __future__ import annotations
 import argparse
 import time
 
-from fixedpoints.analysis import find_fixed_points, landscape
+from fixedpoints.api import find_fixed_points, landscape
 from fixedpoints.graphs import summary, transition_graph
-from fixedpoints.numeric.symmetry import young_isotropy
 from fixedpoints.models import load_model_file
+from fixedpoints.numeric.symmetry import young_isotropy
 
 
 def case(name, sets, isotropy, starts):

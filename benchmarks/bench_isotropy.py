@@ -31,8 +31,9 @@ except ModuleNotFoundError:  # run from a checkout that is not installed
     sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
     import fixedpoints as fp
 
+from fixedpoints.codegen import compile_pair_kernels
+from fixedpoints.numeric import PopulationLoss
 from fixedpoints.numeric.derivatives import dense_hessian
-from fixedpoints.numeric.symmetry.young import YoungIsotropy
 from fixedpoints.numeric.symmetry.isotypic import (
     dense_spectrum,
     isotypic_spectrum,
@@ -40,13 +41,14 @@ from fixedpoints.numeric.symmetry.isotypic import (
     reduced_isotypic_spectrum,
     weight_space_hvp,
 )
+from fixedpoints.numeric.symmetry.young import YoungIsotropy
 
 DIMS = (20, 50, 100, 200, 300, 500, 1000)
 STARTS = 30
 DENSE_MAX = 50
 SEED = 0
 
-_BASE = fp.compile_pair_kernels(fp.load_model("relu-teacher", {"d": 2}))
+_BASE = compile_pair_kernels(fp.load_model("relu-teacher", {"d": 2}))
 
 
 def kernels(d):
@@ -84,7 +86,7 @@ def max_diff(a, b):
 def run(d, rng):
     kern = kernels(d)
     iso = YoungIsotropy((d - 1, 1), kern)
-    pl = fp.PopulationLoss(kern, np.eye(d))
+    pl = PopulationLoss(kern, np.eye(d))
     t0 = time.perf_counter()
     res = iso.solve(starts(d, STARTS, rng))
     loss = iso.reduced_loss(res.x)
@@ -139,7 +141,7 @@ def main(dims=DIMS):
     print("compile_pair_kernels(load_model('relu-teacher', d)) [s]:", end="")
     for d in (20, 50, 100):
         t0 = time.perf_counter()
-        fp.compile_pair_kernels(fp.load_model("relu-teacher", {"d": d}))
+        compile_pair_kernels(fp.load_model("relu-teacher", {"d": d}))
         print(f"  d={d}: {time.perf_counter() - t0:.2f}", end="")
     print()
     head = (

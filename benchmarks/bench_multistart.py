@@ -8,13 +8,12 @@ from __future__ import annotations
 import time
 
 import fixedpoints as fp
-from fixedpoints.analysis import landscape
 from fixedpoints.numeric.fixed_points import find_fixed_points
 
 print(f"{'k':>3} {'d':>3} {'expected':>9} {'starts needed':>14} {'found':>6} {'seconds':>8}")
 for k in (2, 3, 4, 5):
     model = fp.load_model("multi-index", {"k": k, "beta": 0, "target": "He4", "d": k + 2})
-    space = landscape(model)
+    space = fp.landscape(model)
     expected = 3**k - 1
     for starts in (10, 20, 40, 80, 160, 320, 640, 1280, 2000):
         t0 = time.perf_counter()

@@ -12,14 +12,15 @@ import collections
 import time
 
 import fixedpoints as fp
+from fixedpoints.api.landscapes import model_teacher_vectors
+from fixedpoints.codegen import compile_pair_kernels
 from fixedpoints.numeric.ncf import ResidualNCF, kkt_points
-from fixedpoints.simulation import simulate
 
 
 def case(d, starts, roots):
     model = fp.load_model("relu-two-layer", {"d": d, "teacher_coefficients": "1,-0.5"})
-    _, setup = simulate(model, runs=1, t_max=1e-6, records=2)  # teacher vectors V
-    ncf = ResidualNCF(fp.compile_pair_kernels(model), setup["V"])
+    kernels = compile_pair_kernels(model)
+    ncf = ResidualNCF(kernels, model_teacher_vectors(model, kernels.T))
     t0 = time.perf_counter()
     pts = kkt_points(ncf, starts=starts, roots=roots, seed=0)
     dt = time.perf_counter() - t0

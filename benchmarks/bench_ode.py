@@ -68,6 +68,7 @@ except ModuleNotFoundError:  # run from a checkout that is not installed
     sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
     import fixedpoints as fp
 
+from fixedpoints.numeric import state_from_weights, teacher_vectors
 
 D = 100  # input dimension of the initial weights
 INIT_SCALE = 0.5  # W_ij ~ N(0, INIT_SCALE^2 / D): |w_i| ~ 0.5, R_in ~ 0.05
@@ -220,8 +221,8 @@ class Case:
         self.t_compile = time.perf_counter() - t2
         rng = np.random.default_rng(SEED)
         W = rng.normal(size=(k, D)) * INIT_SCALE / math.sqrt(D)
-        V = fp.teacher_vectors(np.eye(k), D)
-        self.x0 = fp.state_from_weights(self.cf.names, W, V)
+        V = teacher_vectors(np.eye(k), D)
+        self.x0 = state_from_weights(self.cf.names, W, V)
         self.Q0, self.R0, self.T = W @ W.T, W @ V.T, V @ V.T
         names = fp.OrderParameterNames(k, k)
         self.index = [names.parse(n) for n in self.cf.names]

@@ -21,12 +21,13 @@ import time
 import numpy as np
 
 import fixedpoints as fp
+from fixedpoints.api.landscapes import model_teacher_vectors
+from fixedpoints.codegen import compile_pair_kernels
 from fixedpoints.numeric.backend import array_backend, to_numpy
 from fixedpoints.numeric.initialize import initial_weights
 from fixedpoints.numeric.population import PopulationLoss
 from fixedpoints.numeric.simulate import StopRule
 from fixedpoints.numeric.simulate import simulate as run_batch
-from fixedpoints.simulation import _teacher
 
 
 def per_run_loop(pop, W0, lr, tol, max_steps):
@@ -45,8 +46,8 @@ def per_run_loop(pop, W0, lr, tol, max_steps):
 
 def part1(runs=200, d=8):
     model = fp.load_model("relu-teacher", {"d": d})
-    kt = fp.compile_pair_kernels(model)
-    V = _teacher(model, kt)
+    kt = compile_pair_kernels(model)
+    V = model_teacher_vectors(model, kt.T)
     pop = PopulationLoss(kt, V)
     W0, _ = initial_weights("gaussian", runs, d, d, seed=0)
     lr, tol, max_steps = 5 / d, 1e-9, 200_000
@@ -79,8 +80,8 @@ def part2(d=100, runs=1000, steps=200):
         except fp.ParameterError:
             print(f"  {name:6s}: not installed")
             continue
-        kt = fp.compile_pair_kernels(model, xp=be.xp)
-        pop = PopulationLoss(kt, _teacher(model, kt), device=be.device)
+        kt = compile_pair_kernels(model, xp=be.xp)
+        pop = PopulationLoss(kt, model_teacher_vectors(model, kt.T), device=be.device)
         W = be.asarray(W0)
         stop = StopRule(gradient_tol=0.0, t_max=steps * 5 / d * (1 + 1e-9))
         run_batch(pop, W[:2], method="gd", lr=5 / d, stop=StopRule(t_max=5 / d * 3))  # warm-up

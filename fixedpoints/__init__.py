@@ -6,77 +6,83 @@ data, derived symbolically and checked numerically.
 >>> flow = fp.derive(model)
 >>> flow.names
 ('M_11', 'M_12')
+
+The names of ``__all__`` are the public API, loaded on first use (``import fixedpoints`` itself
+loads nothing heavy); ``fp.ode`` is the ODE engine (tableaus, controllers, the batched driver)
+and ``fp.export`` the LaTeX, table and figure writers.
 """
 
-from fixedpoints.analysis import (
-    LandscapeFamily,
-    continue_fixed_points,
-    find_fixed_points,
-    landscape,
-    threshold,
-)
-from fixedpoints.codegen import cached_derive as derive
-from fixedpoints.codegen import compile_flow, compile_pair_kernels, model_arrays
-from fixedpoints.errors import (
-    AnsatzError,
-    DerivationError,
-    FixedPointsError,
-    ModelError,
-    ParameterError,
-)
-from fixedpoints.export import flow_to_json, flow_to_latex
-from fixedpoints.kernels import pair_kernel, parse_activation
-from fixedpoints.numeric import ode
-from fixedpoints.numeric import (
-    PopulationLoss,
-    integrate,
-    integrate_batch,
-    state_from_weights,
-    teacher_vectors,
-)
-from fixedpoints.models import Loss, Model, Student, Teacher, load_model, preset_names
-from fixedpoints.symbolic import (
-    OrderParameterFlow,
-    check_permutation_equivariance,
-    make_ansatz,
-    reduce_flow,
-)
+from __future__ import annotations
+
+import importlib
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "ode",
-    "LandscapeFamily",
-    "continue_fixed_points",
-    "find_fixed_points",
-    "landscape",
-    "threshold",
-    "AnsatzError",
-    "DerivationError",
-    "FixedPointsError",
-    "Loss",
-    "Model",
-    "ModelError",
-    "OrderParameterFlow",
-    "PopulationLoss",
-    "ParameterError",
-    "Student",
-    "Teacher",
-    "check_permutation_equivariance",
-    "compile_flow",
-    "compile_pair_kernels",
-    "derive",
-    "flow_to_json",
-    "flow_to_latex",
-    "integrate",
-    "integrate_batch",
-    "load_model",
-    "make_ansatz",
-    "model_arrays",
-    "pair_kernel",
-    "parse_activation",
-    "preset_names",
-    "reduce_flow",
-    "state_from_weights",
-    "teacher_vectors",
-]
+#: public name -> module that defines it
+_EXPORTS = {
+    # models
+    "Model": "fixedpoints.models",
+    "OrderParameterNames": "fixedpoints.models",
+    "load_model": "fixedpoints.models",
+    "preset_names": "fixedpoints.models",
+    "with_settings": "fixedpoints.models",
+    # derivation
+    "compile_flow": "fixedpoints.codegen",
+    "derive": "fixedpoints.api",
+    "flow_to_json": "fixedpoints.export",
+    "flow_to_latex": "fixedpoints.export",
+    "integrate": "fixedpoints.numeric.ode",
+    "integrate_batch": "fixedpoints.numeric.ode",
+    "reduce_flow": "fixedpoints.symbolic",
+    # fixed points, thresholds, continuation
+    "LandscapeFamily": "fixedpoints.api",
+    "continue_fixed_points": "fixedpoints.api",
+    "find_fixed_points": "fixedpoints.api",
+    "landscape": "fixedpoints.api",
+    "threshold": "fixedpoints.api",
+    # dynamics
+    "diagonal_saddle_to_saddle": "fixedpoints.numeric.saddle_to_saddle",
+    "ncf_kkt_points": "fixedpoints.api",
+    "outcomes": "fixedpoints.numeric.outcomes",
+    "saddle_to_saddle": "fixedpoints.api",
+    "simulate": "fixedpoints.api",
+    "sphere_overlaps": "fixedpoints.numeric.initialize",
+    "transition_graph": "fixedpoints.api",
+    # studies
+    "run_study": "fixedpoints.api",
+    # results
+    "Branch": "fixedpoints.results",
+    "Continuation": "fixedpoints.results",
+    "FixedPoint": "fixedpoints.results",
+    "FixedPointSearch": "fixedpoints.results",
+    "SaddleSequence": "fixedpoints.results",
+    "Simulation": "fixedpoints.results",
+    "Status": "fixedpoints.results",
+    "Threshold": "fixedpoints.results",
+    "TransitionGraph": "fixedpoints.results",
+    # errors
+    "AnsatzError": "fixedpoints.errors",
+    "DerivationError": "fixedpoints.errors",
+    "FixedPointsError": "fixedpoints.errors",
+    "ModelError": "fixedpoints.errors",
+    "ParameterError": "fixedpoints.errors",
+}
+#: sub-packages reachable as attributes
+_MODULES = {"export": "fixedpoints.export", "ode": "fixedpoints.numeric.ode"}
+
+__all__ = [*_EXPORTS, *_MODULES]
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    elif name in _MODULES:
+        value = importlib.import_module(_MODULES[name])
+    else:
+        raise AttributeError(f"module 'fixedpoints' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

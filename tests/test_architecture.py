@@ -1,5 +1,6 @@
-"""Layer rules of DESIGN.md §2, enforced on the source: one-way imports, and only `cli` prints,
-exits or writes files (the derivation cache in codegen/cache.py is the one declared exception)."""
+"""The house of DESIGN.md §2, enforced on the source: one-way layers (third-party and internal
+imports per layer), only `cli` prints, exits or writes files, no import circle between modules, no
+module over 500 lines, studies use the public API only and behave the same under pytest."""
 
 from __future__ import annotations
 
@@ -7,10 +8,14 @@ import ast
 import pathlib
 import sys
 
+import networkx as nx
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[1] / "fixedpoints"
+TOP = pathlib.Path(__file__).resolve().parents[1]
+ROOT = TOP / "fixedpoints"
 STDLIB = set(sys.stdlib_module_names)
+LIBRARY = ("models", "kernels", "symbolic", "codegen", "numeric", "graphs", "export", "api")
+GROUND = ("errors", "results", "protocols")
 
 # third-party packages each layer may import
 THIRD_PARTY = {
@@ -22,35 +27,43 @@ THIRD_PARTY = {
     "numeric": {"numpy", "scipy", "mpmath", "array_api_compat", "torch", "cupy"},
     "graphs": {"networkx", "numpy"},
     "export": {"sympy", "networkx", "matplotlib"},
-    "cli": {"sympy", "numpy", "scipy", "mpmath", "networkx", "matplotlib", "tqdm", "dask"},
+    "api": {"numpy", "scipy", "sympy", "mpmath", "networkx", "array_api_compat"},
+    "cli": {"tqdm", "dask"},
+    "ground": set(),
 }
-# fixedpoints sub-packages each layer may import (one-way)
+# fixedpoints sub-packages each layer may import (one-way); every layer may use the ground floor
 INTERNAL = {
-    "models": {"models", "errors"},
-    "kernels": {"kernels", "models", "errors"},
-    "symbolic": {"symbolic", "kernels", "models", "errors"},
-    "codegen": {"codegen", "symbolic", "kernels", "models", "errors", "protocols"},
-    "numeric": {"numeric", "models", "errors", "protocols"},
-    "graphs": {"graphs", "numeric", "models", "errors", "protocols"},
-    "export": {"export", "models", "errors"},
-    "cli": set(THIRD_PARTY),
+    "models": {"models"},
+    "kernels": {"kernels", "models"},
+    "symbolic": {"symbolic", "kernels", "models"},
+    "codegen": {"codegen", "symbolic", "kernels", "models"},
+    "numeric": {"numeric", "models"},
+    "graphs": {"graphs", "numeric", "models"},
+    "export": {"export", "models"},
+    "api": set(LIBRARY),
+    # the command line calls the façade, the exporters and the models only
+    "cli": {"cli", "api", "export", "models"},
+    "ground": set(),
 }
 for _layer in INTERNAL:
-    INTERNAL[_layer] |= {"results"}
-INTERNAL["cli"] |= {"errors", "protocols", "analysis", "simulation"}
-# the top-level façade fixedpoints/analysis.py composes the computing layers (model -> landscape)
-FACADE_INTERNAL = {"models", "kernels", "symbolic", "codegen", "numeric", "errors", "protocols"}
-FACADE_INTERNAL |= {
-    "analysis",
-    "graphs",
-}  # simulation.py reuses the model -> teacher vectors of analysis.py
-FACADE_THIRD_PARTY = {"numpy", "scipy", "sympy", "mpmath", "array_api_compat", "networkx"}
-FACADES = ("analysis.py", "simulation.py")
+    INTERNAL[_layer] |= set(GROUND)
+INTERNAL["ground"] = {"errors", "results"}
 WRITERS_ALLOWED = {"codegen/cache.py"}
+MAX_LINES = 500
 
 
-def _modules(layer):
-    return sorted((ROOT / layer).rglob("*.py"))
+def _layer_of(path: pathlib.Path) -> str:
+    rel = path.relative_to(ROOT)
+    if rel.name == "__main__.py":
+        return "cli"
+    if len(rel.parts) == 1 or rel.parts[0] == "results":
+        return "ground"
+    return rel.parts[0]
+
+
+def _modules(layer=None):
+    paths = sorted(ROOT.rglob("*.py"))
+    return [p for p in paths if layer is None or _layer_of(p) == layer]
 
 
 def _imports(tree):
@@ -120,21 +133,62 @@ def test_only_cli_prints_exits_or_writes(layer):
     assert not bad, "\n".join(bad)
 
 
-@pytest.mark.parametrize("facade", FACADES)
-def test_facade_imports_only_computing_layers_and_has_no_side_effects(facade):
-    path = ROOT / facade
-    tree = ast.parse(path.read_text())
-    bad = []
-    for line, name in _imports(tree):
-        top = name.split(".")[0]
-        if top == "fixedpoints":
-            sub = name.split(".")[1] if "." in name else ""
-            if sub not in FACADE_INTERNAL:
-                bad.append(f"{facade}:{line} imports {name}")
-        elif top not in STDLIB and top not in FACADE_THIRD_PARTY:
-            bad.append(f"{facade}:{line} imports {name}")
-    bad += [f"{facade}:{line} calls {what}" for line, what in _side_effects(tree)]
-    assert not bad, "\n".join(bad)
+def _module_name(path: pathlib.Path) -> str:
+    rel = path.relative_to(TOP).with_suffix("")
+    parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
+    return ".".join(parts)
+
+
+def import_graph() -> nx.DiGraph:
+    """Module -> module it imports (explicitly, anywhere in the file), within the package."""
+    modules = {_module_name(p): p for p in _modules()}
+    G = nx.DiGraph()
+    G.add_nodes_from(modules)
+    for name, path in modules.items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            targets = []
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                # `from package import submodule` imports the submodule
+                targets = [
+                    f"{node.module}.{a.name}"
+                    if f"{node.module}.{a.name}" in modules
+                    else node.module
+                    for a in node.names
+                ]
+            for t in targets:
+                if t in modules and t != name:
+                    G.add_edge(name, t)
+    return G
+
+
+def test_no_import_circle_between_modules():
+    cycles = [c for c in nx.strongly_connected_components(import_graph()) if len(c) > 1]
+    assert not cycles, f"import circles: {cycles}"
+
+
+def test_the_cycle_check_sees_a_circle():
+    G = nx.DiGraph([("a", "b"), ("b", "a"), ("b", "c")])
+    assert [c for c in nx.strongly_connected_components(G) if len(c) > 1] == [{"a", "b"}]
+    assert ("fixedpoints.cli.main", "fixedpoints.cli.verbs.sweep") in import_graph().edges
+
+
+def test_no_module_is_over_500_lines():
+    long = {
+        str(p.relative_to(ROOT)): n
+        for p in _modules()
+        if (n := len(p.read_text().splitlines())) > MAX_LINES
+    }
+    assert not long, long
+
+
+def test_studies_use_the_public_api_and_behave_the_same_under_pytest():
+    for path in sorted((TOP / "derivations").rglob("*.py")):
+        src = path.read_text()
+        for _, name in _imports(ast.parse(src)):
+            assert name == "fixedpoints" or not name.startswith("fixedpoints"), (path, name)
+        assert "PYTEST_CURRENT_TEST" not in src, path
 
 
 def test_architecture_checker_catches_a_violation():

@@ -8,7 +8,7 @@ import pathlib
 
 import pytest
 
-from fixedpoints.cli.study import REQUIRED, run_study
+from fixedpoints.api.study import REQUIRED, run_study
 
 STUDIES = sorted(pathlib.Path(__file__).resolve().parents[1].glob("derivations/*/expected.json"))
 CLAIMS = [(p.parent, c["id"]) for p in STUDIES for c in json.loads(p.read_text())["claims"]]
@@ -16,7 +16,7 @@ CLAIMS = [(p.parent, c["id"]) for p in STUDIES for c in json.loads(p.read_text()
 
 @functools.cache
 def _result(directory: pathlib.Path) -> dict:
-    return {row["id"]: row for row in run_study(directory)["claims"]}
+    return {row["id"]: row for row in run_study(directory).claims}
 
 
 def test_derivations_exist_and_are_complete():

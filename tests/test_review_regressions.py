@@ -11,8 +11,8 @@ import sympy as sp
 from fixedpoints.cli import main
 from fixedpoints.codegen import compile_flow
 from fixedpoints.errors import AnsatzError, DerivationError, ModelError, ParameterError
-from fixedpoints.numeric import state_from_weights
 from fixedpoints.models import load_model, parse_model_text
+from fixedpoints.numeric import state_from_weights
 from fixedpoints.symbolic import derive, reduce_flow
 
 

@@ -1,22 +1,18 @@
 """Kumar & Haupt (2024): small-initialization escape, directional convergence and the saddle-to-saddle
 staircase of two-homogeneous networks, with the public API (``README.md`` for the mapping).
 
-``run()`` returns the claim values. It also draws three figures into ``report/`` next to this file
-(the folder `fixedpoints study run` writes its report to by default); set
-``FIXEDPOINTS_STUDY_FIGURES=0`` to skip them (they are skipped under pytest).
+``run(report)`` returns the claim values and, when a ``report`` folder is given (``fixedpoints
+study run`` gives ``report/`` next to this file), draws three figures there; ``run()`` writes
+nothing, wherever it runs.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 
 import fixedpoints as fp
-from fixedpoints.graphs import diagonal_saddle_to_saddle
-from fixedpoints.numeric.ncf import ResidualNCF, kkt_points
-from fixedpoints.simulation import predict_plateaus, simulate
 
 RELU = {"d": 5, "teacher_coefficients": "1,-0.5"}
 WIDTH = 8  # simulated student width
@@ -27,7 +23,7 @@ EXTRAS: dict = {}
 
 
 def _linear():
-    seq = predict_plateaus(fp.load_model("linear-two-layer", {"singular_values": "3,2,1,0.5"}))
+    seq = fp.saddle_to_saddle(fp.load_model("linear-two-layer", {"singular_values": "3,2,1,0.5"}))
     return [p.loss for p in seq.plateaus], [p.time for p in seq.plateaus]
 
 
@@ -41,7 +37,7 @@ def _crossing(times, curve, level):
 
 
 def _simulate(model, delta, t_max, records=RECORDS):
-    return simulate(
+    return fp.simulate(
         model,
         runs=RUNS,
         method="flow",
@@ -60,7 +56,7 @@ def _relu_simulations(L, tau):
     model = fp.load_model("relu-two-layer", {**RELU, "width": WIDTH})
     jumps, mid_losses, last = [], [], None
     for delta in DELTAS:
-        res, setup = _simulate(model, delta, 1.3 * tau[2] * np.log(1 / delta) + 15)
+        res = _simulate(model, delta, 1.3 * tau[2] * np.log(1 / delta) + 15)
         j = np.array(
             [
                 [_crossing(res.times, c, (L[k] + L[k + 1]) / 2) for c in res.losses]
@@ -70,7 +66,7 @@ def _relu_simulations(L, tau):
         tm = np.sqrt(j[0] * j[1])  # log-midpoint of plateau 1
         mid_losses.append([float(np.interp(tm[r], res.times, res.losses[r])) for r in range(RUNS)])
         jumps.append(j)
-        last = (res, setup)
+        last = res
     return model, np.array(jumps), np.array(mid_losses), last  # jumps: (delta, jump, run)
 
 
@@ -79,7 +75,7 @@ def _alignment(model, u_star, tau1):
     to the escape, while |theta| = O(sqrt(delta)) (near the origin)."""
     cosines = []
     for delta in DELTAS:
-        res, _ = _simulate(model, delta, 0.5 * tau1 * np.log(1 / delta), records=20)
+        res = _simulate(model, delta, 0.5 * tau1 * np.log(1 / delta), records=20)
         per_run = []
         for r in range(RUNS):
             theta = np.concatenate([res.a[r], res.W[r]], axis=1)  # (k, 1 + d): (a_j, w_j)
@@ -90,21 +86,17 @@ def _alignment(model, u_star, tau1):
     return cosines
 
 
-def _figures(seq, L, tau, jumps, last, cosines):
-    if os.environ.get("FIXEDPOINTS_STUDY_FIGURES", "1") == "0" or "PYTEST_CURRENT_TEST" in (
-        os.environ
-    ):
-        return []
-    from fixedpoints.export.staircase import staircase_figure
-
-    out = Path(__file__).resolve().parent / "report"
+def _figures(out, L, tau, jumps, last, cosines):
+    out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     x = np.log(1 / np.array(DELTAS))
     written = []
 
-    res, _ = last
+    res = last
     scale = np.log(1 / DELTAS[-1])
-    fig = staircase_figure(tau, L, title=f"relu-two-layer, width {WIDTH}, δ = {DELTAS[-1]:g}")
+    fig = fp.export.staircase_figure(
+        tau, L, title=f"relu-two-layer, width {WIDTH}, δ = {DELTAS[-1]:g}"
+    )
     ax = fig.axes[0]
     for r, curve in enumerate(res.losses):
         ax.plot(
@@ -153,11 +145,11 @@ def _figures(seq, L, tau, jumps, last, cosines):
     return [str(p) for p in written]
 
 
-def run() -> dict:
-    """Claim id -> computed value."""
+def run(report=None) -> dict:
+    """Claim id -> computed value; with a ``report`` folder, the figures too."""
     lin_L, lin_t = _linear()
 
-    seq = predict_plateaus(fp.load_model("relu-two-layer", RELU))
+    seq = fp.saddle_to_saddle(fp.load_model("relu-two-layer", RELU))
     L = [p.loss for p in seq.plateaus]
     tau = [p.time for p in seq.plateaus]
     ncf_max = [p.ncf_max for p in seq.plateaus[:2]]
@@ -170,10 +162,8 @@ def run() -> dict:
         for k in range(jumps.shape[1])
     ]
 
-    # the NCF at the origin, from the simulated model's kernels and teacher vectors
-    _, setup = last
-    ncf = ResidualNCF(fp.compile_pair_kernels(model), setup["V"])
-    points = kkt_points(ncf, seed=0)
+    # the NCF at the origin, in the coordinates of the simulated model's teacher vectors
+    points = fp.ncf_kkt_points(model, seed=0)
     maxima = [p for p in points if p.kind == "local max"]
     u_star = np.array(maxima[0].direction)
     u_star /= np.linalg.norm(u_star)
@@ -184,9 +174,10 @@ def run() -> dict:
 
     n = 4  # Pesme–Flammarion on an orthonormal design
     X = np.sqrt(n) * np.eye(n)
-    diag = diagonal_saddle_to_saddle(X, X @ np.array([3.0, -2.0, 0.0, 0.5]))
+    diag = fp.diagonal_saddle_to_saddle(X, X @ np.array([3.0, -2.0, 0.0, 0.5]))
 
-    EXTRAS["figures"] = _figures(seq, L, tau, jumps, last, cosines)
+    if report is not None:
+        EXTRAS["figures"] = _figures(report, L, tau, jumps, last, cosines)
     EXTRAS["alignment_cosines"] = dict(zip(map(str, DELTAS), cosines, strict=True))
     EXTRAS["median_jump_times"] = np.median(jumps, axis=2).tolist()
     return {

@@ -47,8 +47,6 @@ import numpy as np
 import sympy as sp
 
 import fixedpoints as fp
-from fixedpoints.numeric.initialize import sphere_overlaps
-from fixedpoints.simulation import simulate
 
 HERE = pathlib.Path(__file__).resolve().parent
 SEED = 0
@@ -183,7 +181,7 @@ def ode_sweep(target: str, z: np.ndarray, rng) -> dict:
     """
     system, phi_half = overlap_system(target)
     ds = np.round(10.0 ** np.array(LOG10_D)).astype(int)
-    m0 = np.concatenate([sphere_overlaps(z, int(d), rng) for d in ds])
+    m0 = np.concatenate([fp.sphere_overlaps(z, int(d), rng) for d in ds])
     T = escape_times(system, m0, -phi_half).reshape(len(ds), len(z))
     q25, med, q75 = np.quantile(T, [0.25, 0.5, 0.75], axis=1)  # inf sorts last (fine below 7/8)
     esc = np.mean(np.isfinite(T), axis=1)
@@ -259,7 +257,7 @@ def weight_space_check(target: str, d: int, runs: int, t_max: float, seed: int) 
 
     model = fp.load_model("multi-index", {"k": K, "n": 1, "target": target, "beta": 0.0, "d": d})
     t0 = time.perf_counter()
-    res, setup = simulate(
+    res = fp.simulate(
         model,
         runs=runs,
         seed=seed,
@@ -271,8 +269,8 @@ def weight_space_check(target: str, d: int, runs: int, t_max: float, seed: int) 
     )
     seconds = time.perf_counter() - t0
     system, phi_half = overlap_system(target)
-    W0 = setup["W0"][:, 0, :]
-    m0 = (W0 / np.linalg.norm(W0, axis=1, keepdims=True)) @ np.asarray(setup["V"]).T
+    W0 = res.W0[:, 0, :]
+    m0 = (W0 / np.linalg.norm(W0, axis=1, keepdims=True)) @ np.asarray(res.V).T
     times = np.clip(res.times, 0.0, t_max)
     sol = solve_ivp(
         lambda t, y: system.vector_field(y.reshape(K, -1)).ravel(),

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -43,7 +42,6 @@ import numpy as np
 import sympy as sp
 
 import fixedpoints as fp
-from fixedpoints.models import load_model_file
 
 HERE = Path(__file__).resolve().parent
 
@@ -90,11 +88,11 @@ def _sweep_argv(out: Path) -> list[str]:
     ]
 
 
-def _cache_dir() -> Path:
-    """``report/sweeps/phase-<hash>`` next to this file (git-ignored); the hash of the sweep's
-    arguments keeps sweeps of different settings apart, so a rerun resumes its own."""
+def _cache_dir(report: Path) -> Path:
+    """``REPORT/sweeps/phase-<hash>`` (the study's report folder, git-ignored); the hash of the
+    sweep's arguments keeps sweeps of different settings apart, so a rerun resumes its own."""
     key = json.dumps(_sweep_argv(Path("OUT")))
-    return HERE / "report" / "sweeps" / f"phase-{hashlib.sha256(key.encode()).hexdigest()[:10]}"
+    return report / "sweeps" / f"phase-{hashlib.sha256(key.encode()).hexdigest()[:10]}"
 
 
 def _start_sweep(out: Path) -> subprocess.Popen:
@@ -131,14 +129,11 @@ def beta_c_expression(target: str) -> sp.Expr:
         :math:`\beta_c` as a function of the symbol ``k``; :math:`(p-2)/(k+p-2)` for
         :math:`\mathrm{He}_p`.
     """
-    mf = load_model_file("multi-index")
-    sets = [f"target={target}", "k=3", "n=1"]
-    res = fp.threshold(
-        mf.instantiate(sets), "beta", 0.0, 0.999999, symbolic=("k",), model_file=mf, sets=sets
-    )
-    if res.get("expression") is None:
-        raise RuntimeError(f"no closed-form beta_c(k) for {target}: {res.get('symbolic_status')}")
-    return sp.sympify(res["expression"], locals={"k": sp.Symbol("k")})
+    model = fp.load_model("multi-index", {"target": target, "k": 3, "n": 1})
+    res = fp.threshold(model, "beta", 0.0, 0.999999, symbolic=("k",))
+    if res.expression is None:
+        raise RuntimeError(f"no closed-form beta_c(k) for {target}: {res.symbolic_status}")
+    return sp.sympify(res.expression, locals={"k": sp.Symbol("k")})
 
 
 def _averaged(M: np.ndarray, even: bool) -> np.ndarray:
@@ -226,9 +221,10 @@ def fold_beta(k: int, p: int) -> float:
 def run(extras: dict | None = None) -> dict:
     r"""Run the (beta, k, target) sweep and compute the phase-diagram claims.
 
-    Under pytest the sweep writes to a temporary folder (a fresh run every time); otherwise to
-    ``report/sweeps/phase-<hash>/`` here, so a rerun resumes and reuses finished points. The
-    thresholds :math:`\beta_c(k)` are derived while the sweep runs.
+    Without a report folder (``extras["report"]`` None) the sweep writes to a temporary folder
+    (a fresh run every time); with one, to ``REPORT/sweeps/phase-<hash>/``, so a rerun resumes
+    and reuses finished points. The thresholds :math:`\beta_c(k)` are derived while the sweep
+    runs.
 
     Parameters
     ----------
@@ -236,7 +232,7 @@ def run(extras: dict | None = None) -> dict:
         Filled with ``extras["phase"]``: per target the table rows (beta, k, status, averaged
         fraction, ...), the expression of :math:`\beta_c(k)`, the transitions and the sweep
         settings, for :func:`figures`. ``extras["phase_sweep_dir"]`` (if given) is the sweep
-        folder.
+        folder; ``extras["report"]`` the study's report folder (or None).
 
     Returns
     -------
@@ -255,10 +251,11 @@ def run(extras: dict | None = None) -> dict:
     extras = {} if extras is None else extras
     t0 = time.perf_counter()
     given = extras.get("phase_sweep_dir")
-    if given is None and "PYTEST_CURRENT_TEST" in os.environ:
+    report = extras.get("report")
+    if given is None and report is None:
         with tempfile.TemporaryDirectory(prefix="phase-sweep-") as tmp:
             return _run(Path(tmp), extras, t0)
-    return _run(Path(given) if given else _cache_dir(), extras, t0)
+    return _run(Path(given) if given else _cache_dir(Path(report)), extras, t0)
 
 
 def _run(out: Path, extras: dict, t0: float) -> dict:
@@ -320,8 +317,8 @@ def _run(out: Path, extras: dict, t0: float) -> dict:
 def figures(out: Path, extras: dict) -> list[str]:
     r"""Write ``phase_diagram_He3.png`` and ``phase_diagram_He4.png``.
 
-    Each shows the averaged fraction over the (beta, k) grid (``phase_diagram_figure`` of
-    ``fixedpoints.export.sweep``) with :math:`\beta_c(k)` (the tool's expression, for real k) as a
+    Each shows the averaged fraction over the (beta, k) grid (``fp.export.phase_diagram_figure``)
+    with :math:`\beta_c(k)` (the tool's expression, for real k) as a
     solid line and the fold :math:`\beta_s(k)` of the near-index minima (:func:`fold_beta`,
     reference computation) as a dashed line: the bistable window lies between them.
 
@@ -337,7 +334,6 @@ def figures(out: Path, extras: dict) -> list[str]:
     list of str
         The paths written.
     """
-    from fixedpoints.export.sweep import phase_diagram_figure
 
     if "phase" not in extras:
         run(extras)
@@ -359,7 +355,7 @@ def figures(out: Path, extras: dict) -> list[str]:
             }
             for r in data["rows"]
         ]
-        fig = phase_diagram_figure(
+        fig = fp.export.phase_diagram_figure(
             rows,
             "beta",
             "k",
@@ -378,7 +374,7 @@ def figures(out: Path, extras: dict) -> list[str]:
 
 
 if __name__ == "__main__":
-    extras: dict = {}
+    extras: dict = {"report": HERE / "report"}
     start = time.perf_counter()
     values = run(extras)
     elapsed = time.perf_counter() - start

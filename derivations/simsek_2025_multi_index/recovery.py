@@ -40,8 +40,6 @@ import numpy as np
 import sympy as sp
 
 import fixedpoints as fp
-from fixedpoints.numeric.initialize import sphere_overlaps
-from fixedpoints.simulation import simulate
 
 HERE = pathlib.Path(__file__).resolve().parent
 SEED = 0
@@ -141,8 +139,8 @@ def equiangular(k: int, beta: float) -> np.ndarray:
 
 def _sphere_overlaps(N: int, k: int, d: int, G: np.ndarray | None, rng) -> np.ndarray:
     """Exact initial overlaps of ``N`` uniform points on :math:`S^{d-1}`
-    (:func:`fixedpoints.numeric.initialize.sphere_overlaps`)."""
-    return sphere_overlaps(rng.standard_normal((N, k)), d, rng, G)
+    (``fp.sphere_overlaps``)."""
+    return fp.sphere_overlaps(rng.standard_normal((N, k)), d, rng, G)
 
 
 def integrate(
@@ -345,9 +343,9 @@ def weight_space_nearest(runs: int = WEIGHT_RUNS, d: int = D_ORTH, seed: int = S
     neuron output).
     """
     model = fp.load_model("multi-index", {"k": 3, "n": 1, "target": "He4", "beta": 0.0, "d": d})
-    res, setup = simulate(model, runs=runs, seed=seed)
-    V = setup["V"]
-    m0 = setup["W0"][:, 0] @ V.T
+    res = fp.simulate(model, runs=runs, seed=seed)
+    V = res.V
+    m0 = res.W0[:, 0] @ V.T
     m1 = res.W[:, 0] @ V.T
     top = np.max(np.abs(m1), axis=1)
     ok = (np.argmax(np.abs(m0), axis=1) == np.argmax(np.abs(m1), axis=1)) & (
@@ -355,7 +353,7 @@ def weight_space_nearest(runs: int = WEIGHT_RUNS, d: int = D_ORTH, seed: int = S
     )
     return {
         "fraction": float(np.mean(ok)),
-        "converged": float(np.mean(np.asarray(res.status) == "converged")),
+        "converged": float(np.mean([s == "converged" for s in res.status])),
         "max_stop_time": float(np.max(res.stop_times)),
         "runs": runs,
     }

@@ -9,15 +9,14 @@ mapping and the derivation).
 * ``recovery.py``: convergence to the nearest index vector and the recovery probability;
 * ``phase.py``: the (β, k) phase diagram from ``fixedpoints sweep``.
 
-Figures (branch diagram, escape time, recovery probability, phase diagrams, ``beta_c.tex``) go to
-``report/`` next to this file, the folder ``fixedpoints study run`` writes its report to; set
-``FIXEDPOINTS_STUDY_FIGURES=0`` to skip them (they are skipped under pytest).
+``run(report)`` writes the figures (branch diagram, escape time, recovery probability, phase
+diagrams) and ``beta_c.tex`` into ``report`` when given (``fixedpoints study run`` gives
+``report/`` next to this file); ``run()`` writes nothing, wherever it runs.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import os
 import sys
 import warnings
 from collections import Counter
@@ -28,7 +27,6 @@ import sympy as sp
 from scipy.optimize import brentq, fsolve
 
 import fixedpoints as fp
-from fixedpoints.symbolic import symbolic_threshold_in_size
 
 HERE = Path(__file__).resolve().parent
 PARTS = ("escape", "recovery", "phase")
@@ -120,10 +118,10 @@ def _split_eigenvalue(k=3, beta=0.2):
 def _beta_c_in_k(p: int):
     """The library's closed form in the size k for the He_p target (flows derived at k = 3, 4, 5,
     interpolated in k and checked; :func:`fixedpoints.symbolic.symbolic_threshold_in_size`)."""
-    res = symbolic_threshold_in_size(lambda k: _model(k, f"He{p}"), "beta")
+    res = fp.threshold(_model(3, f"He{p}"), "beta", 0.0, 0.999999, symbolic=("k",))
     if res.expression is None:
-        raise RuntimeError(f"no closed form for He{p}: {res.reason}")
-    return res.expression.xreplace({sp.Symbol("k", integer=True, positive=True): K_SYM})
+        raise RuntimeError(f"no closed form for He{p}: {res.symbolic_status}")
+    return sp.sympify(res.expression, locals={"k": K_SYM})
 
 
 def _beta_c_in_k_and_p():
@@ -166,7 +164,7 @@ def _mixtures():
         res = fp.threshold(_model(k, target), "beta", 0.0, 0.999999)
         degrees = [int(s.split("He")[1]) for s in target.replace("*", "+").split("+") if "He" in s]
         lo, hi = [(p - 2) / (k + p - 2) for p in (min(degrees), max(degrees))]
-        fractions.append((res["value"] - lo) / (hi - lo))
+        fractions.append((res.value - lo) / (hi - lo))
         dphi = _phi(target).diff()
         d2phi = dphi.diff()
 
@@ -175,8 +173,8 @@ def _mixtures():
             return k * mu * float(dphi(mu)) - (1 - beta) * float(d2phi(mu))
 
         root = brentq(split, 1e-9, 0.999999, xtol=1e-14)
-        deviations.append(abs(root - res["value"]))
-        values.append(res["value"])
+        deviations.append(abs(root - res.value))
+        values.append(res.value)
     return values, fractions, max(deviations)
 
 
@@ -268,8 +266,8 @@ def _max_overlap(family, beta, x) -> float:
 def _continuation(target, end):
     """All branches for k = 3 from β = 0 to ``end`` (d = k: fixed points in span V)."""
     model = _model(3, target, d=3)
-    branches = fp.continue_fixed_points(model, "beta", 0.0, end, starts=100, seed=0)
-    return model, branches
+    res = fp.continue_fixed_points(model, "beta", 0.0, end, starts=100, seed=0)
+    return model, res.branches
 
 
 def _near_index_fold(target, guess):
@@ -349,12 +347,6 @@ def _equiangular():
 # figures
 
 
-def _figures_wanted() -> bool:
-    return os.environ.get(
-        "FIXEDPOINTS_STUDY_FIGURES", "1"
-    ) != "0" and "PYTEST_CURRENT_TEST" not in (os.environ)
-
-
 def _branch_figure(out: Path, eq: dict) -> list[str]:
     """Continuation in β (k = 3): largest overlap max_j m_j and loss per branch; minima solid,
     saddles dashed; events marked; β_c dotted."""
@@ -416,8 +408,9 @@ def _write_latex(out: Path, expr) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def run() -> dict:
-    """Claim id -> computed value."""
+def run(report=None) -> dict:
+    """Claim id -> computed value; with a ``report`` folder, also the figures, ``beta_c.tex``
+    and the resumable sweep cache of the phase diagram there."""
     system, m = _averaged_point(3, 0.25, "He3")
     values = {
         "phi_coefficients_He3_half_He4": _phi_coefficients(),
@@ -455,11 +448,11 @@ def run() -> dict:
 
     part_extras = {}
     for name in PARTS:
-        part_extras[name] = {}
+        part_extras[name] = {"report": report}
         values.update(_part(name).run(part_extras[name]))
 
-    if _figures_wanted():
-        out = HERE / "report"
+    if report is not None:
+        out = Path(report)
         out.mkdir(parents=True, exist_ok=True)
         figures = [_write_latex(out, expr), *_branch_figure(out, eq)]
         for name in PARTS:

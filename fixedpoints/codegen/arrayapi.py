@@ -16,12 +16,13 @@ from __future__ import annotations
 import math
 
 import sympy as sp
+from array_api_compat import device
 from sympy.printing.numpy import NumPyPrinter, _numpy_known_constants, _numpy_known_functions
 
 from fixedpoints.errors import DerivationError
-from fixedpoints.kernels import quadrature_functions
+from fixedpoints.kernels import parse_activation, quadrature_functions, z
 
-__all__ = ["compile_array_api", "array_namespace_shim"]
+__all__ = ["activation_functions", "array_namespace_shim", "compile_array_api"]
 
 # NumPy spellings used by the printer -> array-API spellings
 _RENAMES = {
@@ -148,3 +149,24 @@ def compile_array_api(args, exprs, xp):
         names[v.split(".", 1)[1]] = getattr(shim, v.split(".", 1)[1], None)
     names.update(sqrt=shim.sqrt, relu=shim.relu, step=shim.step, erf=shim.erf)
     return sp.lambdify(args, exprs, modules=[names], printer=_ArrayAPIPrinter, cse=True)
+
+
+def activation_functions(model, xp):
+    r"""Element-wise callables :math:`(\sigma, \sigma', \sigma_*)` of the student activation, its
+    derivative and the teacher activation of ``model``, in the namespace ``xp`` (a constant
+    activation returns an array of the input's shape, on its device): the forward pass of
+    sampled-data training (:class:`~fixedpoints.numeric.sampled.SampledLoss`)."""
+    sigma = parse_activation(model.student.activation, name="student.activation")
+    tau = parse_activation(model.teacher.activation, name="teacher.activation")
+    compiled = [compile_array_api([z], [e], xp) for e in (sigma, sigma.diff(z), tau)]
+
+    def wrap(f):
+        def g(x):
+            r = f(x)[0]
+            if hasattr(r, "shape"):
+                return r
+            return xp.full(x.shape, float(r), dtype=x.dtype, device=device(x))
+
+        return g
+
+    return tuple(wrap(f) for f in compiled)

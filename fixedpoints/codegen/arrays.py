@@ -23,7 +23,7 @@ def model_arrays(model, params=None) -> dict:
     missing = [p for p in model.free if p not in params]
     if missing:
         raise ParameterError(
-            f"`{missing[0]}` is free (symbolic); give it a value (e.g. --set {missing[0]}=0.2)."
+            f"`{missing[0]}` is free (symbolic): give it a value (`params`).", parameter="params"
         )
     loc = {p: sp.Symbol(p, real=True) for p in model.free}
     subs = {loc[p]: sp.nsimplify(params[p]) for p in model.free}
@@ -73,7 +73,8 @@ def array_function(model):
         missing = [p for p in names if p not in params]
         if missing:
             raise ParameterError(
-                f"`{missing[0]}` is free (symbolic); give it a value (e.g. --set {missing[0]}=0.2)."
+                f"`{missing[0]}` is free (symbolic): give it a value (`params`).",
+                parameter="params",
             )
         vals = [float(params[p]) for p in names]
         return {

@@ -175,8 +175,7 @@ class CompiledFlow:
             missing = [p for p in self.parameters if p not in params]
             if missing:
                 raise ParameterError(
-                    f"free parameter(s) {missing} need values; pass params={{...}} or set them "
-                    "in the model (e.g. --set {missing[0]}=VALUE)."
+                    f"free parameter(s) {missing} need values (`params`).", parameter="params"
                 )
             return [params[p] for p in self.parameters]
         params = list(params)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fixedpoints.export.plots import figure
+
 __all__ = ["transition_graph_figure"]
 
 
@@ -22,11 +24,6 @@ def transition_graph_figure(data: dict, *, title: str = ""):
     -------
     matplotlib.figure.Figure
     """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    from matplotlib.figure import Figure
-
     nodes = data.get("nodes", [])
     edges = data.get("edges", data.get("links", []))
     # horizontal spread of nodes whose losses coincide at plotting resolution
@@ -40,7 +37,9 @@ def transition_graph_figure(data: dict, *, title: str = ""):
         for j, n in enumerate(row):
             pos[n["id"]] = (n["index"] + 0.25 * (j - (len(row) - 1) / 2), n["loss"])
     top = max((n["index"] for n in nodes), default=1) or 1
-    fig = Figure(figsize=(6.4, 4.8), layout="constrained")
+    import matplotlib
+
+    fig = figure((6.4, 4.8))
     ax = fig.subplots()
     cmap = matplotlib.colormaps["viridis"]
     for e in edges:

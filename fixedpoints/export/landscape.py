@@ -6,6 +6,7 @@ Inputs are the JSON-ready dictionaries the command line emits (``fixed_points`` 
 
 from __future__ import annotations
 
+from fixedpoints.export.plots import figure
 from fixedpoints.export.report import latex_table
 
 __all__ = ["bifurcation_figure", "fixed_points_table_latex", "fixed_points_table_text"]
@@ -58,12 +59,7 @@ def bifurcation_figure(
     """Bifurcation diagram: ``parameter`` against ``quantity`` (a key of the branch points, e.g.
     ``loss``) per branch; minima solid, saddles dashed; events marked (branch points as circles,
     folds as squares)."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(6.4, 4.4), layout="constrained")
+    fig = figure((6.4, 4.4))
     ax = fig.subplots()
     for i, br in enumerate(branches):
         pts = br["points"]

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-__all__ = ["trajectory_figure"]
+__all__ = ["figure", "trajectory_figure"]
+
+
+def figure(figsize):
+    """A new :class:`matplotlib.figure.Figure` (constrained layout, Agg backend; no pyplot state)."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=figsize, layout="constrained")
 
 
 def trajectory_figure(times, states, names, losses, *, title: str = ""):
@@ -20,12 +30,7 @@ def trajectory_figure(times, states, names, losses, *, title: str = ""):
     -------
     matplotlib.figure.Figure
     """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(9, 3.6), layout="constrained")
+    fig = figure((9, 3.6))
     ax1, ax2 = fig.subplots(1, 2)
     ax1.plot(times, losses, color="k")
     if min(losses) > 0:

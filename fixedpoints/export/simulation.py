@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fixedpoints.export.plots import figure
+
 __all__ = ["simulation_figure"]
 
 
@@ -23,13 +25,8 @@ def simulation_figure(times, q10, median, q90, final_losses, *, title: str = "")
     -------
     matplotlib.figure.Figure
     """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    from matplotlib.figure import Figure
-
     final = [float(x) for x in final_losses if x == x and abs(x) != float("inf")]
-    fig = Figure(figsize=(10, 3.8), layout="constrained")
+    fig = figure((10, 3.8))
     ax1, ax2 = fig.subplots(1, 2)
     keep = [i for i, t in enumerate(times) if t > 0]
     if keep:

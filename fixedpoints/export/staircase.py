@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fixedpoints.export.plots import figure
+
 __all__ = ["staircase_figure"]
 
 
@@ -21,15 +23,10 @@ def staircase_figure(times, losses, *, title: str = ""):
     -------
     matplotlib.figure.Figure
     """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    from matplotlib.figure import Figure
-
     t = [float(x) for x in times]
     L = [float(x) for x in losses]
     end = max(1.25 * t[-1], t[-1] + 1.0) if t else 1.0
-    fig = Figure(figsize=(5.5, 3.8), layout="constrained")
+    fig = figure((5.5, 3.8))
     ax = fig.subplots()
     ax.step([*t, end], [*L, L[-1]] if L else [], where="post", color="tab:blue")
     ax.plot(t, L, "o", color="tab:blue", ms=4)

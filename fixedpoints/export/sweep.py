@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 
+from fixedpoints.export.plots import figure
+
 __all__ = ["phase_diagram_figure", "sweep_line_figure"]
 
 
@@ -56,15 +58,6 @@ def _colour_values(rows, color) -> tuple[list[float], list[str]]:
     return [float("nan") if v is None else code[str(v)] for v in raw], names
 
 
-def _figure(size):
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=size, layout="constrained")
-
-
 def _label(v) -> str:
     if isinstance(v, float):
         return "" if math.isnan(v) else f"{v:.4g}"
@@ -110,7 +103,7 @@ def phase_diagram_figure(
     for r, v in zip(rows, values, strict=True):
         grid[row[ypos[r.get(y)]]][col[xpos[r.get(x)]]] = v
 
-    fig = _figure((6.4, 4.8))
+    fig = figure((6.4, 4.8))
     ax = fig.subplots()
     if categories:
         import matplotlib
@@ -194,7 +187,7 @@ def sweep_line_figure(rows: list[dict], x: str, color: str, *, title: str = ""):
         for r in rows
         if isinstance(r.get(color), (bool, int, float)) and r.get("status", "ok") == "ok"
     )
-    fig = _figure((6.4, 4.0))
+    fig = figure((6.4, 4.0))
     ax = fig.subplots()
     ax.plot([p[0] for p in pts], [p[1] for p in pts], "o-", color="C0", ms=4)
     if ticks:

@@ -7,7 +7,9 @@ from fixedpoints.models.modelfile import (
     load_model_file,
     parse_model_text,
     preset_names,
+    with_settings,
 )
+from fixedpoints.models.naming import OrderParameterNames
 from fixedpoints.models.parameters import Parameter
 
 __all__ = [
@@ -21,4 +23,6 @@ __all__ = [
     "load_model_file",
     "parse_model_text",
     "preset_names",
+    "with_settings",
+    "OrderParameterNames",
 ]

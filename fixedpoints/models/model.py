@@ -149,6 +149,13 @@ class Model:
     simulation : tuple of (str, object)
         Default simulation protocol of the model file's ``[simulate]`` table (``method``,
         ``lr``, ``init``, ``scale``, ``gradient_tol``, ``t_max``, ``records``), sizes substituted.
+    ranges : tuple of (name, lo, hi, lo_open, hi_open)
+        The declared range of every free parameter (bounds as text, None when unbounded).
+    origin : str
+        The preset name or model-file path it was built from ('' for text).
+    assignments : tuple of (str, str)
+        The parameter values given when it was built (defaults excluded): with ``origin`` they
+        rebuild the model at other settings (:func:`~fixedpoints.models.with_settings`).
     """
 
     name: str
@@ -161,6 +168,9 @@ class Model:
     settings: tuple[tuple[str, str], ...] = ()
     description: str = ""
     simulation: tuple[tuple[str, object], ...] = ()
+    ranges: tuple[tuple, ...] = ()
+    origin: str = ""
+    assignments: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self):
         if not isinstance(self.outputs, int) or self.outputs < 1:
@@ -201,16 +211,35 @@ class Model:
             settings=tuple(tuple(x) for x in data.get("settings", ())),
             description=data.get("description", ""),
             simulation=tuple(tuple(x) for x in data.get("simulation", ())),
+            ranges=tuple(tuple(x) for x in data.get("ranges", ())),
+            origin=data.get("origin", ""),
+            assignments=tuple(tuple(x) for x in data.get("assignments", ())),
         )
 
     def digest(self) -> str:
-        """SHA-256 of the canonical JSON of the mathematical content (name and description
-        and the simulation protocol excluded), used as cache key."""
+        """SHA-256 of the canonical JSON of the mathematical content (name, description, the
+        simulation protocol, parameter ranges and provenance excluded), used as cache key."""
         d = self.to_dict()
-        for k in ("name", "description", "settings", "simulation"):
+        for k in (
+            "name",
+            "description",
+            "settings",
+            "simulation",
+            "ranges",
+            "origin",
+            "assignments",
+        ):
             d.pop(k, None)
         blob = json.dumps(d, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()
+
+    def range_of(self, name: str) -> tuple:
+        """``(lo, hi, lo_open, hi_open)`` of the free parameter ``name`` (bounds as text or None;
+        ``(None, None, True, True)`` when undeclared)."""
+        for n, *rest in self.ranges:
+            if n == name:
+                return tuple(rest)
+        return (None, None, True, True)
 
     def setting(self, name: str, default: str | None = None) -> str | None:
         """The resolved value (text) of a parameter, or ``default``."""

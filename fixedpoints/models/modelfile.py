@@ -47,7 +47,12 @@ from fixedpoints.models.expressions import (
     evaluate_weights,
 )
 from fixedpoints.models.model import Loss, Model, Student, Teacher
-from fixedpoints.models.parameters import Parameter, parse_assignments, resolve_parameters, substitute
+from fixedpoints.models.parameters import (
+    Parameter,
+    parse_assignments,
+    resolve_parameters,
+    substitute,
+)
 
 __all__ = [
     "ModelFile",
@@ -55,14 +60,16 @@ __all__ = [
     "load_model_file",
     "load_model",
     "parse_model_text",
+    "with_settings",
 ]
 
 
 class ModelFile:
     """A parsed (not yet instantiated) model file: parameters plus templated sections."""
 
-    def __init__(self, data: dict, source: str):
+    def __init__(self, data: dict, source: str, origin: str = ""):
         self.source = source
+        self.origin = origin
         unknown = set(data) - _TOP
         if unknown:
             raise ModelError(
@@ -108,7 +115,7 @@ class ModelFile:
         else:
             assigned = parse_assignments(assignments, self.parameters)
         values, free = resolve_parameters(self.parameters, assigned)
-        return _build(self, values, free)
+        return _build(self, values, free, assigned)
 
 
 def _section(data: dict, key: str, values: dict[str, str]) -> dict:
@@ -164,7 +171,23 @@ def _bool(value, name: str) -> bool:
     raise ParameterError(f"`{name}` must be true or false; got {value!r}.")
 
 
-def _build(mf: ModelFile, values: dict[str, str], free: tuple[str, ...]) -> Model:
+def _ranges(mf: ModelFile, values: dict[str, str], free) -> tuple:
+    """The declared ranges of the free parameters, templates resolved (unresolvable bounds are
+    left out)."""
+    out = []
+    for name in free:
+        p = mf.parameters[name]
+        bounds = []
+        for b in (p.minimum, p.maximum):
+            try:
+                bounds.append(None if b is None else substitute(b, values))
+            except ParameterError:
+                bounds.append(None)
+        out.append((name, bounds[0], bounds[1], bool(p.min_open), bool(p.max_open)))
+    return tuple(out)
+
+
+def _build(mf: ModelFile, values: dict[str, str], free: tuple[str, ...], assigned=None) -> Model:
     data = mf.data
     top = {
         k: (substitute(v, values) if isinstance(v, str) else v)
@@ -231,6 +254,9 @@ def _build(mf: ModelFile, values: dict[str, str], free: tuple[str, ...]) -> Mode
         settings=tuple(values.items()),
         description=mf.description,
         simulation=simulation,
+        ranges=_ranges(mf, values, free_used),
+        origin=mf.origin,
+        assignments=tuple((k, str(v)) for k, v in (assigned or {}).items()),
     )
 
 
@@ -243,13 +269,14 @@ def preset_names() -> list[str]:
     return sorted(p.name[:-5] for p in _preset_dir().iterdir() if p.name.endswith(".toml"))
 
 
-def parse_model_text(text: str, source: str = "<string>") -> ModelFile:
-    """Parse TOML text into a :class:`ModelFile`."""
+def parse_model_text(text: str, source: str = "<string>", origin: str = "") -> ModelFile:
+    """Parse TOML text into a :class:`ModelFile` (``origin``: the preset name or path it can be
+    loaded again from)."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ModelError(f"{source} is not valid TOML: {e}.") from None
-    return ModelFile(data, source)
+    return ModelFile(data, source, origin)
 
 
 def load_model_file(preset_or_path: str) -> ModelFile:
@@ -263,10 +290,10 @@ def load_model_file(preset_or_path: str) -> ModelFile:
     name = str(preset_or_path)
     if name in preset_names():
         text = (_preset_dir() / f"{name}.toml").read_text(encoding="utf-8")
-        return parse_model_text(text, f"preset {name}")
+        return parse_model_text(text, f"preset {name}", origin=name)
     path = Path(name)
     if path.suffix == ".toml" and path.is_file():
-        return parse_model_text(path.read_text(encoding="utf-8"), str(path))
+        return parse_model_text(path.read_text(encoding="utf-8"), str(path), origin=str(path))
     raise ParameterError(
         f"unknown preset or model file {name!r}; allowed: a path to a .toml model file or one of "
         f"{', '.join(preset_names())}."
@@ -276,3 +303,24 @@ def load_model_file(preset_or_path: str) -> ModelFile:
 def load_model(preset_or_path: str, assignments=None) -> Model:
     """Load and instantiate: ``load_model("multi-index", {"k": 3, "beta": 0.2})``."""
     return load_model_file(preset_or_path).instantiate(assignments)
+
+
+def with_settings(model: Model, **changes) -> Model:
+    """``model`` rebuilt from its preset or model file with the parameters it was given, updated
+    by ``changes`` (defaults that depend on a changed parameter follow it).
+
+    >>> m = load_model("multi-index", {"k": 3, "target": "He4"})
+    >>> with_settings(m, k=5).teacher.width
+    5
+
+    Raises
+    ------
+    ModelError
+        When the model was not built from a preset or a model file.
+    """
+    if not model.origin:
+        raise ModelError(
+            f"model {model.name!r} was not loaded from a preset or a model file; rebuild it by hand."
+        )
+    given = {**dict(model.assignments), **{k: str(v) for k, v in changes.items()}}
+    return load_model_file(model.origin).instantiate(given)

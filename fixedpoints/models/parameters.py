@@ -176,7 +176,7 @@ def substitute(text: str, values: dict[str, str]) -> str:
 
 
 def parse_assignments(
-    items, known: dict[str, Parameter], *, where: str = "--set"
+    items, known: dict[str, Parameter], *, where: str = "params"
 ) -> dict[str, str]:
     """Parse ``NAME=VALUE`` strings.
 
@@ -188,11 +188,11 @@ def parse_assignments(
     out: dict[str, str] = {}
     for item in items or ():
         if "=" not in str(item):
-            raise ParameterError(f"`{where}` expects NAME=VALUE; got {item!r}.")
+            raise ParameterError(f"`{where}` expects NAME=VALUE; got {item!r}.", parameter=where)
         name, value = str(item).split("=", 1)
         name, value = name.strip(), value.strip()
         if not name:
-            raise ParameterError(f"`{where}` expects NAME=VALUE; got {item!r}.")
+            raise ParameterError(f"`{where}` expects NAME=VALUE; got {item!r}.", parameter=where)
         if name not in known:
             raise ParameterError(
                 f"unknown parameter `{name}`; allowed: {', '.join(known) or '(none)'}."

@@ -71,7 +71,9 @@ def array_backend(name: str = "numpy", device=None) -> Backend:
         Unknown name, or the library is not installed (with the install command).
     """
     if name not in BACKENDS:
-        raise ParameterError(f"`--backend` must be one of {', '.join(BACKENDS)}; got {name!r}.")
+        raise ParameterError(
+            f"`backend` must be one of {', '.join(BACKENDS)}; got {name!r}.", parameter="backend"
+        )
     if name == "numpy":
         return Backend("numpy", np, None)
     module = {"torch": "torch", "cupy": "cupy", "array-api-strict": "array_api_strict"}[name]
@@ -79,7 +81,8 @@ def array_backend(name: str = "numpy", device=None) -> Backend:
         lib = importlib.import_module(module)
     except ImportError as e:
         raise ParameterError(
-            f"`--backend {name}` needs {module}, which is not installed: {_INSTALL[name]}."
+            f"`backend` {name!r} needs {module}, which is not installed: {_INSTALL[name]}.",
+            parameter="backend",
         ) from e
     if name == "array-api-strict":
         return Backend(name, lib, None)

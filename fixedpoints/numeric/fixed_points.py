@@ -33,7 +33,13 @@ from fixedpoints.numeric.symmetry.orbits import canonical_form
 from fixedpoints.numeric.symmetry.spectra import merge_spectrum
 from fixedpoints.results import Classification, FixedPoint, FixedPointSearch
 
-__all__ = ["NULL_TOL", "classify_point", "curvature_scale", "find_fixed_points", "overlap_coordinates"]
+__all__ = [
+    "NULL_TOL",
+    "classify_point",
+    "curvature_scale",
+    "find_fixed_points",
+    "overlap_coordinates",
+]
 
 NULL_TOL = 1e-7
 MERGE_TOL = 1e-7

@@ -19,7 +19,7 @@ import numpy as np
 
 from fixedpoints.errors import out_of_range
 
-__all__ = ["INITIALIZATIONS", "initial_weights", "sphere_overlaps"]
+__all__ = ["INITIALIZATIONS", "initial_weights", "sphere_overlaps", "unit_initialization"]
 
 INITIALIZATIONS = ("gaussian", "orthonormal", "sphere")
 
@@ -124,3 +124,19 @@ def sphere_overlaps(z, d: int, rng, G=None) -> np.ndarray:
     norm = np.sqrt(np.sum(z**2, axis=1) + rest)[:, None]
     L = np.eye(k) if G is None else np.linalg.cholesky(np.asarray(G, dtype=float))
     return (z @ L.T) / norm
+
+
+def unit_initialization(k: int, d: int, *, seed: int = 0, balanced: bool = True):
+    r"""Initial direction :math:`\theta_0=(W_0,a_0)` with :math:`\|W_0\|_F^2+\|a_0\|^2=1`:
+    Gaussian :math:`w_j`; ``balanced``: :math:`a_j=\pm\|w_j\|` (random signs, so
+    :math:`a_j^2-\|w_j\|^2=0` is conserved by the flow), else Gaussian :math:`a_j`.
+    Returns ``(W0 (k, d), a0 (k,))``: the direction of a small initialization
+    :math:`\delta\theta_0` (:func:`fixedpoints.numeric.dataset.simulate_escape`)."""
+    rng = np.random.default_rng(seed)
+    W = rng.standard_normal((int(k), int(d)))
+    if balanced:
+        a = rng.choice([-1.0, 1.0], size=int(k)) * np.linalg.norm(W, axis=1)
+    else:
+        a = rng.standard_normal(int(k))
+    s = np.sqrt(np.sum(W**2) + np.sum(a**2))
+    return W / s, a / s

@@ -26,7 +26,7 @@ from fixedpoints.models.naming import OrderParameterNames
 from fixedpoints.numeric.derivatives import dense_hessian
 from fixedpoints.numeric.population import PopulationLoss
 
-__all__ = ["Landscape"]
+__all__ = ["Landscape", "decouple"]
 
 
 class Landscape:
@@ -51,9 +51,7 @@ class Landscape:
         tuple of one-neuron fixed points.
     """
 
-    def __init__(
-        self, kernels, V, k: int, outputs: int = 1, decoupled: bool = False, names=None
-    ):
+    def __init__(self, kernels, V, k: int, outputs: int = 1, decoupled: bool = False, names=None):
         self.kernels = kernels
         self.V = np.asarray(V, dtype=float)
         self.k = int(k)
@@ -181,3 +179,12 @@ class Landscape:
         W = W + 1e-3 * rng.standard_normal(W.shape)
         a = rng.choice([-1.0, 1.0], size=(self.k, self.outputs)) if self.trainable else None
         return self.retract(self.pack(W, a))
+
+
+def decouple(kernels, k: int):
+    """``(kernels, k, decoupled)``: a loss without student–student terms (correlation loss, fixed
+    second layer) is a sum over neurons, so one neuron stands for all (k becomes 1)."""
+    decoupled = (not kernels.square) and kernels.a is not None and k > 1
+    if decoupled:
+        return dataclasses.replace(kernels, a=kernels.a[:1]), 1, True
+    return kernels, k, False

@@ -10,7 +10,7 @@ import numpy as np
 from fixedpoints.errors import ParameterError
 from fixedpoints.models.naming import OrderParameterNames
 
-__all__ = ["overlap_coordinates", "state_from_weights", "teacher_vectors"]
+__all__ = ["input_dimension", "overlap_coordinates", "state_from_weights", "teacher_vectors"]
 
 
 def state_from_weights(names, W, V, a=None, outputs: int = 1) -> np.ndarray:
@@ -59,18 +59,46 @@ def overlap_coordinates(Q, M, a=None, names: OrderParameterNames | None = None) 
 
 
 def teacher_vectors(T, d: int) -> np.ndarray:
-    r"""Teacher vectors :math:`V` (m×d) with :math:`VV^\top=T`, from the eigendecomposition of the
-    positive semi-definite :math:`T` (rank ≤ d required)."""
-    T = np.asarray(T, float)
+    r"""Teacher vectors :math:`V` (m×d) with :math:`VV^\top=T` for a positive semi-definite
+    :math:`T`.
+
+    With :math:`m\le d` this is the symmetric square root :math:`V=[T^{1/2}\ 0]` (padded with
+    zeros): smooth in the model parameters where :math:`T` is positive definite, and
+    equivariant, since a teacher permutation with :math:`PTP^\top=T` commutes with
+    :math:`T^{1/2}` and so acts on weights as the same coordinate permutation for every parameter
+    value (symmetric branches stay symmetric under continuation). With :math:`m>d` the rows span
+    the first :math:`\operatorname{rank}T` coordinates (eigendecomposition; rank ≤ d required).
+
+    >>> V = teacher_vectors([[1.0, 0.5], [0.5, 1.0]], 3)
+    >>> bool(np.allclose(V @ V.T, [[1.0, 0.5], [0.5, 1.0]])), V.shape
+    (True, (2, 3))
+
+    Raises
+    ------
+    ParameterError
+        ``teacher.overlap`` not positive semi-definite, or ``d`` below the rank of ``T``.
+    """
+    T = np.atleast_2d(np.asarray(T, float))
+    m = T.shape[0]
     lam, U = np.linalg.eigh((T + T.T) / 2)
     if lam.min() < -1e-10 * max(1.0, abs(lam).max()):
         raise ParameterError(
-            f"`teacher.overlap` must be positive semi-definite; eigenvalue {lam.min():.3g}."
+            f"`teacher.overlap` must be positive semi-definite; eigenvalue {lam.min():.3g}.",
+            parameter="teacher.overlap",
         )
+    V = np.zeros((m, d))
+    if m <= d:
+        V[:, :m] = (U * np.sqrt(np.clip(lam, 0, None))) @ U.T
+        return V
     keep = lam > 1e-12 * max(1.0, lam.max())
     r = int(keep.sum())
     if r > d:
-        raise ParameterError(f"`d` must be >= rank(T) = {r}; got {d}.")
-    V = np.zeros((T.shape[0], d))
+        raise ParameterError(f"`d` must be >= rank(T) = {r}; got {d}.", parameter="d")
     V[:, :r] = U[:, keep] * np.sqrt(lam[keep])
     return V
+
+
+def input_dimension(T, k: int, d: int | None = None) -> int:
+    r"""The input dimension of a model: ``d`` when the model sets it, else
+    :math:`\operatorname{rank}T+k` (room for every student outside the teacher span)."""
+    return int(d) if d else int(np.linalg.matrix_rank(np.asarray(T, dtype=float))) + int(k)

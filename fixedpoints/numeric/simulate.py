@@ -192,7 +192,18 @@ def simulate(
     stop = stop or StopRule()
     with np.errstate(all="ignore"):  # a diverging run is reported by its status, not a warning
         return _run(
-            population, W0, a0, method, lr, stop, records, rtol, atol, sampled, batch_size, seed,
+            population,
+            W0,
+            a0,
+            method,
+            lr,
+            stop,
+            records,
+            rtol,
+            atol,
+            sampled,
+            batch_size,
+            seed,
             progress,
         )
 
@@ -246,9 +257,7 @@ def _run(
             monitor.stop_t[i], monitor.steps[i] = sol.times[i], sol.steps[i]
             status[i] = Status.DIVERGED
     times, losses = _assemble(monitor.cols_t, monitor.cols, monitor.final_L, monitor.stop_t)
-    quantiles = (
-        np.quantile(losses, [0.1, 0.5, 0.9], axis=0) if losses.size else np.zeros((3, 0))
-    )
+    quantiles = np.quantile(losses, [0.1, 0.5, 0.9], axis=0) if losses.size else np.zeros((3, 0))
     return Simulation(
         times=times,
         losses=losses,

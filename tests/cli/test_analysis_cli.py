@@ -70,7 +70,8 @@ def test_threshold_range_without_solution_says_so(capsys):
         "--param",
         "beta=0.3:0.9",
     )
-    assert doc["value"] is None and "no threshold" in doc["status"]
+    assert doc["value"] is None and doc["status"] == "not-found"
+    assert "no threshold" in doc["message"]
     assert doc["index_below"] == doc["index_above"] == 0
 
 

@@ -31,7 +31,7 @@ def test_graph_relu_teacher_acceptance(capsys):
     for u, v, e in G.edges(data=True):
         assert G.nodes[v]["loss"] < G.nodes[u]["loss"] and e["loss_drop"] > 0
     assert doc["summary"]["longest_monotone_path"]["edges"] >= 2
-    assert doc["seconds"] > 0
+    assert "seconds" not in doc  # wall clock only with --timing (byte-stable JSON)
 
 
 def test_graph_text_output_lists_nodes_edges_and_sinks(capsys):

@@ -18,8 +18,8 @@ import time
 import pytest
 
 from fixedpoints.cli.main import main
-from fixedpoints.cli.sweep_grid import parse_grid, point_key
-from fixedpoints.cli.sweep_store import flatten_result, write_json_atomic
+from fixedpoints.cli.sweep.grid import parse_grid, point_key
+from fixedpoints.cli.sweep.store import flatten_result, write_json_atomic
 from fixedpoints.errors import ParameterError
 from fixedpoints.models import load_model_file
 

@@ -14,8 +14,8 @@ from fixedpoints.codegen import (
     model_arrays,
 )
 from fixedpoints.errors import ParameterError
-from fixedpoints.numeric import state_from_weights, teacher_vectors
 from fixedpoints.models import load_model
+from fixedpoints.numeric import state_from_weights, teacher_vectors
 from fixedpoints.symbolic import derive
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy.integrate import solve_ivp
 
-from fixedpoints.analysis import find_fixed_points, landscape
+from fixedpoints.api import find_fixed_points, landscape
 from fixedpoints.errors import ParameterError
 from fixedpoints.graphs import (
     minima_gatekeepers,

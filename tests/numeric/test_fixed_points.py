@@ -10,10 +10,11 @@ import pytest
 from scipy.optimize import brentq
 
 import fixedpoints as fp
-from fixedpoints.analysis import LandscapeFamily, landscape, named_point, numeric_threshold
+from fixedpoints.api import LandscapeFamily, landscape, threshold
 from fixedpoints.numeric.continuation import continue_branch
 from fixedpoints.numeric.derivatives import dense_hessian
 from fixedpoints.numeric.fixed_points import find_fixed_points
+from fixedpoints.numeric.named import named_point_weights
 from fixedpoints.numeric.newton import newton
 from fixedpoints.numeric.symmetry import detect_symmetry
 
@@ -171,7 +172,7 @@ def dense_jacobian(F, y, h=1e-6):
 def test_continuation_finds_the_branch_point_of_the_averaged_point():
     model = fp.load_model("multi-index", {"k": 3, "target": "He4"})
     family = LandscapeFamily(model, "beta")
-    x0 = named_point(model, family.at(0.0), "averaged")
+    x0 = named_point_weights(family.at(0.0), "averaged")
     br = continue_branch(family.at, x0, 0.0, 0.6)
     (ev,) = [e for e in br.events if e.kind == "branch_point"]
     # beta_c = (p-2)/(k+p-2) = 2/5, the split eigenvalue has multiplicity k-1 = 2
@@ -196,15 +197,15 @@ def test_numeric_threshold_of_a_mixture_solves_the_paper_equation():
     # (k-1) mu phi'(mu) = (1-mu^2) phi''(mu), mu^2 = (1+(k-1)beta)/k, phi = 6t^3 + 6t^4
     k = 4
     model = fp.load_model("multi-index", {"k": k, "target": "He3+0.5*He4"})
-    res = numeric_threshold(model, "beta", 0.0, 0.99)
+    res = threshold(model, "beta", 0.0, 0.99)
 
     def eq(beta):
         mu = np.sqrt((1 + (k - 1) * beta) / k)
         return (k - 1) * mu * (18 * mu**2 + 24 * mu**3) - (1 - mu**2) * (36 * mu + 72 * mu**2)
 
     ref = brentq(eq, 0.0, 0.99, xtol=1e-14)
-    assert res["value"] == pytest.approx(ref, abs=1e-10)
-    assert (res["index_below"], res["index_above"]) == (k - 1, 0)
+    assert res.numeric_value == pytest.approx(ref, abs=1e-10)
+    assert (res.index_below, res.index_above) == (k - 1, 0)
 
 
 def test_symmetry_detection():

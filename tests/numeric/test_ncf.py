@@ -5,17 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from fixedpoints.api.landscapes import model_teacher_vectors
 from fixedpoints.codegen import compile_pair_kernels
 from fixedpoints.errors import ModelError
-from fixedpoints.numeric.ncf import ResidualNCF, kkt_points
-from fixedpoints.simulation import _teacher
 from fixedpoints.models import load_model_file
+from fixedpoints.numeric.ncf import ResidualNCF, kkt_points
 
 
 def _setup(preset, *sets):
     model = load_model_file(preset).instantiate(list(sets))
     kernels = compile_pair_kernels(model)
-    return kernels, _teacher(model, kernels)
+    return kernels, model_teacher_vectors(model, kernels.T)
 
 
 @pytest.fixture(scope="module")

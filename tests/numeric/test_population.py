@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from fixedpoints.codegen import compile_pair_kernels
-from fixedpoints.numeric import PopulationLoss
 from fixedpoints.models import load_model
+from fixedpoints.numeric import PopulationLoss
 from tests.helpers import WeightSpace, fd_gradient
 from tests.symbolic.test_flow import CASES, _preset
 

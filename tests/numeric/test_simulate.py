@@ -8,19 +8,24 @@ import pytest
 from scipy.integrate import solve_ivp
 
 import fixedpoints as fp
+from fixedpoints.api import simulate
+from fixedpoints.api.landscapes import model_teacher_vectors
+from fixedpoints.codegen import compile_pair_kernels
+from fixedpoints.codegen.arrayapi import activation_functions
 from fixedpoints.errors import ParameterError
 from fixedpoints.numeric.backend import array_backend, to_numpy
 from fixedpoints.numeric.initialize import initial_weights
+from fixedpoints.numeric.outcomes import outcomes
 from fixedpoints.numeric.population import PopulationLoss
+from fixedpoints.numeric.sampled import SampledLoss
 from fixedpoints.numeric.simulate import StopRule
 from fixedpoints.numeric.simulate import simulate as run_batch
-from fixedpoints.simulation import _sampled, _teacher, outcomes, simulate
 
 
 def _population(model, backend="numpy"):
     be = array_backend(backend)
-    kt = fp.compile_pair_kernels(model, xp=be.xp)
-    V = _teacher(model, kt)
+    kt = compile_pair_kernels(model, xp=be.xp)
+    V = model_teacher_vectors(model, kt.T)
     return be, PopulationLoss(kt, V, device=be.device), V
 
 
@@ -82,9 +87,9 @@ def test_population_loss_is_identical_on_the_strict_array_api(preset, sets):
 
 def test_simulation_on_strict_array_api_matches_numpy_bit_for_bit_in_outcome():
     model = fp.load_model("relu-teacher", {"d": 4})
-    ref, _ = simulate(model, runs=6, seed=3, t_max=30.0)
-    strict, setup = simulate(model, runs=6, seed=3, t_max=30.0, backend="array-api-strict")
-    assert setup["backend"] == "array-api-strict"
+    ref = simulate(model, runs=6, seed=3, t_max=30.0)
+    strict = simulate(model, runs=6, seed=3, t_max=30.0, backend="array-api-strict")
+    assert strict.protocol["backend"] == "array-api-strict"
     assert np.allclose(strict.W, ref.W, atol=1e-12)
     assert strict.status == ref.status
 
@@ -92,16 +97,16 @@ def test_simulation_on_strict_array_api_matches_numpy_bit_for_bit_in_outcome():
 def test_torch_backend_matches_numpy():
     pytest.importorskip("torch")
     model = fp.load_model("relu-teacher", {"d": 4})
-    ref, _ = simulate(model, runs=5, seed=1, t_max=20.0)
-    tor, setup = simulate(model, runs=5, seed=1, t_max=20.0, backend="torch", device="cpu")
-    assert setup["backend"].startswith("torch")
+    ref = simulate(model, runs=5, seed=1, t_max=20.0)
+    tor = simulate(model, runs=5, seed=1, t_max=20.0, backend="torch", device="cpu")
+    assert tor.protocol["backend"].startswith("torch")
     assert np.allclose(tor.W, ref.W, atol=1e-10)
 
 
 def test_missing_backend_gives_the_install_command():
     with pytest.raises(ParameterError, match="pip install"):
         array_backend("cupy")
-    with pytest.raises(ParameterError, match="`--backend`"):
+    with pytest.raises(ParameterError, match="`backend`"):
         array_backend("jax")
 
 
@@ -176,7 +181,7 @@ def test_method_and_step_size_are_validated():
 def test_sampled_loss_and_gradient_are_unbiased_estimates_of_the_population(preset, sets):
     model = fp.load_model(preset, sets)
     be, pop, V = _population(model)
-    sampled = _sampled(model, pop, np)
+    sampled = SampledLoss(pop, *activation_functions(model, np))
     rng = np.random.default_rng(0)
     k, d = model.student.width, V.shape[1]
     W = rng.standard_normal((1, k, d)) / np.sqrt(d)
@@ -194,8 +199,8 @@ def test_sampled_loss_and_gradient_are_unbiased_estimates_of_the_population(pres
 
 def test_sgd_with_large_batches_tracks_population_gd():
     model = fp.load_model("soft-committee", {"k": 2, "m": 2})
-    gd, _ = simulate(model, runs=4, seed=2, method="gd", lr=0.1, t_max=20.0, gradient_tol=0)
-    sgd, _ = simulate(
+    gd = simulate(model, runs=4, seed=2, method="gd", lr=0.1, t_max=20.0, gradient_tol=0)
+    sgd = simulate(
         model, runs=4, seed=2, method="sgd", lr=0.1, t_max=20.0, gradient_tol=0, batch_size=4096
     )
     assert np.allclose(sgd.final_losses, gd.final_losses, atol=5e-3)
@@ -207,15 +212,16 @@ def test_sgd_with_large_batches_tracks_population_gd():
 def test_relu_teacher_d8_spurious_fraction_and_loss_match_safran_shamir():
     """Arjevani §6: 57 of 500 GD runs (11.4 %) end at F_A, L = 0.0215080372 (Xavier, step 5/d)."""
     model = fp.load_model("relu-teacher", {"d": 8})
-    res, setup = simulate(model, runs=200, seed=0)
-    assert setup["lr"] == pytest.approx(5 / 8) and setup["init"] == "gaussian"
+    res = simulate(model, runs=200, seed=0)
+    assert res.protocol["lr"] == pytest.approx(5 / 8) and res.protocol["init"] == "gaussian"
     assert set(res.status) == {"converged"}
     spurious = res.final_losses > 1e-6
     p, n = 57 / 500, 200
     assert abs(spurious.mean() - p) <= 3 * np.sqrt(p * (1 - p) / n)
     assert np.allclose(res.final_losses[spurious], 0.0215080372, atol=1e-9)
-    clusters, _ = outcomes(res, setup["V"], square=True)
-    assert [c["label"] for c in clusters][0] == "global minimum"
+    clusters = outcomes(res, res.V, square=True).groups
+    assert [c.label for c in clusters][0] == "global minimum"
+    assert res.outcomes.groups[0].label == "global minimum"  # simulate labels them itself
 
 
 @pytest.mark.parametrize(("beta", "low", "high"), [(0.28, 0.95, 1.0), (0.1, 0.0, 0.0)])
@@ -223,9 +229,9 @@ def test_multi_index_neurons_reach_the_averaged_point_only_above_beta_c(beta, lo
     """Şimşek et al. §5 (k=3, He3, β_c = 1/4): at β=0.28 almost every neuron ends at the averaged
     point, at β=0.1 none (d=300 here; d=2000 in the slow test)."""
     model = fp.load_model("multi-index", {"k": 3, "beta": beta, "target": "He3", "d": 300})
-    res, setup = simulate(model, runs=100, seed=0)
-    assert setup["decoupled"] and setup["neurons_per_run"] == 1
-    _, labels = outcomes(res, setup["V"], square=False)
+    res = simulate(model, runs=100, seed=0)
+    assert res.protocol["decoupled"] and res.protocol["neurons_per_run"] == 1
+    labels = res.outcomes.labels
     frac = np.mean([lab == "averaged" for lab in labels])
     assert low <= frac <= high
 
@@ -233,14 +239,14 @@ def test_multi_index_neurons_reach_the_averaged_point_only_above_beta_c(beta, lo
 @pytest.mark.slow
 def test_multi_index_d2000_acceptance():
     model = fp.load_model("multi-index", {"k": 3, "beta": 0.28, "target": "He3", "d": 2000})
-    res, setup = simulate(model, runs=400, seed=0)
-    _, labels = outcomes(res, setup["V"], square=False)
+    res = simulate(model, runs=400, seed=0)
+    labels = res.outcomes.labels
     assert np.mean([lab == "averaged" for lab in labels]) >= 0.95
 
 
 def test_decoupled_model_simulates_one_neuron_per_run():
     model = fp.load_model("multi-index", {"k": 3, "n": 3, "beta": 0.3, "d": 8})
-    res, setup = simulate(model, runs=3, t_max=5.0)
+    res = simulate(model, runs=3, t_max=5.0)
     assert res.W.shape == (3, 1, 8)
     assert np.allclose(np.linalg.norm(res.W, axis=-1), 1.0)  # spherical neurons stay on the sphere
 
@@ -249,8 +255,8 @@ def test_torch_sgd_draws_on_the_device_and_learns():
     pytest.importorskip("torch")
     model = fp.load_model("soft-committee", {"k": 2, "m": 2})
     kw = {"runs": 3, "method": "sgd", "lr": 0.1, "t_max": 5.0, "gradient_tol": 0}
-    ref, _ = simulate(model, **kw)
-    tor, _ = simulate(model, **kw, backend="torch", device="cpu")
+    ref = simulate(model, **kw)
+    tor = simulate(model, **kw, backend="torch", device="cpu")
     # different random streams (drawn on the device), same expected dynamics
     assert np.allclose(tor.final_losses, ref.final_losses, rtol=0.1)
     assert np.all(tor.final_losses < tor.losses[:, 0])
@@ -267,16 +273,17 @@ def test_outcomes_group_by_label_then_loss_and_name_the_reflected_averaged_point
     W = np.array([[[s, s, 0]], [[-s, -s, 0]], [[1, 0, 0]], [[s, s, 0]], [[0, 1, 0]], [[0, 0, 1]]])
     L = np.array([-1.0, -1.0, -1.0 + 1e-9, -1.0, -1.0, 0.0])
     res = SimpleNamespace(final_losses=L, W=W)
-    clusters, labels = outcomes(res, V, square=False)
+    res_out = outcomes(res, V, square=False)
+    clusters, labels = res_out.groups, list(res_out.labels)
     assert labels[:2] == ["averaged", "averaged (reflected, -w̄)"]
     assert labels[2] == labels[4] == "unidentified"
     assert labels[5].startswith("orthogonal")
-    by_label = {c["label"]: c["count"] for c in clusters}
+    by_label = {c.label: c.count for c in clusters}
     assert len(clusters) == 4 and by_label["averaged"] == 2 and by_label["unidentified"] == 2
     # a neuron creeping to the equator along the all-negative direction is not -w̄
     creep = SimpleNamespace(final_losses=np.array([-1e-6]), W=np.array([[[-0.01, -0.01, 1]]]))
-    assert outcomes(creep, V, square=False)[1] == ["unidentified"]
-    assert [c["loss"] for c in clusters] == sorted(c["loss"] for c in clusters)
+    assert outcomes(creep, V, square=False).labels == ("unidentified",)
+    assert [c.loss for c in clusters] == sorted(c.loss for c in clusters)
 
 
 def test_outcomes_do_not_label_a_run_far_from_a_critical_point():
@@ -291,15 +298,15 @@ def test_outcomes_do_not_label_a_run_far_from_a_critical_point():
         W=np.array([[[s, s, 0]], [[s, s, 0]]]),
         gradient_norms=np.array([1e-9, 0.5]),
     )
-    _, labels = outcomes(res, np.eye(2, 3), square=False)
-    assert labels == ["averaged", "not converged"]
+    labels = outcomes(res, np.eye(2, 3), square=False).labels
+    assert labels == ("averaged", "not converged")
 
     model = fp.load_model("multi-index", {"k": 3, "beta": 0.6, "target": "He4", "d": 20})
-    bad, setup = simulate(model, runs=20, seed=0, lr=0.02, t_max=20)
-    _, labels = outcomes(bad, setup["V"], square=False)
+    bad = simulate(model, runs=20, seed=0, lr=0.02, t_max=20)
+    labels = bad.outcomes.labels
     assert "averaged" not in labels and set(labels) == {"not converged"}
-    good, setup = simulate(model, runs=20, seed=0, lr=0.005, t_max=20)
-    _, labels = outcomes(good, setup["V"], square=False)
+    good = simulate(model, runs=20, seed=0, lr=0.005, t_max=20)
+    labels = good.outcomes.labels
     # He4 is even: about half the neurons end at -w̄
     assert sum(lab.startswith("averaged") for lab in labels) >= 19
 

@@ -8,13 +8,9 @@ import sympy as sp
 from fixedpoints.errors import DerivationError, ParameterError
 from fixedpoints.models import load_model
 from fixedpoints.symbolic import derive
-from fixedpoints.symbolic.threshold import (
-    SymbolicThreshold,
-    named_point,
-    named_points,
-    symbolic_threshold,
-    symbolic_threshold_in_size,
-)
+from fixedpoints.symbolic.named_points import named_point, named_points
+from fixedpoints.symbolic.sizes import size_factory, symbolic_threshold_in_size
+from fixedpoints.symbolic.threshold import SymbolicThreshold, symbolic_threshold
 
 BETA = sp.Symbol("beta", real=True)
 
@@ -65,8 +61,9 @@ def test_threshold_symbolic_in_k(p):
     assert res.expression.subs(k, 10) == symbolic_threshold(_flow(10, f"He{p}"), "beta").expression
 
 
-def test_symbolic_option_uses_the_preset():
-    res = symbolic_threshold(_flow(3, "He4"), "beta", symbolic=("k",))
+def test_size_factory_rebuilds_the_model_from_its_preset():
+    model = load_model("multi-index", {"k": 3, "n": 1, "target": "He4"})
+    res = symbolic_threshold_in_size(size_factory(model, "k"), "beta")
     k = _k(res.expression)
     assert sp.simplify(res.expression - 2 / (k + 2)) == 0
 

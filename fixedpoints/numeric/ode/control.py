@@ -130,7 +130,9 @@ class ErrorControl:
             finite = np.isfinite(err)
             ok = finite & (err <= 1.0)
             grow = self.safety * np.where(err > 0, err, 1.0) ** (-1.0 / (order + 1))
-            factor = np.where(err == 0, self.max_factor, np.clip(grow, self.min_factor, self.max_factor))
+            factor = np.where(
+                err == 0, self.max_factor, np.clip(grow, self.min_factor, self.max_factor)
+            )
         factor = np.where(finite, factor, 0.1)
         h_next = np.where(ok, h * factor, h * np.minimum(factor, 1.0))
         failed = ~ok & (h_next <= FAIL_FLOOR * np.maximum(np.abs(t), 1.0))

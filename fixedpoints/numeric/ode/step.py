@@ -68,7 +68,9 @@ def rk_step(field, tableau, y, k1, h, xp, *, error: bool = True):
         err = tuple(
             None
             if yc is None
-            else scale_rows(h, sum(e * k[c] for e, k in zip(tableau.error, ks, strict=True) if e), xp)
+            else scale_rows(
+                h, sum(e * k[c] for e, k in zip(tableau.error, ks, strict=True) if e), xp
+            )
             for c, yc in enumerate(y)
         )
     return y_new, f_new, err

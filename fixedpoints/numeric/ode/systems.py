@@ -55,8 +55,8 @@ def integrate(
         ``status`` ``reached-end``, or ``step-too-small`` with the solver's message if it stopped
         early (never raises for a solver failure).
     """
-    if not t_end > 0:
-        raise out_of_range("t_end", t_end, "> 0")
+    if not (t_end > 0 and np.isfinite(t_end)):
+        raise out_of_range("t_end", t_end, "a finite number > 0")
     x0 = np.asarray(x0, float)
     t_eval = np.linspace(0.0, float(t_end), int(n_points))
     sol = solve_ivp(

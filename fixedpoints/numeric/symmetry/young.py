@@ -455,7 +455,13 @@ class YoungIsotropy:
         descent direction of its square, so saddles are found as well as minima), giving up a
         start that stops decreasing it (``stalled``)."""
         return newton(
-            self, xi0, tol=tol, max_iter=max_iter, trust=None, rcond=1e-13, floor=0.0,
+            self,
+            xi0,
+            tol=tol,
+            max_iter=max_iter,
+            trust=None,
+            rcond=1e-13,
+            floor=0.0,
             on_no_decrease="stop",
         )
 

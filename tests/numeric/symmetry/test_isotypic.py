@@ -11,9 +11,9 @@ import pytest
 
 from fixedpoints.codegen import compile_pair_kernels
 from fixedpoints.errors import ParameterError
+from fixedpoints.models import load_model
 from fixedpoints.numeric import PopulationLoss
 from fixedpoints.numeric.derivatives import dense_hessian
-from fixedpoints.numeric.symmetry.young import YoungIsotropy
 from fixedpoints.numeric.symmetry.isotypic import (
     dense_spectrum,
     isotypic_components,
@@ -22,7 +22,7 @@ from fixedpoints.numeric.symmetry.isotypic import (
     reduced_isotypic_spectrum,
     weight_space_hvp,
 )
-from fixedpoints.models import load_model
+from fixedpoints.numeric.symmetry.young import YoungIsotropy
 
 # digest §4: W = I, d = 10
 IDENTITY_D10 = [

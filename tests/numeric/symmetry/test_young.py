@@ -13,6 +13,7 @@ import pytest
 
 from fixedpoints.codegen import compile_pair_kernels
 from fixedpoints.errors import ParameterError
+from fixedpoints.models import load_model
 from fixedpoints.numeric import PopulationLoss
 from fixedpoints.numeric.derivatives import dense_hessian
 from fixedpoints.numeric.symmetry.young import (
@@ -22,7 +23,6 @@ from fixedpoints.numeric.symmetry.young import (
     parse_blocks,
     young_isotropy,
 )
-from fixedpoints.models import load_model
 from tests.helpers import fd_gradient
 
 # digest (papers/arjevani_2024_hidden_minima.md §3.2), d = 10, coordinates (D0, D1, O0, C01, C10)

@@ -109,9 +109,10 @@ def flatten_result(result) -> dict:
     return row
 
 
-def combined_table(grid: dict, keyed, records: dict) -> list[dict]:
-    """One row per finished point, in grid order: grid values, ``status``, ``seconds``, the
-    flattened result (a column named like a grid parameter or a reserved column gets the prefix
+def combined_table(grid: dict, keyed, records: dict, *, timing: bool = False) -> list[dict]:
+    """One row per finished point, in grid order: grid values, ``status``, ``seconds`` (with
+    ``timing``: wall clock is left out otherwise, so the table is byte-stable), the flattened
+    result (a column named like a grid parameter or a reserved column gets the prefix
     ``result.``) and, for failed points, ``exit_code`` and the last line of ``error``."""
     rows = []
     for key, point in keyed:
@@ -120,7 +121,8 @@ def combined_table(grid: dict, keyed, records: dict) -> list[dict]:
             continue
         row = {name: point[name] for name in grid}
         row["status"] = rec["status"]
-        row["seconds"] = rec["seconds"]
+        if timing:
+            row["seconds"] = rec["seconds"]
         for col, value in flatten_result(rec["result"]).items():
             row[f"result.{col}" if col in grid or col in _RESERVED else col] = value
         if rec["status"] != "ok":

@@ -4,23 +4,21 @@ from __future__ import annotations
 
 import math
 
-from fixedpoints.cli.main import check_plot_path, emit_json, info, load_cli_model_file, save_figure
+from fixedpoints.cli import io
 from fixedpoints.errors import out_of_range
-from fixedpoints.simulation import predict_plateaus
 
-__all__ = ["add_saddle_parser", "cmd_saddle_to_saddle"]
+NAME = "saddle-to-saddle"
 
 
-def add_saddle_parser(sub, common) -> None:
-    """Register ``saddle-to-saddle`` and its options."""
+def add_parser(sub) -> None:
     p = sub.add_parser(
-        "saddle-to-saddle",
+        NAME,
         help="small-initialization plateau sequence (two-homogeneous networks)",
         description="Predict the plateaus (loss, time t/ln(1/δ), active neurons) that gradient flow "
         "visits from a small initialization δ: KKT points of the residual neural correlation "
         "function, dormant gains carried across saddles, cost minimization over the active set.",
     )
-    common(p)
+    io.add_common(p)
     p.add_argument(
         "--delta", type=float, help="also report predicted absolute times t at this δ (0 < δ < 1)"
     )
@@ -32,44 +30,37 @@ def add_saddle_parser(sub, common) -> None:
     p.add_argument("--plot", metavar="FILE", help="staircase figure of loss vs t/ln(1/δ)")
 
 
-def _check(args) -> None:
+def run(args) -> int:
+    from fixedpoints.api import saddle_to_saddle
+    from fixedpoints.export import staircase_figure
+
     if args.delta is not None and not (0 < args.delta < 1):
         raise out_of_range("--delta", args.delta, "in (0, 1)")
-    if not 1 <= args.starts <= 10000:
-        raise out_of_range("--starts", args.starts, "an integer in [1, 10000]")
-    if not 1 <= args.max_plateaus <= 1000:
-        raise out_of_range("--max-plateaus", args.max_plateaus, "an integer in [1, 1000]")
-
-
-def cmd_saddle_to_saddle(args) -> int:
-    _check(args)
     if args.plot:
-        check_plot_path(args.plot)
-    _, model = load_cli_model_file(args)
-    seq = predict_plateaus(
+        io.check_plot_path(args.plot)
+    _, model = io.load_model_from_args(args)
+    seq = saddle_to_saddle(
         model,
         seed=args.seed,
         starts=args.starts,
         max_plateaus=args.max_plateaus,
-        progress=lambda k: info(args, f"plateau {k} found"),
+        progress=lambda k: io.info(args, f"plateau {k} found"),
     )
-    doc = {"model": model.name, "settings": dict(model.settings), **seq.as_dict()}
+    doc = seq.to_dict()
     doc["time_unit"] = "t / ln(1/delta)"
     if args.delta is not None:
         doc["delta"] = args.delta
         for p in doc["plateaus"]:
             p["t"] = round(p["time"] * math.log(1 / args.delta), 10)
     if args.plot:
-        from fixedpoints.export.staircase import staircase_figure
-
         fig = staircase_figure(
             [p["time"] for p in doc["plateaus"]],
             [p["loss"] for p in doc["plateaus"]],
             title=f"{model.name}: saddle-to-saddle",
         )
-        doc["plot"] = save_figure(fig, args.plot)
+        doc["plot"] = io.save_figure(fig, args.plot)
     if args.json or args.format == "json":
-        emit_json(doc)
+        io.emit_json(doc)
     else:
         _print(doc)
     return 0

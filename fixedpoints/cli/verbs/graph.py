@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import time
+from fixedpoints.cli import io
 
-from fixedpoints.cli.main import check_plot_path, emit_json, info, load_cli_model_file, save_figure
-from fixedpoints.errors import out_of_range
-
-__all__ = ["add_graph_parser", "cmd_graph"]
+NAME = "graph"
 
 
-def add_graph_parser(sub, common) -> None:
-    """Register the verb."""
+def add_parser(sub) -> None:
     p = sub.add_parser(
-        "graph",
+        NAME,
         help="transition graph: fixed points as nodes, saddle → flow end points as edges",
     )
-    common(p)
+    io.add_common(p)
     p.add_argument(
         "--isotropy",
         metavar="P1,P2,...",
@@ -37,67 +33,36 @@ def add_graph_parser(sub, common) -> None:
     p.add_argument("--format", choices=["text", "json"], default="text", help="output format")
 
 
-def cmd_graph(args) -> int:
+def run(args) -> int:
     """Find the fixed points, build the transition graph, emit it."""
-    import networkx as nx
+    from fixedpoints.api import transition_graph
+    from fixedpoints.export import transition_graph_figure
 
-    from fixedpoints.analysis import find_fixed_points, landscape
-    from fixedpoints.cli.analysis import _check_positive, _Progress
-    from fixedpoints.graphs import summary, transition_graph
-
-    _check_positive("--starts", args.starts, 100000)
-    if not (0 < args.displacement < 1):
-        raise out_of_range("--displacement", args.displacement, "in (0, 1)")
-    if not args.t_max > 0:
-        raise out_of_range("--t-max", args.t_max, "> 0")
     if args.plot:
-        check_plot_path(args.plot)
-    _, model = load_cli_model_file(args)
-    t0 = time.perf_counter()
-    bar = _Progress(args, total=args.starts, desc="fixed points")
-    try:
-        res = find_fixed_points(
-            model, {}, starts=args.starts, seed=args.seed, isotropy=args.isotropy, progress=bar
-        )
-    finally:
-        bar.close()
-    space = landscape(model, {})
-    embed = None
-    if args.isotropy is not None:
-        from fixedpoints.numeric.symmetry import young_isotropy
-
-        iso = young_isotropy(args.isotropy, space.d)
-
-        def embed(xi):
-            return iso.weights(xi).ravel()
-
-    bar = _Progress(args, total=None, desc="transition flows")
-    try:
-        G = transition_graph(
-            space,
-            res.points,
-            embed=embed,
+        io.check_plot_path(args.plot)
+    _, model = io.load_model_from_args(args)
+    with (
+        io.Progress(args, total=args.starts, desc="fixed points") as search_bar,
+        io.Progress(args, total=None, desc="transition flows") as bar,
+    ):
+        res = transition_graph(
+            model,
+            {},
+            isotropy=args.isotropy,
+            starts=args.starts,
+            seed=args.seed,
             displacement=args.displacement,
             t_max=args.t_max,
-            seed=args.seed,
+            search_progress=search_bar,
             progress=bar,
         )
-    finally:
-        bar.close()
-    elapsed = time.perf_counter() - t0
-    doc = nx.node_link_data(G, edges="edges")
-    doc["summary"] = summary(G)
-    doc["model"] = model.name
-    doc["settings"] = dict(model.settings)
-    doc["space"] = res.space
-    doc["seconds"] = round(elapsed, 3)
+    doc = res.to_dict(timing=args.timing)
+    elapsed = res.stats["seconds"]
     if args.plot:
-        from fixedpoints.export.graph import transition_graph_figure
-
         fig = transition_graph_figure(doc, title=f"transition graph of {model.name}")
-        info(args, f"fixedpoints graph: wrote {save_figure(fig, args.plot)}")
+        io.info(args, f"fixedpoints graph: wrote {io.save_figure(fig, args.plot)}")
     if args.json or args.format == "json":
-        emit_json(doc)
+        io.emit_json(doc)
         return 0
     s = doc["summary"]
     print(

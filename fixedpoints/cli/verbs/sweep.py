@@ -29,8 +29,8 @@ import re
 import sys
 from pathlib import Path
 
-from fixedpoints.cli.main import check_plot_path, emit_json, info, save_figure
-from fixedpoints.cli.sweep_grid import (
+from fixedpoints.cli import io
+from fixedpoints.cli.sweep.grid import (
     MAX_POINTS,
     describe_point,
     grid_points,
@@ -38,8 +38,8 @@ from fixedpoints.cli.sweep_grid import (
     point_key,
     value_text,
 )
-from fixedpoints.cli.sweep_run import run_grid, terminate_as_interrupt
-from fixedpoints.cli.sweep_store import (
+from fixedpoints.cli.sweep.runner import run_grid, terminate_as_interrupt
+from fixedpoints.cli.sweep.store import (
     combined_table,
     default_colour,
     load_finished,
@@ -49,8 +49,9 @@ from fixedpoints.cli.sweep_store import (
     write_table,
 )
 from fixedpoints.errors import FixedPointsError, ParameterError, out_of_range
+from fixedpoints.models import load_model_file
 
-__all__ = ["add_sweep_parser", "cmd_sweep"]
+NAME = "sweep"
 
 NOT_SWEEPABLE = frozenset({"presets", "study", "sweep"})
 _ADDRESS = re.compile(r"(?:[a-z]+://)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)(?::\d{1,5})?/?")
@@ -87,10 +88,11 @@ def _split_at_separator(parser_class):
     return _SweepParser
 
 
-def add_sweep_parser(sub, common) -> None:
-    """Register ``sweep``."""
+def add_parser(sub, *, entry, parser_factory) -> None:
+    """Register ``sweep``; ``entry`` (``main(argv)``) runs a grid point, ``parser_factory``
+    (``build_parser()``) checks the swept verb's arguments."""
     p = sub.add_parser(
-        "sweep",
+        NAME,
         usage="fixedpoints sweep VERB PRESET_OR_MODEL_FILE --grid NAME=SPEC [--grid ...] "
         "--out DIR [options] [-- VERB_ARGS ...]",
         help="run a verb over a parameter grid (Dask; resumable output folder)",
@@ -110,7 +112,8 @@ def add_sweep_parser(sub, common) -> None:
         choices=_ModelVerbs(sub.choices),
         help="the verb to run at every grid point (e.g. threshold, fixed-points, derive)",
     )
-    common(p)
+    io.add_common(p)
+    p.set_defaults(entry=entry, parser_factory=parser_factory)
     p.add_argument(
         "--grid",
         action="append",
@@ -165,17 +168,15 @@ def _validate(args, mf, grid: dict, points: list[dict]) -> None:
             mf.instantiate(assignments)
         except FixedPointsError as e:
             raise type(e)(f"grid point {describe_point(point)}: {e}") from None
-    from fixedpoints.cli.main import _UsageError, build_parser
-
     try:
-        build_parser().parse_args([args.target_verb, args.model, *args.verb_args])
-    except _UsageError as e:
+        args.parser_factory().parse_args([args.target_verb, args.model, *args.verb_args])
+    except io.UsageError as e:
         raise ParameterError(f"arguments after `--` for {args.target_verb}: {e}") from None
     except SystemExit:  # --help after `--`: the verb's help is printed; nothing to sweep
         raise ParameterError(f"`--help` after `--` shows {args.target_verb}'s options") from None
     dims = [n for n, values in grid.items() if len(values) > 1]
     if args.plot:
-        check_plot_path(args.plot)
+        io.check_plot_path(args.plot)
         if len(dims) not in (1, 2):
             raise ParameterError(
                 f"`--plot` needs a 1-D or 2-D grid; got {len(dims)} axes with more than one value."
@@ -202,9 +203,7 @@ def _definition(args, grid) -> dict:
     }
 
 
-def cmd_sweep(args) -> int:
-    from fixedpoints.cli.analysis import _Progress
-    from fixedpoints.models import load_model_file
+def run(args) -> int:
 
     mf = load_model_file(args.model)
     grid = parse_grid(args.grid, mf.parameters)
@@ -232,8 +231,8 @@ def cmd_sweep(args) -> int:
     skipped = len(records)
     todo = [(k, p) for k, p in keyed if k not in records]
     total = len(points)
-    info(args, f"sweep: {total} points, {skipped} already done, {len(todo)} to run")
-    bar = _Progress(args, total=total, desc=f"sweep {args.target_verb}")
+    io.info(args, f"sweep: {total} points, {skipped} already done, {len(todo)} to run")
+    bar = io.Progress(args, total=total, desc=f"sweep {args.target_verb}")
     bar(skipped, total)
     try:
         if todo:
@@ -253,7 +252,7 @@ def cmd_sweep(args) -> int:
 
 
 def _report(args, out: Path, grid, keyed, records, skipped) -> int:
-    rows = combined_table(grid, keyed, records)
+    rows = combined_table(grid, keyed, records, timing=args.timing)
     write_table(out, rows)
     failed = sum(1 for r in records.values() if r["status"] != "ok")
     dims = [n for n, values in grid.items() if len(values) > 1]
@@ -279,7 +278,7 @@ def _report(args, out: Path, grid, keyed, records, skipped) -> int:
         "table": rows,
     }
     if args.json:
-        emit_json(doc)
+        io.emit_json(doc)
     else:
         _print_summary(doc, list(grid), color)
     return 1 if failed else 0
@@ -290,10 +289,8 @@ def _plot(args, out: Path, rows, dims, color) -> str | None:
         return None
     if not any(r.get("status") == "ok" and r.get(color) is not None for r in rows):
         return None
-    try:
-        from fixedpoints.export.sweep import phase_diagram_figure, sweep_line_figure
-    except ImportError:  # pragma: no cover - matplotlib is an optional extra
-        return None
+    from fixedpoints.export import phase_diagram_figure, sweep_line_figure
+
     title = f"{args.target_verb} {args.model}: {color}"
     if len(dims) == 2:
         path = Path(args.plot) if args.plot else out / "phase_diagram.png"
@@ -301,7 +298,7 @@ def _plot(args, out: Path, rows, dims, color) -> str | None:
     else:
         path = Path(args.plot) if args.plot else out / "plot.png"
         fig = sweep_line_figure(rows, dims[0], color, title=title)
-    return save_figure(fig, path)
+    return io.save_figure(fig, path)
 
 
 def _print_summary(doc, names, color) -> None:

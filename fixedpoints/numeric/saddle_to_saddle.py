@@ -30,59 +30,20 @@ clock rule.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
+from scipy.optimize import minimize
 
 from fixedpoints.errors import ModelError, out_of_range
-from fixedpoints.numeric.ncf import ResidualNCF, kkt_points, minimize_active, sphere_ascent
+from fixedpoints.numeric.ncf import ResidualNCF, kkt_points, sphere_ascent
 from fixedpoints.numeric.population import PopulationLoss
+from fixedpoints.results import Plateau, SaddleSequence
 
 __all__ = [
-    "Plateau",
-    "SaddleSequence",
+    "minimize_active",
     "saddle_to_saddle",
     "linear_saddle_to_saddle",
     "diagonal_saddle_to_saddle",
 ]
-
-
-@dataclass(frozen=True)
-class Plateau:
-    """One plateau: ``loss``, rescaled arrival ``time`` = t/ln(1/δ), the ``active`` neurons or
-    modes (dicts), the largest residual-NCF value ``ncf_max`` there, and the classified
-    ``kkt_points`` (dicts) of the residual NCF."""
-
-    loss: float
-    time: float
-    active: tuple
-    ncf_max: float | None = None
-    kkt_points: tuple = ()
-
-    def as_dict(self) -> dict:
-        return {
-            "loss": self.loss,
-            "time": self.time,
-            "active": list(self.active),
-            "ncf_max": self.ncf_max,
-            "kkt_points": list(self.kkt_points),
-        }
-
-
-@dataclass(frozen=True)
-class SaddleSequence:
-    """The predicted plateaus (first: the origin at time 0), the ``method`` used and ``notes``."""
-
-    plateaus: tuple
-    method: str
-    notes: tuple = field(default=())
-
-    def as_dict(self) -> dict:
-        return {
-            "method": self.method,
-            "plateaus": [p.as_dict() for p in self.plateaus],
-            "notes": list(self.notes),
-        }
 
 
 def _r(x, digits=10):
@@ -245,7 +206,7 @@ def saddle_to_saddle(
 
 
 def _kkt(pts):
-    return tuple(p.as_dict(8) for p in pts)
+    return tuple(p.to_dict(8) for p in pts)
 
 
 def _reflow(ncf, clusters, rng):
@@ -315,3 +276,24 @@ def _sign_constrained_lsq(X, y, s, tol):
             break
     beta[free] = z * s[free]
     return beta
+
+
+def minimize_active(population, W0, a0, *, gtol: float = 1e-12, maxiter: int = 20000):
+    """Cost minimization over the active neurons: L-BFGS on the population loss from
+    ``(W0, a0)`` (the current saddle plus the newly activated neurons). Returns ``(W, a, loss)``."""
+    W0, a0 = np.asarray(W0, float), np.asarray(a0, float)
+    k, d = W0.shape
+
+    def f(x):
+        W, a = x[: k * d].reshape(k, d), x[k * d :].reshape(a0.shape)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            gW, ga = population.gradient(W, a)
+            L = float(population.loss(W, a))
+        return L, np.concatenate([np.ravel(gW), np.ravel(ga)])
+
+    x0 = np.concatenate([W0.ravel(), a0.ravel()])
+    res = minimize(
+        f, x0, jac=True, method="L-BFGS-B", options={"gtol": gtol, "ftol": 0, "maxiter": maxiter}
+    )
+    W, a = res.x[: k * d].reshape(k, d), res.x[k * d :].reshape(a0.shape)
+    return W, a, float(res.fun)

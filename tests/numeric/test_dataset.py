@@ -6,15 +6,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fixedpoints.numeric.empirical import (
+from fixedpoints.numeric.dataset import (
     EmpiricalLoss,
     escape_slope,
     fit_escape_slope,
-    initial_weights,
-    ncf_maximum,
     simulate_escape,
     train,
 )
+from fixedpoints.numeric.initialize import unit_initialization as initial_weights
+from fixedpoints.numeric.ncf import ncf_maximum
 
 DELTAS = np.logspace(-2, -8, 7)  # six decades
 

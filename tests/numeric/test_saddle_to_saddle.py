@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from scipy.optimize import minimize_scalar
 
-from fixedpoints.graphs.saddle_to_saddle import diagonal_saddle_to_saddle
-from fixedpoints.simulation import predict_plateaus as predict
-from fixedpoints.simulation import simulate
+from fixedpoints.api import saddle_to_saddle as predict
+from fixedpoints.api import simulate
 from fixedpoints.models import load_model_file
+from fixedpoints.numeric.saddle_to_saddle import diagonal_saddle_to_saddle
 
 RELU_SETS = ["d=5", "teacher_coefficients=1,-0.5"]
 
@@ -100,7 +100,7 @@ def test_pesme_flammarion_reproduces_digest_first_jumps():
 
 def _jump_times(delta, L):
     model = load_model_file("relu-two-layer").instantiate([*RELU_SETS, "width=8"])
-    res, _ = simulate(
+    res = simulate(
         model,
         runs=6,
         method="flow",

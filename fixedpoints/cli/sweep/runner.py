@@ -16,9 +16,9 @@ import threading
 import time
 from pathlib import Path
 
-from fixedpoints.cli.main import info
-from fixedpoints.cli.sweep_grid import describe_point, value_text
-from fixedpoints.cli.sweep_store import write_json_atomic
+from fixedpoints.cli.io import info
+from fixedpoints.cli.sweep.grid import describe_point, value_text
+from fixedpoints.cli.sweep.store import write_json_atomic
 from fixedpoints.errors import ParameterError
 
 __all__ = ["run_point", "run_grid", "terminate_as_interrupt"]
@@ -26,11 +26,14 @@ __all__ = ["run_point", "run_grid", "terminate_as_interrupt"]
 _IN_PROCESS = threading.Lock()  # stdout redirection is per process: one point at a time
 
 
-def run_point(verb: str, model: str, sets, point: dict, verb_args, seed: int) -> dict:
+def run_point(entry, verb: str, model: str, sets, point: dict, verb_args, seed: int) -> dict:
     """Run ``fixedpoints VERB MODEL --set ... --json --quiet --seed SEED`` in this process.
 
     Parameters
     ----------
+    entry : callable
+        The command line's ``main(argv) -> exit code`` (passed in, so that this module does not
+        import the module that registers the sweep verb).
     verb, model : str
         The swept verb and the preset name or model file.
     sets : sequence of str
@@ -47,8 +50,6 @@ def run_point(verb: str, model: str, sets, point: dict, verb_args, seed: int) ->
         ``{"point", "status" ('ok' or 'error'), "exit_code", "result" (the verb's JSON document or
         None), "error" (captured stderr), "seconds"}``; never raises for a failing verb.
     """
-    from fixedpoints.cli.main import main
-
     argv = [verb, model]
     for s in [*sets, *(f"{n}={value_text(v)}" for n, v in point.items())]:
         argv += ["--set", s]
@@ -57,7 +58,7 @@ def run_point(verb: str, model: str, sets, point: dict, verb_args, seed: int) ->
     t0 = time.perf_counter()
     with _IN_PROCESS, contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
-            code = main(argv)
+            code = entry(argv)
         except SystemExit as e:  # a verb that exits instead of returning
             code = e.code if isinstance(e.code, int) else 1
     seconds = round(time.perf_counter() - t0, 3)
@@ -183,6 +184,7 @@ def run_grid(args, todo, records, points_dir, total, bar) -> None:
         for key, point in todo:
             fut = client.submit(
                 run_point,
+                args.entry,
                 args.target_verb,
                 model,
                 list(args.sets),

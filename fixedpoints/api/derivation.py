@@ -1,0 +1,81 @@
+"""Derivation of a model: the (cached) order-parameter flow, reduced by an ansatz on request, and
+a trajectory of it from a random initialization.
+
+Composes :func:`fixedpoints.codegen.cached_derive` (derivation with its on-disk cache),
+:func:`fixedpoints.symbolic.reduce_flow`, :func:`fixedpoints.codegen.compile_flow`,
+:func:`fixedpoints.numeric.initialize.initial_weights` and
+:func:`fixedpoints.numeric.ode.integrate`.
+"""
+
+from __future__ import annotations
+
+import math
+
+from fixedpoints.codegen import cached_derive, compile_flow, model_arrays
+from fixedpoints.errors import ParameterError, out_of_range
+from fixedpoints.numeric.initialize import initial_weights
+from fixedpoints.numeric.ode import integrate
+from fixedpoints.numeric.overlaps import input_dimension, state_from_weights, teacher_vectors
+from fixedpoints.symbolic import reduce_flow
+
+__all__ = ["derive", "flow_trajectory"]
+
+
+def derive(model, *, ansatz=None, cache_dir=None):
+    """The loss and order-parameter flow of ``model``
+    (:class:`~fixedpoints.symbolic.OrderParameterFlow`), from the on-disk cache when it holds them
+    (``cache_dir``: a folder, None for the default, False for no cache), reduced by ``ansatz``
+    (``'symmetric'``, ``'diagonal'``, ``'block:p1,p2,...'``) after checking it is invariant.
+
+    >>> import fixedpoints as fp
+    >>> fp.derive(fp.load_model("multi-index", {"k": 2, "n": 1, "target": "He3"})).names
+    ('M_11', 'M_12')
+    """
+    flow = cached_derive(model, cache_dir=cache_dir)
+    return reduce_flow(flow, ansatz) if ansatz else flow
+
+
+def flow_trajectory(model, flow, t_end: float, *, seed: int = 0, n_points: int = 400):
+    """Integrate the full ``flow`` of ``model`` over ``[0, t_end]`` from the overlaps of a random
+    initialization (weights Gaussian :math:`N(0,1/d)`, unit rows for spherical neurons, trainable
+    second layers :math:`N(0,1/k)`; seeded).
+
+    Returns
+    -------
+    Trajectory
+
+    Raises
+    ------
+    ParameterError
+        A free parameter left symbolic (naming ``params``), a reduced flow (``ansatz``), or a
+        non-positive ``t_end``.
+    """
+    if flow.parameters:
+        name = str(flow.parameters[0])
+        raise ParameterError(
+            f"`{name}` is free (symbolic); a trajectory needs numbers: give it a value in "
+            "`params`.",
+            parameter="params",
+        )
+    if flow.ansatz:
+        raise ParameterError(
+            "a trajectory integrates the full flow: drop `ansatz`.", parameter="ansatz"
+        )
+    if not (t_end > 0 and math.isfinite(t_end)):
+        raise out_of_range("t_end", t_end, "a finite number > 0")
+    system = compile_flow(flow)
+    T = model_arrays(model, {})["T"]
+    k = model.student.width
+    d = input_dimension(T, k, model.input_dimension)
+    V = teacher_vectors(T, d)
+    trainable = model.student.second_layer == "trainable"
+    W, a = initial_weights(
+        "sphere" if model.student.spherical else "gaussian",
+        1,
+        k,
+        d,
+        outputs=model.outputs if trainable else None,
+        seed=seed,
+    )
+    x0 = state_from_weights(flow.names, W[0], V, None if a is None else a[0], model.outputs)
+    return integrate(system, x0, t_end, n_points=n_points)

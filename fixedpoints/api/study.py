@@ -1,0 +1,118 @@
+"""Derivation studies: ``derivations/<study>/{expected.json, study.py}``.
+
+``study.py`` defines ``run(report=None) -> dict`` (or ``run() -> dict``) mapping claim ids to
+computed values with the public API (with a ``report`` folder it may also write figures there,
+listed in its ``EXTRAS``);
+``expected.json`` holds ``{"study", "paper", "claims": [{"id", "claim", "value", "tol",
+"source", "provenance"}]}``. :func:`run_study` runs one and compares
+(:func:`fixedpoints.export.compare_claims`). A study behaves the same wherever it runs: only the
+``report`` argument decides whether it writes anything.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import json
+import sys
+import traceback
+from pathlib import Path
+
+from fixedpoints.errors import ParameterError, StudyError
+from fixedpoints.export import compare_claims
+from fixedpoints.results import StudyReport
+
+__all__ = ["REQUIRED", "load_expected", "run_study"]
+
+REQUIRED = ("id", "claim", "value", "tol", "source", "provenance")
+
+
+def load_expected(directory) -> dict:
+    """Read and validate ``expected.json`` (every claim has id, claim, value, tol, source,
+    provenance).
+
+    Raises
+    ------
+    ParameterError
+        Naming ``directory``, for a missing or malformed file.
+    """
+    path = Path(directory) / "expected.json"
+    if not path.is_file():
+        raise ParameterError(
+            f"`directory` must contain expected.json; got {str(directory)!r}.",
+            parameter="directory",
+        )
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise ParameterError(f"{path} is not valid JSON: {e}.", parameter="directory") from None
+    if not isinstance(data, dict) or not isinstance(data.get("claims", []), list):
+        raise ParameterError(
+            f"{path} must be an object with a list `claims`.", parameter="directory"
+        )
+    for c in data.get("claims", []):
+        if not isinstance(c, dict):
+            raise ParameterError(
+                f"{path}: every claim must be an object; got {c!r}.", parameter="directory"
+            )
+        missing = [k for k in REQUIRED if k not in c]
+        if missing:
+            raise ParameterError(
+                f"{path}: claim {c.get('id', '?')!r} lacks {missing}.", parameter="directory"
+            )
+    return data
+
+
+def run_study(directory, *, report=None) -> StudyReport:
+    """Run ``study.py`` of a study folder and compare with its ``expected.json``.
+
+    Parameters
+    ----------
+    directory : path
+    report : path, optional
+        Folder the study may write its figures (and resumable caches) into; None: nothing is
+        written.
+
+    Returns
+    -------
+    StudyReport
+
+    Raises
+    ------
+    ParameterError
+        A folder without ``expected.json`` or ``study.py``.
+    StudyError
+        The study script raised, or ``run`` did not return a dict.
+    """
+    directory = Path(directory)
+    expected = load_expected(directory)
+    script = directory / "study.py"
+    if not script.is_file():
+        raise ParameterError(
+            f"`directory` must contain study.py; got {str(directory)!r}.", parameter="directory"
+        )
+    name = f"fixedpoints_study_{directory.resolve().name.replace('-', '_')}"
+    spec = importlib.util.spec_from_file_location(name, script)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+        if inspect.signature(module.run).parameters:
+            computed = module.run(None if report is None else Path(report))
+        else:  # a study that writes no figures may define run() without arguments
+            computed = module.run()
+    except Exception as e:  # noqa: BLE001 - any failure of the study script is reported
+        where = traceback.extract_tb(e.__traceback__)[-1]
+        raise StudyError(
+            f"{script} raised {type(e).__name__}: {e} (at {Path(where.filename).name}:{where.lineno})"
+        ) from e
+    if not isinstance(computed, dict):
+        raise StudyError(
+            f"{script}: run() must return a dict of claim values; got {type(computed).__name__}."
+        )
+    return StudyReport(
+        study=expected.get("study", directory.name),
+        paper=expected.get("paper", ""),
+        claims=tuple(compare_claims(expected, computed)),
+        extras=getattr(module, "EXTRAS", {}),
+    )

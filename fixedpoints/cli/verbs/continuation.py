@@ -1,0 +1,61 @@
+"""``fixedpoints continue``: pseudo-arclength continuation of fixed points in a parameter."""
+
+from __future__ import annotations
+
+from fixedpoints.cli import io
+from fixedpoints.cli.verbs.threshold import parse_param
+
+NAME = "continue"
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(NAME, help="pseudo-arclength continuation in a parameter")
+    io.add_common(p)
+    p.add_argument("--param", required=True, metavar="NAME=A:B", help="free parameter and range")
+    p.add_argument("--point", help="continue only this named point (default: all found)")
+    p.add_argument("--starts", type=int, default=100, help="Newton starts at A (default 100)")
+    p.add_argument("--no-switch", action="store_true", help="no branch switching")
+    p.add_argument("--plot", metavar="FILE", help="bifurcation diagram (png/pdf/svg)")
+
+
+def run(args) -> int:
+    from fixedpoints.api import continue_fixed_points
+    from fixedpoints.export import bifurcation_figure
+
+    _, model = io.load_model_from_args(args)
+    name, lo, hi = parse_param(args.param, model)
+    if args.plot:
+        io.check_plot_path(args.plot)
+    with io.Progress(args, desc=f"continuation in {name}") as bar:
+        res = continue_fixed_points(
+            model,
+            name,
+            lo,
+            hi,
+            {},
+            starts=args.starts,
+            seed=args.seed,
+            point=args.point,
+            switch=not args.no_switch,
+            progress=lambda p: bar(0),
+        )
+    doc = res.to_dict(timing=args.timing)
+    if args.plot:
+        fig = bifurcation_figure(
+            doc["branches"], name, title=f"{model.name}: continuation in {name}"
+        )
+        doc["plot"] = io.save_figure(fig, args.plot)
+    if args.json:
+        io.emit_json(doc)
+        return 0
+    print(f"# {model.name}: {len(doc['branches'])} branches in {name} ∈ [{lo:g}, {hi:g}]")
+    for b in doc["branches"]:
+        ev = (
+            "; ".join(
+                f"{e['kind']} at {e['value']:.10g} (index {e['index_below']}→{e['index_above']})"
+                for e in b["events"]
+            )
+            or "no events"
+        )
+        print(f"{b['label'] or 'branch'}: {len(b['points'])} points, {b['status']}; {ev}")
+    return 0

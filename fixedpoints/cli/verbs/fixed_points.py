@@ -1,0 +1,67 @@
+"""``fixedpoints fixed-points``: find and classify the fixed points of a model."""
+
+from __future__ import annotations
+
+from fixedpoints.cli import io
+from fixedpoints.errors import ParameterError
+
+NAME = "fixed-points"
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(NAME, help="find and classify fixed points")
+    io.add_common(p)
+    p.add_argument(
+        "--isotropy",
+        metavar="P1,P2,...",
+        help="search Fix(Δ(S_p1×…×S_pr)) of the k = d ReLU teacher–student problem "
+        "(block sizes summing to d), e.g. 9,1",
+    )
+    p.add_argument("--ansatz", metavar="NAME", help="search an ansatz subspace of the overlap flow")
+    p.add_argument("--starts", type=int, default=200, help="Newton starts (default 200)")
+    p.add_argument(
+        "--precision", type=int, metavar="N", help="polish each point with mpmath to N digits"
+    )
+    p.add_argument("--no-deflation", action="store_true", help="plain multistart Newton")
+    p.add_argument(
+        "--format", choices=["text", "latex", "json"], default="text", help="output format"
+    )
+
+
+def run(args) -> int:
+    from fixedpoints.api import find_fixed_points
+    from fixedpoints.export import fixed_points_table_latex, fixed_points_table_text
+
+    if args.precision is not None:
+        raise ParameterError(
+            "`--precision` (mpmath polishing) is not available yet; residuals are reported at "
+            "float64 precision."
+        )
+    _, model = io.load_model_from_args(args)
+    with io.Progress(args, total=args.starts, desc="fixed points") as bar:
+        res = find_fixed_points(
+            model,
+            {},
+            starts=args.starts,
+            seed=args.seed,
+            isotropy=args.isotropy,
+            ansatz=args.ansatz,
+            progress=bar,
+            deflation=not args.no_deflation,
+        )
+    doc = res.to_dict(timing=args.timing)
+    fmt = "json" if args.json else args.format
+    if fmt == "json":
+        io.emit_json(doc)
+    elif fmt == "latex":
+        caption = f"Fixed points of {model.name} ({res.space})."
+        print(fixed_points_table_latex(doc["fixed_points"], caption=caption))
+    else:
+        print(
+            f"# {model.name}: {len(res.points)} fixed-point orbits in {res.space} "
+            f"({res.starts} starts, {res.stats['seconds']:.2f} s); symmetry: {res.symmetry}"
+        )
+        print(fixed_points_table_text(doc["fixed_points"]))
+        for n in doc["notes"]:
+            print(f"# note: {n}")
+    return 0

@@ -1,0 +1,187 @@
+"""Continuation and thresholds: branch points, events, branches, continuations, thresholds."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+
+from fixedpoints.results.status import Status, array_field, freeze_arrays, frozen_mapping
+
+__all__ = ["Branch", "BranchPoint", "Continuation", "Event", "Threshold"]
+
+
+@dataclass(frozen=True)
+class BranchPoint:
+    """A point on a branch: ``parameter``, ``loss``, ``index``, smallest eigenvalue, weights."""
+
+    parameter: float
+    loss: float
+    index: int
+    min_eigenvalue: float
+    x: object = array_field(default=None)
+
+    def __post_init__(self):
+        freeze_arrays(self)
+
+    def to_dict(self) -> dict:
+        return {
+            "parameter": self.parameter,
+            "loss": self.loss,
+            "index": self.index,
+            "min_eigenvalue": self.min_eigenvalue,
+        }
+
+
+@dataclass(frozen=True)
+class Event:
+    """``kind`` (``'fold'`` or ``'branch_point'``) at parameter ``value``; ``index_below`` /
+    ``index_above`` (Morse index before/after along increasing parameter), ``loss``, the
+    ``multiplicity`` of the eigenvalue that crossed zero, and the point ``x``."""
+
+    kind: str
+    value: float
+    index_below: int
+    index_above: int
+    loss: float
+    multiplicity: int = 1
+    x: object = array_field(default=None)
+
+    def __post_init__(self):
+        freeze_arrays(self)
+
+    def to_dict(self) -> dict:
+        return {
+            "kind": self.kind,
+            "value": self.value,
+            "index_below": self.index_below,
+            "index_above": self.index_above,
+            "loss": self.loss,
+            "multiplicity": self.multiplicity,
+        }
+
+
+@dataclass(frozen=True)
+class Branch:
+    """A continued branch: ``points``, ``events``, ``status`` (``reached-end``, ``left-range``,
+    ``step-too-small`` or ``max-points``) and a ``label``."""
+
+    points: tuple
+    events: tuple
+    status: Status
+    label: str = ""
+
+    def __post_init__(self):
+        object.__setattr__(self, "points", tuple(self.points))
+        object.__setattr__(self, "events", tuple(self.events))
+        object.__setattr__(self, "status", Status(self.status))
+
+    def to_dict(self) -> dict:
+        return {
+            "label": self.label,
+            "status": str(self.status),
+            "points": [p.to_dict() for p in self.points],
+            "events": [e.to_dict() for e in self.events],
+        }
+
+
+@dataclass(frozen=True)
+class Continuation:
+    """The branches of :func:`fixedpoints.continue_fixed_points` in ``parameter`` over
+    ``range``."""
+
+    parameter: str
+    range: tuple
+    branches: tuple
+    model: str = ""
+    settings: Mapping = field(default_factory=dict)
+    stats: Mapping = field(default_factory=dict, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "range", tuple(self.range))
+        object.__setattr__(self, "branches", tuple(self.branches))
+        object.__setattr__(self, "settings", frozen_mapping(self.settings))
+        object.__setattr__(self, "stats", frozen_mapping(self.stats))
+
+    @property
+    def status(self) -> Status:
+        """``found`` when a branch was continued, else ``not-found``."""
+        return Status.FOUND if self.branches else Status.NOT_FOUND
+
+    def to_dict(self, *, timing: bool = False) -> dict:
+        """The document of ``continue --json``."""
+        doc = {
+            "model": self.model,
+            "parameter": self.parameter,
+            "range": list(self.range),
+            "settings": dict(self.settings),
+        }
+        if timing:
+            doc["seconds"] = self.stats.get("seconds")
+        doc["branches"] = [b.to_dict() for b in self.branches]
+        return doc
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """Where a named fixed point changes stability in a parameter.
+
+    ``value`` (the closed form's value when there is one, else the numeric root; None when the
+    index does not change in ``range``), ``expression``/``latex`` (the closed form, or None),
+    ``numeric_value`` (continuation root), ``index_below``/``index_above``, ``kind`` (``fold``
+    or ``branch_point``), ``method``, ``symbolic_status`` (why there is or is not a closed form),
+    ``eigenvalue`` (the Hessian eigenvalue on the critical component), ``events`` (every index
+    change found), ``status`` (``found``/``not-found``) and ``message``.
+    """
+
+    parameter: str
+    value: float | None
+    expression: str | None
+    point: str
+    index_below: int
+    index_above: int
+    numeric_value: float | None = None
+    kind: str | None = None
+    range: tuple = ()
+    method: str = ""
+    symbolic_status: str | None = None
+    eigenvalue: str | None = None
+    latex: str | None = None
+    status: Status = Status.FOUND
+    message: str = ""
+    events: tuple = ()
+    branch: Branch | None = array_field(default=None)
+
+    def __post_init__(self):
+        object.__setattr__(self, "range", tuple(self.range))
+        object.__setattr__(self, "events", tuple(self.events))
+        object.__setattr__(self, "status", Status(self.status))
+
+    def to_dict(self) -> dict:
+        """The document of ``threshold --json``."""
+        doc = {
+            "parameter": self.parameter,
+            "value": self.value,
+            "expression": self.expression,
+            "point": self.point,
+            "index_below": self.index_below,
+            "index_above": self.index_above,
+            "numeric_value": self.numeric_value,
+            "kind": self.kind,
+            "range": list(self.range),
+            "method": self.method,
+        }
+        if self.symbolic_status is not None:
+            doc["symbolic_status"] = self.symbolic_status
+        if self.eigenvalue is not None:
+            doc["eigenvalue"] = self.eigenvalue
+        if self.latex is not None:
+            doc["latex"] = self.latex
+        doc["status"] = str(self.status)
+        doc["message"] = self.message
+        return doc
+
+    @classmethod
+    def from_dict(cls, doc: Mapping) -> Threshold:
+        """Inverse of :meth:`to_dict` (events and the branch are not serialized)."""
+        names = {f.name for f in fields(cls)} - {"events", "branch"}
+        return cls(**{k: doc[k] for k in names if k in doc})

@@ -1,0 +1,247 @@
+"""Fixed points: classifications, classified points and searches, Newton results."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+
+from fixedpoints.results.status import (
+    Status,
+    array_field,
+    freeze_arrays,
+    frozen_mapping,
+    spectrum_pairs,
+)
+
+__all__ = ["Classification", "FixedPoint", "FixedPointSearch", "NewtonResult"]
+
+
+@dataclass(frozen=True)
+class Classification:
+    """The Hessian classification of one critical point (see
+    :func:`fixedpoints.numeric.fixed_points.classify_point`).
+
+    ``eigenvalues``: the (Riemannian) Hessian eigenvalues, ascending; ``spectrum``: merged
+    ``(eigenvalue, multiplicity)`` pairs with eigenvalues inside the null band set to 0;
+    ``residual``: gradient norm; ``error``: estimated distance to the exact critical point;
+    ``tolerance``: the null band used.
+    """
+
+    loss: float
+    eigenvalues: object = array_field()
+    index: int = 0
+    nullity: int = 0
+    symmetry_zero_modes: int = 0
+    degenerate: bool = False
+    spectrum: tuple = ()
+    residual: float = 0.0
+    error: float = 0.0
+    tolerance: float = 0.0
+
+    def __post_init__(self):
+        freeze_arrays(self)
+        object.__setattr__(self, "spectrum", spectrum_pairs(self.spectrum))
+
+    @property
+    def kind(self) -> str:
+        """``'minimum'``, ``'saddle'``, ``'maximum'`` or ``'degenerate'``."""
+        return _kind(self.degenerate, self.index, self.nullity, self.spectrum)
+
+
+def _kind(degenerate, index, nullity, spectrum) -> str:
+    if degenerate:
+        return "degenerate"
+    if index == 0:
+        return "minimum"
+    n = sum(m for _, m in spectrum) - nullity
+    return "maximum" if index == n else "saddle"
+
+
+@dataclass(frozen=True)
+class FixedPoint:
+    """A classified critical point: one representative of a symmetry orbit.
+
+    Attributes
+    ----------
+    loss, index, nullity, symmetry_zero_modes, degenerate
+        Loss value, Morse index, number of zero eigenvalues, how many of them continuous
+        symmetries generate, and whether there are more (a non-isolated or higher-order point).
+    spectrum : tuple of (eigenvalue, multiplicity)
+    count : int
+        Size of the orbit under the discrete symmetry group.
+    isotropy : str
+        Description of the stabiliser (its order, and for subspace searches its type).
+    stabilizer_order : int
+    coordinates : Mapping
+        Overlap coordinates (``Q_ij``, ``M_ir``, ``a_i``) or subspace coordinates.
+    x : array, read-only
+        The point in the search coordinates (not serialized).
+    residual, reduced_residual : float
+        Gradient norm of the full loss, and in the reduced space (subspace searches).
+    hits : int
+        How many converged Newton runs landed on this orbit.
+    components : tuple of (eigenvalue, multiplicity, label), optional
+        Isotypic spectrum (subspace searches).
+    error : float, optional
+        Estimated distance to the exact critical point (weight-space searches).
+    null_tolerance : float, optional
+        The eigenvalue band counted as zero at this point.
+    status : Status
+    """
+
+    loss: float
+    index: int
+    nullity: int
+    symmetry_zero_modes: int
+    degenerate: bool
+    spectrum: tuple
+    count: int
+    isotropy: str
+    stabilizer_order: int
+    coordinates: Mapping
+    x: object = array_field(default=None)
+    residual: float = 0.0
+    reduced_residual: float | None = None
+    hits: int = 1
+    components: tuple | None = None
+    error: float | None = None
+    null_tolerance: float | None = None
+    status: Status = Status.CONVERGED
+
+    def __post_init__(self):
+        object.__setattr__(self, "spectrum", spectrum_pairs(self.spectrum))
+        object.__setattr__(self, "coordinates", frozen_mapping(self.coordinates))
+        freeze_arrays(self)
+        if self.components is not None:
+            comps = tuple((float(v), int(m), str(lab)) for v, m, lab in self.components)
+            object.__setattr__(self, "components", comps)
+
+    @property
+    def kind(self) -> str:
+        """``'minimum'``, ``'saddle'``, ``'maximum'`` or ``'degenerate'``."""
+        return _kind(self.degenerate, self.index, self.nullity, self.spectrum)
+
+    def to_dict(self) -> dict:
+        """The ``fixed_points`` entry of ``fixed-points --json``."""
+        doc = {
+            "loss": self.loss,
+            "index": self.index,
+            "nullity": self.nullity,
+            "symmetry_zero_modes": self.symmetry_zero_modes,
+            "degenerate": self.degenerate,
+            "kind": self.kind,
+            "count": self.count,
+            "spectrum": [[v, m] for v, m in self.spectrum],
+            "isotropy": self.isotropy,
+            "stabilizer_order": self.stabilizer_order,
+            "coordinates": dict(self.coordinates),
+            "residual": self.residual,
+            "reduced_residual": self.reduced_residual,
+            "hits": self.hits,
+        }
+        if self.components is not None:
+            doc["components"] = [list(c) for c in self.components]
+        if self.error is not None:
+            doc["error"] = self.error
+        if self.null_tolerance is not None:
+            doc["null_tolerance"] = self.null_tolerance
+        return doc
+
+    @classmethod
+    def from_dict(cls, doc: Mapping) -> FixedPoint:
+        """Inverse of :meth:`to_dict` (``x`` is not serialized: None)."""
+        names = {f.name for f in fields(cls)} - {"x", "status"}
+        kw = {k: doc[k] for k in names if k in doc}
+        kw.setdefault("symmetry_zero_modes", 0)
+        kw.setdefault("stabilizer_order", 1)
+        return cls(**kw)
+
+
+@dataclass(frozen=True)
+class FixedPointSearch:
+    """The fixed points of a model (:func:`fixedpoints.find_fixed_points`).
+
+    ``points`` sorted by (loss, index); ``starts`` Newton starts; ``statuses`` how they ended
+    (counts); ``symmetry`` the group found; ``space`` where the search ran; ``notes``;
+    ``stats``: ``seconds`` (wall time).
+    """
+
+    points: tuple
+    starts: int
+    statuses: Mapping
+    symmetry: str
+    space: str
+    null_tolerance: float
+    decoupled: bool = False
+    notes: tuple = ()
+    model: str = ""
+    settings: Mapping = field(default_factory=dict)
+    stats: Mapping = field(default_factory=dict, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "points", tuple(self.points))
+        object.__setattr__(self, "statuses", frozen_mapping(self.statuses))
+        object.__setattr__(self, "notes", tuple(self.notes))
+        object.__setattr__(self, "settings", frozen_mapping(self.settings))
+        object.__setattr__(self, "stats", frozen_mapping(self.stats))
+
+    @property
+    def status(self) -> Status:
+        """``found`` when at least one start converged, else ``not-found``."""
+        return Status.FOUND if self.points else Status.NOT_FOUND
+
+    def to_dict(self, *, timing: bool = False) -> dict:
+        """The document of ``fixed-points --json`` (``seconds`` only with ``timing``)."""
+        doc = {
+            "model": self.model,
+            "settings": dict(self.settings),
+            "space": self.space,
+            "symmetry": self.symmetry,
+            "decoupled": self.decoupled,
+            "starts": self.starts,
+            "statuses": dict(self.statuses),
+            "null_tolerance": self.null_tolerance,
+        }
+        if timing:
+            doc["seconds"] = self.stats.get("seconds")
+        doc["fixed_points"] = [p.to_dict() for p in self.points]
+        doc["notes"] = list(self.notes)
+        return doc
+
+    @classmethod
+    def from_dict(cls, doc: Mapping) -> FixedPointSearch:
+        """Inverse of :meth:`to_dict`."""
+        return cls(
+            points=tuple(FixedPoint.from_dict(p) for p in doc.get("fixed_points", ())),
+            starts=int(doc.get("starts", 0)),
+            statuses=doc.get("statuses", {}),
+            symmetry=doc.get("symmetry", ""),
+            space=doc.get("space", ""),
+            null_tolerance=float(doc.get("null_tolerance", 0.0)),
+            decoupled=bool(doc.get("decoupled", False)),
+            notes=tuple(doc.get("notes", ())),
+            model=doc.get("model", ""),
+            settings=doc.get("settings", {}),
+        )
+
+
+@dataclass(frozen=True)
+class NewtonResult:
+    """Outcome of :func:`fixedpoints.numeric.newton.newton`: the point(s) ``x``, gradient
+    ``residual``, ``iterations`` and ``status`` — scalars for one start, arrays (``status`` a
+    tuple) for a batch of starts."""
+
+    x: object = array_field()
+    residual: object = None
+    iterations: object = None
+    status: object = Status.CONVERGED
+
+    def __post_init__(self):
+        freeze_arrays(self)
+
+    @property
+    def converged(self):
+        """Whether each start converged (a bool, or a tuple of bools for a batch)."""
+        if isinstance(self.status, tuple):
+            return tuple(s == Status.CONVERGED for s in self.status)
+        return self.status == Status.CONVERGED
