@@ -60,6 +60,7 @@ def minima_gatekeepers(G: nx.DiGraph) -> dict:
     reached *only* through the saddle ``s``. Listed nearest first."""
     H = nx.DiGraph(G.edges)
     H.add_nodes_from(G)
+    H.add_node(_TOP)  # an empty graph has no top node: the root stands alone
     tops = [n for n in G if G.in_degree(n) == 0]
     H.add_edges_from((_TOP, n) for n in tops)
     idom = nx.immediate_dominators(H, _TOP)

@@ -49,7 +49,9 @@ def overlap_coordinates(space, x) -> dict:
     """``{'Q_ij': ..., 'M_ir': ..., 'a_i': ...}`` of the point ``x`` of ``space``, named by the
     space's model (:mod:`fixedpoints.models.naming`)."""
     Q, M, a = space.overlaps(x)
-    return _overlap_coordinates(Q, M, a if space.trainable else None, space.names)
+    return _overlap_coordinates(
+        Q, M, a if space.trainable else None, space.names, spherical=space.spherical
+    )
 
 
 def curvature_scale(space, *, seed: int = 0, samples: int = 3) -> float:

@@ -27,9 +27,10 @@ Termination per start: ``converged`` when :math:`\rho\le` ``tol``; ``max-iterati
 ``diverged`` for non-finite values or :math:`\|x\|>` ``bound``; ``stalled``. Nothing raises for a
 failed start.
 
-A *problem* has ``gradient(X)`` and ``retract(X)`` (batched over leading axes); Hessians come from
-``batch_hessian(X) -> (n, m, m)`` (flat coordinates) or, per point, ``tangent_basis(x)`` and
-``hessian(x, B)``; ``residual_norm(X, G)`` is optional.
+A *problem* has ``gradient(x)``, ``retract(x)``, ``tangent_basis(x)`` (columns; None for flat
+coordinates) and ``hessian(x, B)`` (in that basis); ``residual_norm(x, g)`` (the residual from the
+point and its gradient) is optional, and so is ``batched_hessian = True`` for a problem whose
+``hessian`` takes a batch of points. All starts of a batch iterate together.
 """
 
 from __future__ import annotations
@@ -63,24 +64,6 @@ def _deflation_gradient(x, known, power: float, shift: float):
         f = n ** (-power)
         grad += (-power * f / n2) * r / (f + shift)
     return grad
-
-
-def _residual(problem, X, G):
-    if hasattr(problem, "residual_norm"):
-        return np.asarray(problem.residual_norm(X), dtype=float)
-    return np.linalg.norm(G, axis=-1)
-
-
-def _systems(problem, X):
-    """Tangent bases (None when flat) and Hessians in them, for the rows of ``X``."""
-    if hasattr(problem, "batch_hessian"):
-        return None, np.asarray(problem.batch_hessian(X), dtype=float)
-    Bs, Hs = [], []
-    for x in X:
-        B = problem.tangent_basis(x)
-        Bs.append(B)
-        Hs.append(problem.hessian(x, B))
-    return np.stack(Bs), np.stack(Hs)
 
 
 def newton(
@@ -135,11 +118,23 @@ def newton(
         raise out_of_range("on_no_decrease", on_no_decrease, "'step' or 'stop'")
     single = np.ndim(x0) == 1
     X = np.atleast_2d(np.array(x0, dtype=float))
-    X = np.asarray(problem.retract(X), dtype=float)
     n = X.shape[0]
+    stop = on_no_decrease == "stop"
     known = [np.asarray(k, dtype=float) for k in known]
-    G = np.asarray(problem.gradient(X), dtype=float)
-    res = _residual(problem, X, G)
+
+    def one(f):
+        """``f`` of a batch of points; a batch of one goes in as one point (cheaper)."""
+        return lambda Y: f(Y[0])[None] if len(Y) == 1 else f(Y)
+
+    gradient, retract = one(problem.gradient), one(problem.retract)
+    residual = getattr(problem, "residual_norm", None)
+
+    def norms(Y, G):
+        if residual is not None:
+            return np.asarray(
+                residual(Y[0], G[0]) if len(Y) == 1 else residual(Y, G), dtype=float
+            ).reshape(len(Y))
+        return np.sqrt((G * G).sum(axis=1))
 
     def merit(Y, r):
         m = np.log(r + 1e-300)
@@ -147,82 +142,117 @@ def newton(
             m = m + np.array([_log_deflation(y, known, power, shift) for y in Y])
         return m
 
+    X = retract(X)
+    G = gradient(X)
+    res = norms(X, G)
     mer = merit(X, res)
     status = np.full(n, None, dtype=object)
     its = np.zeros(n, dtype=int)
-    status[~np.isfinite(res)] = Status.DIVERGED
+    live = np.isfinite(res)
+    status[~live] = Status.DIVERGED
     for it in range(1, max_iter + 1):
-        live = status == None  # noqa: E711
         done = live & (res <= tol)
-        status[done] = Status.CONVERGED
-        its[done] = it - 1
-        live &= ~done
-        if not live.any():
-            break
+        if done.any():
+            status[done], its[done] = Status.CONVERGED, it - 1
+            live &= ~done
         rows = np.flatnonzero(live)
-        x, g = X[rows], G[rows]
+        if rows.size == 0:
+            break
+        whole = rows.size == n
+        x, g = (X, G) if whole else (X[rows], G[rows])
         B, H = _systems(problem, x)
-        finite = np.all(np.isfinite(H), axis=(-1, -2)) & np.all(np.isfinite(g), axis=-1)
-        if not finite.all():
-            status[rows[~finite]] = Status.DIVERGED
-            its[rows[~finite]] = it
+        finite = True
+        if not (np.isfinite(H).all() and np.isfinite(g).all()):
+            finite = np.isfinite(H).all(axis=(1, 2)) & np.isfinite(g).all(axis=1)
+        if finite is not True:
+            whole = False
+            status[rows[~finite]], its[rows[~finite]] = Status.DIVERGED, it
+            live[rows[~finite]] = False
             rows, x, g, H = rows[finite], x[finite], g[finite], H[finite]
             B = None if B is None else B[finite]
             if rows.size == 0:
                 continue
         lam, U = np.linalg.eigh(H)
-        cut = rcond * np.maximum(floor, np.max(np.abs(lam), axis=-1))
-        inv = np.where(np.abs(lam) > cut[:, None], 1.0 / np.where(lam == 0, 1.0, lam), 0.0)
-        gb = g if B is None else np.einsum("nij,ni->nj", B, g)
-        eta = -np.einsum("nij,nj->ni", U, inv * np.einsum("nji,nj->ni", U, gb))
-        step = eta if B is None else np.einsum("nij,nj->ni", B, eta)
+        mag = np.abs(lam)
+        inv = np.where(mag > rcond * np.maximum(floor, mag.max(axis=1))[:, None], lam, np.inf)
+        gb = g[:, :, None] if B is None else np.swapaxes(B, 1, 2) @ g[:, :, None]
+        eta = U @ ((np.swapaxes(U, 1, 2) @ gb) / -inv[:, :, None])
+        step = (eta if B is None else B @ eta)[:, :, 0]
         if known:
             for i in range(rows.size):
                 denom = 1.0 - float(_deflation_gradient(x[i], known, power, shift) @ step[i])
                 if abs(denom) > 1e-12:
                     step[i] = step[i] / denom
         if trust is not None:
-            radius = trust * np.maximum(1.0, np.linalg.norm(x, axis=-1))
-            size = np.linalg.norm(step, axis=-1)
-            big = size > radius
-            step[big] *= (radius[big] / size[big])[:, None]
+            radius2 = trust * trust * np.maximum(1.0, (x * x).sum(axis=1))
+            size2 = (step * step).sum(axis=1)
+            big = size2 > radius2
+            if big.any():
+                step[big] *= np.sqrt(radius2[big] / size2[big])[:, None]
+        m0 = mer[rows]
         t = np.ones(rows.size)
-        accepted = np.zeros(rows.size, dtype=bool)
-        xn, gn, rn, mn = x.copy(), g.copy(), res[rows].copy(), mer[rows].copy()
-        for _ in range(halvings):
+        with np.errstate(all="ignore"):  # a trial point may be non-finite: it is rejected
+            xn = retract(x + step)
+            gn = gradient(xn)
+            rn = norms(xn, gn)
+            mn = merit(xn, rn)
+            accepted = np.isfinite(rn) & (mn < m0 + np.log(1 - 1e-4))
             todo = np.flatnonzero(~accepted)
-            if todo.size == 0:
-                break
-            trial = np.asarray(problem.retract(x[todo] + t[todo, None] * step[todo]), dtype=float)
-            with np.errstate(all="ignore"):
-                g_t = np.asarray(problem.gradient(trial), dtype=float)
-                r_t = _residual(problem, trial, g_t)
+            for _ in range(halvings - 1):
+                if todo.size == 0:
+                    break
+                t[todo] *= 0.5
+                trial = retract(x[todo] + t[todo, None] * step[todo])
+                g_t = gradient(trial)
+                r_t = norms(trial, g_t)
                 m_t = merit(trial, r_t)
-            good = np.isfinite(r_t) & (m_t < mer[rows[todo]] + np.log(1 - 1e-4 * t[todo]))
-            last = todo if on_no_decrease == "step" else todo[good]
-            sel = good if on_no_decrease == "stop" else np.ones(todo.size, dtype=bool)
-            xn[last], gn[last], rn[last], mn[last] = trial[sel], g_t[sel], r_t[sel], m_t[sel]
-            accepted[todo[good]] = True
-            t[todo[~good]] *= 0.5
-        failed = ~accepted
-        if failed.any():
-            f = np.flatnonzero(failed)
-            if on_no_decrease == "stop":
-                status[rows[f]] = Status.STALLED
+                good = np.isfinite(r_t) & (m_t < m0[todo] + np.log(1 - 1e-4 * t[todo]))
+                keep = good if stop else slice(None)
+                last = todo[keep]
+                xn[last], gn[last], rn[last], mn[last] = (
+                    trial[keep],
+                    g_t[keep],
+                    r_t[keep],
+                    m_t[keep],
+                )
+                accepted[todo[good]] = True
+                todo = todo[~good]
+        if todo.size:  # no halving decreased the merit
+            its[rows[todo]] = it
+            if stop:
+                status[rows[todo]] = Status.STALLED
             else:
-                bad = ~np.isfinite(rn[f])
-                status[rows[f[bad]]] = Status.DIVERGED
-                worse = ~bad & (rn[f] > 10 * res[rows[f]])
-                status[rows[f[worse]]] = Status.STALLED
-            its[rows[f]] = it
-        move = accepted | ((on_no_decrease == "step") & (status[rows] == None))  # noqa: E711
-        r = rows[move]
-        X[r], G[r], res[r], mer[r] = xn[move], gn[move], rn[move], mn[move]
-        its[r] = it
-        far = move & (np.linalg.norm(xn, axis=-1) > bound)
-        status[rows[far]] = Status.DIVERGED
-    live = status == None  # noqa: E711
+                bad = ~np.isfinite(rn[todo])
+                status[rows[todo[bad]]] = Status.DIVERGED
+                worse = ~bad & (rn[todo] > 10 * res[rows[todo]])
+                status[rows[todo[worse]]] = Status.STALLED
+            move = accepted | (status[rows] == None)  # noqa: E711
+            live[rows] = move & (status[rows] == None)  # noqa: E711
+            rows, xn, gn, rn, mn = rows[move], xn[move], gn[move], rn[move], mn[move]
+            whole = False
+        if whole:
+            X, G, res, mer = xn, gn, rn, mn
+            its[:] = it
+        else:
+            X[rows], G[rows], res[rows], mer[rows], its[rows] = xn, gn, rn, mn, it
+        far = (xn * xn).sum(axis=1) > bound * bound
+        if far.any():
+            status[rows[far]], live[rows[far]] = Status.DIVERGED, False
     status[live] = np.where(res[live] <= tol, Status.CONVERGED, Status.MAX_ITERATIONS)
     if single:
         return NewtonResult(X[0], float(res[0]), int(its[0]), status[0])
     return NewtonResult(X, res, its, tuple(status))
+
+
+def _systems(problem, X):
+    """Tangent bases (None when flat) and the Hessians in them at the rows of ``X``: one batched
+    call when the problem's Hessian takes a batch (flat coordinates), else point by point."""
+    if len(X) == 1:
+        B = problem.tangent_basis(X[0])
+        H = problem.hessian(X[0], B)[None]
+        return (None if B is None else B[None]), H
+    if getattr(problem, "batched_hessian", False):
+        return None, np.asarray(problem.hessian(X, None), dtype=float)
+    Bs = [problem.tangent_basis(x) for x in X]
+    Hs = np.stack([problem.hessian(x, B) for x, B in zip(X, Bs, strict=True)])
+    return (None if Bs[0] is None else np.stack(Bs)), Hs

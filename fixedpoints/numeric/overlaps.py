@@ -36,17 +36,20 @@ def state_from_weights(names, W, V, a=None, outputs: int = 1) -> np.ndarray:
     return np.array(out)
 
 
-def overlap_coordinates(Q, M, a=None, names: OrderParameterNames | None = None) -> dict:
-    """``{'Q_ij': ..., 'M_ir': ..., 'a_i': ...}``: the upper triangle of ``Q``, ``M`` and the
-    trainable second layer ``a`` (None: fixed), named by ``names`` (default: the scheme of these
-    sizes; pass the model's scheme when ``Q`` holds fewer students than the model, e.g. one
-    neuron of a decoupled model)."""
+def overlap_coordinates(
+    Q, M, a=None, names: OrderParameterNames | None = None, *, spherical: bool = False
+) -> dict:
+    """``{'Q_ij': ..., 'M_ir': ..., 'a_i': ...}``: the upper triangle of ``Q`` (without its unit
+    diagonal for ``spherical`` neurons, as in the flow), ``M`` and the trainable second layer
+    ``a`` (None: fixed), named by ``names`` (default: the scheme of these sizes; pass the model's
+    scheme when ``Q`` holds fewer students than the model, e.g. one neuron of a decoupled
+    model)."""
     k, m = M.shape
     o = 1 if a is None else a.shape[1]
     names = names or OrderParameterNames(k, m, o)
     out = {}
     for i in range(k):
-        for j in range(i, k):
+        for j in range(i + 1 if spherical else i, k):
             out[names.Q(i, j)] = float(Q[i, j])
     for i in range(k):
         for r in range(m):

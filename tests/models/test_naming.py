@@ -64,3 +64,16 @@ def test_parse_refuses_a_name_of_another_scheme():
     with pytest.raises(ParameterError):
         OrderParameterNames(12, 2).parse("M_12")  # wide scheme: M_1_2
     assert indexed_name("D", (), compact=True) == ("D", "D")
+
+
+def test_fixed_point_coordinates_use_the_flow_names_beyond_ten_teachers(capsys):
+    """The acceptance case: the coordinates of ``fixed-points`` are exactly the variables of
+    ``derive`` for k = 11 index vectors (wide scheme), and both are one scheme."""
+    from tests.cli.helpers import run_json
+
+    sets = ["--set", "k=11", "--set", "n=1", "--set", "target=He4", "--set", "beta=0"]
+    flow = run_json(capsys, "derive", "multi-index", *sets, "--format", "json")
+    res = run_json(capsys, "fixed-points", "multi-index", *sets, "--set", "d=13", "--starts", "4")
+    assert all(WIDE.match(n) for n in flow["variables"])
+    for point in res["fixed_points"]:
+        assert set(point["coordinates"]) == set(flow["variables"])

@@ -18,8 +18,10 @@ batched simulation of one network needs).
 trajectory whose step falls to :math:`10^{-15}\max(1,|t|)` has failed: ``diverged`` when its error
 is non-finite, else ``step-too-small``. Shared: the step is accepted when every trajectory that
 has not failed accepts it, and the next step is the smallest proposal. The first step is
-:math:`h_0=0.01\max(\|y\|,10^{-3})/\|F(y)\|` (RMS norms; :math:`10^{-3}` when :math:`F(y)=0`), the
-smallest over the batch when shared.
+:math:`h_0=0.01\,\|y\|/\|F(y)\|` (Hairer–Nørsett–Wanner's rule), :math:`10^{-3}` when
+:math:`F(y)=0`: per trajectory with RMS norms (:math:`\|y\|` read as 1 when :math:`y=0`); shared,
+with the batch's largest Frobenius norms, :math:`\|y\|` at least :math:`10^{-3}` and
+:math:`h_0\in[10^{-6},1]`.
 
 :class:`FixedStep` and :class:`StepRule` accept every step: a constant :math:`h` (gradient descent,
 the classical RK4 with a fixed step), or :math:`h_i=` ``rule(t, y, f)`` (e.g. a stability bound).
@@ -107,11 +109,18 @@ class ErrorControl:
             raise out_of_range("atol", self.atol, ">= 0")
 
     def initial(self, y, f, t, t_max, xp) -> np.ndarray:
+        """The first step (module docstring), capped at the remaining time."""
         ny, nf = _rows_rms(y, xp), _rows_rms(f, xp)
         with np.errstate(divide="ignore", invalid="ignore"):
-            h = np.where(nf > 0, 0.01 * np.maximum(ny, 1e-3) / np.where(nf > 0, nf, 1.0), 1e-3)
-        h = np.minimum(h, t_max - t) if np.isfinite(t_max) else h
-        return np.full(t.size, h.min()) if self.shared and h.size else h
+            if self.shared:
+                n = sum(int(np.prod(c.shape[1:])) for c in y if c is not None)
+                NY, NF = float(ny.max()) * np.sqrt(n), float(nf.max()) * np.sqrt(n)
+                h0 = 1e-3 if NF == 0 else min(1.0, max(1e-6, 0.01 * max(NY, 1e-3) / NF))
+                h = np.full(t.size, h0)
+            else:
+                safe = np.where(nf > 0, nf, 1.0)
+                h = np.where(nf > 0, 0.01 * np.where(ny > 0, ny, 1.0) / safe, 1e-3)
+        return np.minimum(h, t_max - t) if np.isfinite(t_max) else h
 
     def error(self, y, y_new, err, xp) -> np.ndarray:
         """:math:`\\mathrm{err}_i` of the module docstring (host array)."""

@@ -435,13 +435,24 @@ class YoungIsotropy:
         """:meth:`reduced_gradient` (the Newton problem interface)."""
         return self.reduced_gradient(xi)
 
-    def batch_hessian(self, xi):
-        """:meth:`reduced_hessian` of a batch of points (flat coordinates)."""
+    #: :meth:`hessian` takes a batch of points (Newton evaluates all its starts at once)
+    batched_hessian = True
+
+    def tangent_basis(self, xi):
+        """The fixed space is flat: no basis (None)."""
+        return None
+
+    def hessian(self, xi, basis=None):
+        """:meth:`reduced_hessian` (flat coordinates)."""
         return self.reduced_hessian(xi)
 
-    def residual_norm(self, xi):
-        """:meth:`full_gradient_norm`: Newton's residual is the full-space gradient norm."""
-        return self.full_gradient_norm(xi)
+    def residual_norm(self, xi, g=None):
+        r"""Newton's residual, the full-space gradient norm :meth:`full_gradient_norm`, from the
+        reduced gradient ``g`` when given: :math:`(\sum_kg_k^2/n_k)^{1/2}`."""
+        if g is None:
+            return self.full_gradient_norm(xi)
+        with np.errstate(all="ignore"):
+            return np.sqrt(np.sum(np.asarray(g) ** 2 / self.orbit_sizes, axis=-1))
 
     def retract(self, xi):
         """The fixed space is flat: the identity."""
