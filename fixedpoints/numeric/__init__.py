@@ -5,7 +5,6 @@ functions."""
 from fixedpoints.numeric.continuation import continue_branch
 from fixedpoints.numeric.fixed_points import classify_point, find_fixed_points
 from fixedpoints.numeric.landscape import Landscape
-from fixedpoints.numeric.newton import newton
 from fixedpoints.numeric.ode import integrate, integrate_batch
 from fixedpoints.numeric.overlaps import overlap_coordinates, state_from_weights, teacher_vectors
 from fixedpoints.numeric.population import PopulationLoss
@@ -18,7 +17,6 @@ __all__ = [
     "find_fixed_points",
     "integrate",
     "integrate_batch",
-    "newton",
     "overlap_coordinates",
     "state_from_weights",
     "teacher_vectors",
