@@ -18,6 +18,7 @@ from fixedpoints.errors import ParameterError, out_of_range
 from fixedpoints.numeric.bifurcation import follow_branches, seed_branches
 from fixedpoints.numeric.fixed_points import find_fixed_points as _search
 from fixedpoints.numeric.named import named_point_weights
+from fixedpoints.numeric.symmetry import detect_symmetry
 from fixedpoints.results import Continuation
 
 __all__ = ["continue_fixed_points"]
@@ -83,12 +84,15 @@ def continue_fixed_points(
     if point:
         seeds = [(named_point_weights(space, point), point)]
     else:
-        search = _search(space, starts=starts, seed=seed)
+        # orbits under the family's group (at a generic parameter value): copies that a
+        # symmetry of the start value identifies may follow different branches
+        sym = detect_symmetry(family.at(start + 0.3819660113 * (end - start)), seed=seed)
+        search = _search(space, starts=starts, seed=seed, sym=sym)
         try:
             named = ("averaged", named_point_weights(space, "averaged"))
         except ParameterError:
             named = None
-        seeds = seed_branches(space, search.points, named=named, seed=seed)
+        seeds = seed_branches(space, search.points, named=named, seed=seed, sym=sym)
     branches = follow_branches(
         family.at,
         seeds,

@@ -169,6 +169,8 @@ class Progress:
 
     def __call__(self, done, total=None):
         if self.bar is not None:
+            if total is not None and total != self.bar.total:
+                self.bar.total = total
             self.bar.n = done if total is not None else self.bar.n + 1
             self.bar.refresh()
 

@@ -17,7 +17,7 @@ from array_api_compat import device
 from fixedpoints.codegen.arrayapi import compile_array_api
 from fixedpoints.codegen.arrays import model_arrays
 from fixedpoints.codegen.compile import compile_expressions
-from fixedpoints.kernels import A, B, P, pair_kernel, parse_activation
+from fixedpoints.kernels import A, B, P, activation_parity, pair_kernel, parse_activation
 
 __all__ = ["PairKernels", "compile_pair_kernels"]
 
@@ -78,6 +78,9 @@ class PairKernels:
     square: bool
     spherical: bool
     xp: object = np
+    #: parities of the student and teacher activations (``'even'``, ``'odd'`` or ``'none'``,
+    #: :func:`fixedpoints.kernels.activation_parity`): the sign symmetries of the model
+    parity: tuple = ("none", "none")
 
 
 def compile_pair_kernels(model, params=None, *, xp=None) -> PairKernels:
@@ -112,4 +115,5 @@ def compile_pair_kernels(model, params=None, *, xp=None) -> PairKernels:
         square=model.loss.kind == "square",
         spherical=model.student.spherical,
         xp=np if xp is None else xp,
+        parity=(activation_parity(sigma), activation_parity(tau)),
     )

@@ -47,7 +47,12 @@ from fixedpoints.errors import out_of_range
 from fixedpoints.numeric.fixed_points import classify_point, overlap_coordinates
 from fixedpoints.numeric.newton import newton
 from fixedpoints.numeric.simulate import StopRule, simulate
-from fixedpoints.numeric.symmetry import canonical_form, detect_symmetry, overlap_signature
+from fixedpoints.numeric.symmetry import (
+    canonical_form,
+    detect_symmetry,
+    orbit_key,
+    overlap_signature,
+)
 
 __all__ = ["transition_graph", "unstable_directions"]
 
@@ -153,11 +158,15 @@ def transition_graph(
 
     def match(x, loss):
         f = overlap_signature(space, x, sym)
+        key = None
         for i, n in enumerate(nodes):
             if abs(n["loss"] - loss) <= loss_tol * (1 + abs(loss)) and (
                 n["fp"].shape == f.shape and np.max(np.abs(n["fp"] - f)) <= match_tol
             ):
-                return i
+                # the signature is necessary; one orbit of the full group decides
+                key = orbit_key(space, x, sym, tol=match_tol) if key is None else key
+                if orbit_key(space, n["x"], sym, tol=match_tol).same(key):
+                    return i
         return None
 
     for p in points:

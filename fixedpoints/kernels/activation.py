@@ -15,7 +15,17 @@ import sympy
 
 from fixedpoints.errors import ParameterError
 
-__all__ = ["A", "B", "P", "z", "relu", "step", "parse_activation", "ALLOWED_ACTIVATIONS"]
+__all__ = [
+    "A",
+    "ALLOWED_ACTIVATIONS",
+    "B",
+    "P",
+    "activation_parity",
+    "parse_activation",
+    "relu",
+    "step",
+    "z",
+]
 
 A = sympy.Symbol("A", positive=True)
 B = sympy.Symbol("B", positive=True)
@@ -276,3 +286,35 @@ def _check_gaussian_moments(expr: sympy.Expr, name: str, text: str) -> None:
                 raise ParameterError(
                     f"`{name}` = {text!r} contains {node}: E[sigma(u)^2] diverges or is not defined."
                 )
+
+
+def activation_parity(expr: sympy.Expr) -> str:
+    r"""``'even'`` when :math:`\sigma(-z)=\sigma(z)`, ``'odd'`` when :math:`\sigma(-z)=-\sigma(z)`,
+    else ``'none'``: decided symbolically (:func:`sympy.simplify` of the difference), with a
+    numeric check at 7 points where SymPy cannot decide (e.g. a Hermite mixture He2+He4 is
+    even, relu is neither)."""
+    e = sympy.sympify(expr)
+    if z not in e.free_symbols:
+        return "even"
+    flipped = e.subs(z, -z)
+    pts = [0.37, 1.3, 2.1, 0.05, 3.7, 0.81, 1.9]
+
+
+    def value(expr, t):
+        try:
+            return complex(expr.subs(z, t).evalf())
+        except (TypeError, ValueError):  # a function SymPy cannot evaluate: undecided
+            return complex("nan")
+
+    scale = 1 + max(abs(value(e, t)) for t in pts)
+
+    def zero(diff):
+        if sympy.simplify(diff) == 0:
+            return True
+        return all(abs(value(diff, t)) <= 1e-12 * scale for t in pts)
+
+    if zero(flipped - e):
+        return "even"
+    if zero(flipped + e):
+        return "odd"
+    return "none"

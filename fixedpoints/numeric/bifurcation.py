@@ -20,21 +20,23 @@ from fixedpoints.numeric.symmetry import detect_symmetry, orbit_key
 __all__ = ["follow_branches", "index_changes", "seed_branches"]
 
 
-def seed_branches(space, points, *, named=None, seed: int = 0) -> list:
+def seed_branches(space, points, *, named=None, seed: int = 0, sym=None) -> list:
     """``[(x, label), ...]``: the non-degenerate ``points`` (e.g. a search's), labelled by loss
-    and index; ``named`` = ``(label, x)`` moves the point on the orbit of ``x`` first, with that
-    label (the search returns one representative per orbit, which may be another copy)."""
+    and index; ``named`` = ``(label, x)`` replaces the point on the orbit of ``x`` (under
+    ``sym``, default the symmetry of ``space``) by ``x`` itself, first, with that label (the
+    search returns one representative per orbit, which need not be the named copy; along a
+    family the copies can part when the parameter breaks a symmetry of the start)."""
     seeds = [(p.x, f"loss {p.loss:.6g}, index {p.index}") for p in points if not p.degenerate]
     if named is None:
         return seeds
     label, x_named = named
-    sym = detect_symmetry(space, seed=seed)
+    sym = detect_symmetry(space, seed=seed) if sym is None else sym
     target = orbit_key(space, x_named, sym)
     for i, (x, _) in enumerate(seeds):
         key = orbit_key(space, x, sym)
-        if key.shape == target.shape and np.allclose(key, target, atol=1e-6):
+        if key.same(target):
             seeds.pop(i)
-            seeds.insert(0, (x, label))
+            seeds.insert(0, (np.asarray(x_named, dtype=float), label))
             break
     return seeds
 
@@ -78,7 +80,7 @@ def follow_branches(
             for xs, ps in switch_branches(family, ev, end):
                 sp = family(ps)
                 key = orbit_key(sp, xs, detect_symmetry(sp, seed=seed))
-                if any(np.allclose(key, other, atol=1e-6) for other in switched):
+                if any(key.same(other) for other in switched):
                     continue
                 switched.append(key)
                 queue.append((xs, f"switched at {ev.value:.10g} from {label}", ps))

@@ -29,8 +29,9 @@ import numpy as np
 from fixedpoints.numeric.newton import newton
 from fixedpoints.numeric.overlaps import overlap_coordinates as _overlap_coordinates
 from fixedpoints.numeric.symmetry.group import detect_symmetry, symmetry_generators
-from fixedpoints.numeric.symmetry.orbits import canonical_form
+from fixedpoints.numeric.symmetry.orbits import orbit
 from fixedpoints.numeric.symmetry.spectra import merge_spectrum
+from fixedpoints.numeric.symmetry.subspace import search_lattice
 from fixedpoints.results import Classification, FixedPoint, FixedPointSearch
 
 __all__ = [
@@ -139,6 +140,8 @@ def find_fixed_points(
     null_tol: float = NULL_TOL,
     max_iter: int = 60,
     progress=None,
+    lattice: bool = True,
+    sym=None,
 ) -> FixedPointSearch:
     """Multistart deflated Newton on ``space`` and classification of the critical points found.
 
@@ -153,7 +156,15 @@ def find_fixed_points(
     tol : float
         Gradient-norm tolerance of Newton.
     progress : callable, optional
-        Called as ``progress(done, total)`` after each start.
+        Called as ``progress(done, total)`` after each start (and each lattice subspace).
+    lattice : bool
+        Also search the fixed spaces of the symmetry lattice
+        (:func:`~fixedpoints.numeric.symmetry.subspace.search_lattice`: Young subgroups of the
+        neurons, reflections and complement rotations of input space), ``max(8, min(24, starts // 8))``
+        starts each, so that points fixed by a subgroup are found whatever the random starts.
+    sym : Symmetry, optional
+        The group that identifies orbits (default: :func:`detect_symmetry` of ``space``; a
+        continuation passes its family's group).
 
     Returns
     -------
@@ -161,7 +172,7 @@ def find_fixed_points(
         Never raises for a failed start: the statuses are counted.
     """
     rng = np.random.default_rng(seed)
-    sym = detect_symmetry(space, seed=seed)
+    sym = detect_symmetry(space, seed=seed) if sym is None else sym
     curv = curvature_scale(space, seed=seed)
     statuses: Counter = Counter()
     found: list[dict] = []
@@ -185,15 +196,30 @@ def find_fixed_points(
                 break
         if progress is not None:
             progress(s + 1, starts)
+    n_sub = 0
+    if lattice:
+        per = max(8, min(24, starts // 8))
+        subs = search_lattice(space, sym, per_subspace=per, rng=rng, tol=tol, max_iter=max_iter)
+        for sub, res in subs:
+            n_sub += 1
+            for xi, st in zip(np.atleast_2d(res.x), np.atleast_1d(res.status), strict=True):
+                statuses[f"lattice-{st}"] += 1
+                if st == "converged":
+                    _add(space, sym, found, sub.embed(xi), null_tol, curv)
+            if progress is not None:
+                progress(starts + n_sub, starts + n_sub + 1)
     points = _finish(space, found)
     notes = []
     if sym.truncated:
-        notes.append("teacher permutations not enumerated (m > 8): counts are lower bounds")
+        notes.append("the automorphism search gave up: orbit counts are bounds")
+    if sym.failed:
+        notes.append("generators dropped (loss not invariant): " + ", ".join(sym.failed))
     return FixedPointSearch(
         points=points,
         starts=starts,
         statuses=dict(statuses),
         symmetry=sym.describe(),
+        group=sym.to_dict(),
         space="weight space" + (" (one neuron: the loss decouples)" if space.decoupled else ""),
         null_tolerance=null_tol * curv,
         decoupled=space.decoupled,
@@ -205,16 +231,15 @@ def _add(space, sym, found, x, null_tol, curv) -> bool:
     c = classify_point(space, x, sym, null_tol=null_tol, curvature=curv)
     Q, M, a = space.overlaps(x)
     tol_i = max(1e-6, 10 * c.error)
-    vec, orbit, stab = canonical_form(Q, M, a if space.trainable else None, sym, tol_i)
+    o = orbit(Q, M, a if space.trainable else None, sym, tol_i)
     for f in found:
-        if f["vec"].shape == vec.shape and np.max(np.abs(f["vec"] - vec)) <= f["tol"] + tol_i:
+        close = abs(f["c"].loss - c.loss) <= 1e-6 * max(1.0, abs(c.loss)) + f["tol"] + tol_i
+        if close and f["orbit"].same(o):
             f["hits"] += 1
             if c.residual < f["c"].residual:
-                f.update(x=x, c=c, vec=vec, tol=tol_i, orbit=orbit, stab=stab)
+                f.update(x=x, c=c, tol=tol_i, orbit=o)
             return False
-    found.append(
-        {"x": x, "c": c, "vec": vec, "tol": tol_i, "orbit": orbit, "stab": stab, "hits": 1}
-    )
+    found.append({"x": x, "c": c, "tol": tol_i, "orbit": o, "hits": 1})
     return True
 
 
@@ -232,9 +257,9 @@ def _finish(space, found) -> tuple:
                 symmetry_zero_modes=c.symmetry_zero_modes,
                 degenerate=c.degenerate,
                 spectrum=c.spectrum,
-                count=int(f["orbit"]),
-                isotropy=f"stabiliser of order {f['stab']}",
-                stabilizer_order=int(f["stab"]),
+                count=int(f["orbit"].size),
+                isotropy=f"stabiliser of order {f['orbit'].stabilizer_order}",
+                stabilizer_order=int(f["orbit"].stabilizer_order),
                 coordinates=overlap_coordinates(space, f["x"]),
                 x=f["x"],
                 residual=c.residual,

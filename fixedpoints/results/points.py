@@ -10,6 +10,7 @@ from fixedpoints.results.status import (
     array_field,
     freeze_arrays,
     frozen_mapping,
+    plain,
     spectrum_pairs,
 )
 
@@ -162,7 +163,8 @@ class FixedPointSearch:
     """The fixed points of a model (:func:`fixedpoints.find_fixed_points`).
 
     ``points`` sorted by (loss, index); ``starts`` Newton starts; ``statuses`` how they ended
-    (counts); ``symmetry`` the group found; ``space`` where the search ran; ``notes``;
+    (counts); ``symmetry`` the group found (one line) and ``group`` its ``order`` (exact int),
+    ``generators`` (text) and ``exact``; ``space`` where the search ran; ``notes``;
     ``stats``: ``seconds`` (wall time).
     """
 
@@ -177,8 +179,10 @@ class FixedPointSearch:
     model: str = ""
     settings: Mapping = field(default_factory=dict)
     stats: Mapping = field(default_factory=dict, compare=False)
+    group: Mapping = field(default_factory=dict)
 
     def __post_init__(self):
+        object.__setattr__(self, "group", frozen_mapping(self.group))
         object.__setattr__(self, "points", tuple(self.points))
         object.__setattr__(self, "statuses", frozen_mapping(self.statuses))
         object.__setattr__(self, "notes", tuple(self.notes))
@@ -197,6 +201,7 @@ class FixedPointSearch:
             "settings": dict(self.settings),
             "space": self.space,
             "symmetry": self.symmetry,
+            "group": plain(self.group),
             "decoupled": self.decoupled,
             "starts": self.starts,
             "statuses": dict(self.statuses),
@@ -216,6 +221,7 @@ class FixedPointSearch:
             starts=int(doc.get("starts", 0)),
             statuses=doc.get("statuses", {}),
             symmetry=doc.get("symmetry", ""),
+            group=doc.get("group", {}),
             space=doc.get("space", ""),
             null_tolerance=float(doc.get("null_tolerance", 0.0)),
             decoupled=bool(doc.get("decoupled", False)),

@@ -1,7 +1,9 @@
-"""Symmetry, in one home: the landscape's group (:mod:`.group`), orbits and their keys
-(:mod:`.orbits`), fixed-point subspaces of diagonal Young subgroups (:mod:`.young`), Hessian
-spectra by isotypic components (:mod:`.isotypic`, :mod:`.spectra`) and the fixed-point search
-inside a fixed-point subspace (:mod:`.search`)."""
+"""Symmetry, in one home: the landscape's group (:mod:`.group`; generators and exact orders from
+coloured-graph automorphisms, :mod:`.automorphisms`), exact orbits (:mod:`.orbits`), fixed-point
+subspaces of any subgroup in weight space and the lattice the search visits (:mod:`.subspace`),
+the reduced loss on diagonal Young subgroups of the k = d ReLU problem (:mod:`.young`), Hessian
+spectra by isotypic components (:mod:`.isotypic`, :mod:`.spectra`) and the search inside a
+Young fixed space (:mod:`.search`)."""
 
 from fixedpoints.numeric.symmetry.group import Symmetry, detect_symmetry, symmetry_generators
 from fixedpoints.numeric.symmetry.isotypic import (
@@ -10,7 +12,28 @@ from fixedpoints.numeric.symmetry.isotypic import (
     reduced_isotypic_spectrum,
     weight_space_hvp,
 )
-from fixedpoints.numeric.symmetry.orbits import canonical_form, orbit_key, overlap_signature
+from fixedpoints.numeric.symmetry.automorphisms import (
+    AutomorphismGroup,
+    ColouredGraph,
+    automorphism_group,
+    find_isomorphism,
+)
+from fixedpoints.numeric.symmetry.orbits import (
+    Orbit,
+    canonical_form,
+    orbit,
+    orbit_key,
+    overlap_signature,
+    same_orbit,
+)
+from fixedpoints.numeric.symmetry.subspace import (
+    FixedSubspace,
+    input_subspaces,
+    search_lattice,
+    weight_map,
+    young_subspace,
+    young_subspaces,
+)
 from fixedpoints.numeric.symmetry.search import find_isotropic_fixed_points, isotropic_starts
 from fixedpoints.numeric.symmetry.spectra import dense_spectrum, merge_spectrum
 from fixedpoints.numeric.symmetry.young import (
@@ -23,24 +46,37 @@ from fixedpoints.numeric.symmetry.young import (
 )
 
 __all__ = [
+    "AutomorphismGroup",
+    "ColouredGraph",
+    "FixedSubspace",
     "IsotropyType",
+    "Orbit",
     "Symmetry",
     "YoungIsotropy",
+    "automorphism_group",
     "canonical_form",
     "dense_spectrum",
     "detect_symmetry",
+    "find_isomorphism",
     "find_isotropic_fixed_points",
+    "input_subspaces",
     "isotropic_starts",
     "isotropy_label",
     "isotypic_components",
     "isotypic_spectrum",
     "merge_spectrum",
+    "orbit",
     "orbit_key",
     "orbit_size",
     "overlap_signature",
     "parse_blocks",
     "reduced_isotypic_spectrum",
+    "same_orbit",
+    "search_lattice",
     "symmetry_generators",
+    "weight_map",
     "weight_space_hvp",
     "young_isotropy",
+    "young_subspace",
+    "young_subspaces",
 ]

@@ -1,124 +1,240 @@
-r"""Orbits of points under a landscape's symmetry group: canonical forms (with orbit sizes and
-stabiliser orders), symmetry-invariant overlap signatures, and orbit keys.
+r"""Exact orbits of points under a landscape's symmetry group: orbit sizes
+:math:`|G|/|G_x|` from the stabiliser :math:`G_x`, orbit equality by graph isomorphism, and
+symmetry-invariant overlap signatures.
 
-Points are compared in overlap coordinates :math:`(Q, M, a)`, which are invariant under the input
-rotations fixing the teacher; with student rotations, in the invariants
-:math:`(\operatorname{spec}Q, M^\top M, M^\top QM)`. The orbit size of a point is the number of
-distinct images under the discrete group (:class:`~fixedpoints.numeric.symmetry.group.Symmetry`).
+A point is represented by its overlaps :math:`(Q, M, a)`, invariant under the input rotations
+fixing the teacher. Its **point graph** has the vertices :math:`\pm w_i` (students) and
+:math:`\pm v_r` (teachers), pair edges :math:`+u - -u`, edges :math:`\epsilon\eta Q_{ij}`,
+:math:`\epsilon\eta M_{ir}`, :math:`\epsilon\eta T_{rs}` between :math:`\epsilon w_i,\eta w_j`
+etc., and vertex colours :math:`(Q_{ii}, \pm a_i)` and :math:`(T_{rr}, \pm b_r)`; vertices that
+the group may not exchange (no sign flips, different neuron classes, reflections not allowed)
+get different colours. Its automorphisms are exactly the group elements fixing the point, so
+:math:`|G_x|` is the order of the point graph's automorphism group
+(:mod:`.automorphisms`) and the orbit has :math:`|G|/|G_x|` points — exact for any number of
+neurons. Two points are on one orbit iff their point graphs (values clustered jointly, to a
+tolerance) are isomorphic.
+
+With student rotations (the loss depends on :math:`W^\top W` only) points are compared by the
+spectrum of Q and the teacher graph coloured by :math:`M^\top M` and :math:`M^\top QM`.
 """
 
 from __future__ import annotations
 
-import math
+from dataclasses import dataclass
 
 import numpy as np
 
+from fixedpoints.numeric.symmetry.automorphisms import (
+    ColouredGraph,
+    automorphism_group,
+    cluster_labels,
+    find_isomorphism,
+)
 from fixedpoints.numeric.symmetry.group import Symmetry
 
-__all__ = ["canonical_form", "orbit_key", "overlap_signature"]
+__all__ = ["Orbit", "canonical_form", "orbit", "orbit_key", "overlap_signature", "same_orbit"]
 
 
-def _quantise(v, tol):
-    return tuple(np.round(np.asarray(v, dtype=float).ravel() / tol).astype(np.int64))
+@dataclass(frozen=True)
+class _RawGraph:
+    """Uncoloured point graph: structural vertex kinds, vertex values (n, p), edge kinds (n, n)
+    and edge values (n, n, q); values become colours by joint clustering."""
+
+    vkind: np.ndarray
+    vvals: np.ndarray
+    ekind: np.ndarray
+    evals: np.ndarray
+    extra: np.ndarray  # compared with a tolerance (e.g. the spectrum of Q)
 
 
-def _student_canonical(Q, M, a, sym: Symmetry, tol: float):
-    """Canonical form under student permutations and sign flips: each row sign-normalised (first
-    entry of :math:`M_i` above ``tol`` positive), then rows sorted by :math:`(M_i, Q_{ii}, a_i)`
-    quantised to ``tol``."""
-    k = Q.shape[0]
-    s = np.ones(k)
-    if sym.sign_flips != "none":
-        for i in range(k):
-            nz = np.flatnonzero(np.abs(M[i]) > tol)
-            if nz.size and M[i, nz[0]] < 0:
-                s[i] = -1.0
-    Q = Q * np.outer(s, s)
-    M = M * s[:, None]
-    if a is not None and sym.sign_flips == "odd":
-        a = a * s[:, None]
-    if sym.student_permutations and k > 1:
-        keys = [
-            (
-                _quantise(M[i], tol),
-                _quantise(Q[i, i], tol),
-                _quantise(a[i], tol) if a is not None else (),
-            )
-            for i in range(k)
-        ]
-        order = sorted(range(k), key=lambda i: keys[i])
-        Q, M = Q[np.ix_(order, order)], M[order]
-        a = None if a is None else a[order]
-    return Q, M, a
+def _colour(graphs, tol: float) -> list:
+    """Colour raw graphs on one scale: each vertex-value column and each (edge kind, value
+    column) clustered over all graphs together."""
+    n = graphs[0].vkind.size
+    V = np.concatenate([g.vvals for g in graphs])
+    cols = [np.concatenate([g.vkind for g in graphs])]
+    cols += [cluster_labels(V[:, j], tol) for j in range(V.shape[1])]
+    vlab = np.unique(np.stack(cols, axis=1), axis=0, return_inverse=True)[1].ravel()
+    K = np.stack([g.ekind for g in graphs])
+    Ev = np.stack([g.evals for g in graphs])
+    ecols = [K.ravel()]
+    for j in range(Ev.shape[-1]):
+        lab = np.zeros(K.size, dtype=np.int64)
+        vals = Ev[..., j].ravel()
+        for kind in np.unique(K):
+            sel = K.ravel() == kind
+            lab[sel] = cluster_labels(vals[sel], tol)
+        ecols.append(lab)
+    elab = np.unique(np.stack(ecols, axis=1), axis=0, return_inverse=True)[1].ravel()
+    elab = elab.reshape(K.shape)
+    return [
+        ColouredGraph(vlab[i * n : (i + 1) * n].astype(np.int64), elab[i].astype(np.int64))
+        for i in range(len(graphs))
+    ]
+
+
+def _pm(n: int):
+    sgn = np.tile([1.0, -1.0], n)
+    return sgn, np.repeat(np.arange(n), 2)
+
+
+def _raw_graph(Q, M, a, sym: Symmetry) -> _RawGraph:
+    Q, M = np.asarray(Q, float), np.asarray(M, float)
+    k, m = Q.shape[0], M.shape[1]
+    T, b = sym.T, sym.b
+    if sym.student_rotations:
+        return _rotation_graph(Q, M, sym)
+    ss, si = _pm(k)
+    ts, ti = _pm(m)
+    n = 2 * k + 2 * m
+    stu = np.arange(2 * k)
+    tea = 2 * k + np.arange(2 * m)
+    flips = sym.sign_flips
+    # vertex kinds: student class (+ sign flag without flips), teacher (+ flag without parity)
+    vk = np.zeros(n, dtype=np.int64)
+    cls = np.asarray(sym.student_classes)[si]
+    vk[stu] = 4 * cls + (2 if flips == "none" else 0) * (ss < 0)
+    vk[tea] = 4 * (cls.max(initial=0) + 1) + 1 + (2 if sym.target_parity == "none" else 0) * (
+        ts < 0
+    )
+    na = 0 if a is None else np.asarray(a).reshape(k, -1).shape[1]
+    nb = b.shape[1] if m else 0
+    p = 1 + max(na, nb)
+    vv = np.zeros((n, p))
+    vv[stu, 0] = np.diag(Q)[si]
+    if a is not None:
+        av = np.asarray(a, float).reshape(k, -1)[si]
+        vv[stu, 1 : 1 + na] = av * (ss[:, None] if flips == "odd" else 1.0)
+    if m:
+        vv[tea, 0] = np.diag(T)[ti]
+        vv[tea, 1 : 1 + nb] = b[ti] * (ts[:, None] if sym.target_parity == "odd" else 1.0)
+    ek = np.zeros((n, n), dtype=np.int64)
+    ev = np.zeros((n, n, 1))
+    ek[np.ix_(stu, stu)] = 2
+    ev[np.ix_(stu, stu)] = (np.outer(ss, ss) * Q[np.ix_(si, si)])[..., None]
+    if m:
+        ek[np.ix_(stu, tea)] = 3
+        ek[np.ix_(tea, stu)] = 3
+        mv = np.outer(ss, ts) * M[np.ix_(si, ti)]
+        ev[np.ix_(stu, tea)] = mv[..., None]
+        ev[np.ix_(tea, stu)] = mv.T[..., None]
+        ek[np.ix_(tea, tea)] = 4
+        ev[np.ix_(tea, tea)] = (np.outer(ts, ts) * T[np.ix_(ti, ti)])[..., None]
+    idx = np.concatenate([si, k + ti])
+    same = idx[:, None] == idx[None, :]
+    ek[same] = 1
+    ev[same] = 0.0
+    ek[np.arange(n), np.arange(n)] = 0
+    return _RawGraph(vk, vv, ek, ev, np.zeros(0))
+
+
+def _rotation_graph(Q, M, sym: Symmetry) -> _RawGraph:
+    m = M.shape[1]
+    T, b = sym.T, sym.b
+    ts, ti = _pm(m)
+    A, B = M.T @ M, M.T @ Q @ M
+    n = 2 * m
+    vk = 1 + (2 if sym.target_parity == "none" else 0) * (ts < 0).astype(np.int64)
+    bs = ts[:, None] if sym.target_parity == "odd" else 1.0
+    vv = np.column_stack([np.diag(T)[ti], np.diag(A)[ti], np.diag(B)[ti], b[ti] * bs])
+    sgn = np.outer(ts, ts)
+    ev = np.stack(
+        [sgn * T[np.ix_(ti, ti)], sgn * A[np.ix_(ti, ti)], sgn * B[np.ix_(ti, ti)]], axis=-1
+    )
+    ek = np.full((n, n), 4, dtype=np.int64)
+    same = ti[:, None] == ti[None, :]
+    ek[same] = 1
+    ev[same] = 0.0
+    ek[np.arange(n), np.arange(n)] = 0
+    extra = np.sort(np.linalg.eigvalsh((Q + Q.T) / 2))
+    return _RawGraph(vk.astype(np.int64), vv, ek, ev, extra)
+
+
+@dataclass(frozen=True)
+class Orbit:
+    """The orbit of a point: ``size`` :math:`|G|/|G_x|`, ``stabilizer_order`` :math:`|G_x|`,
+    the stabiliser's generators (vertex permutations of the point graph: :math:`\\pm w_i` at
+    2i, 2i+1, then :math:`\\pm v_r`), ``exact`` (False if the automorphism search gave up:
+    the size is then an upper bound) and the point graph for :func:`same_orbit`."""
+
+    size: int
+    stabilizer_order: int
+    stabilizer: tuple
+    exact: bool
+    graph: _RawGraph
+    tol: float
+
+    def same(self, other: Orbit) -> bool:
+        """Whether two orbits are one (:func:`same_orbit`)."""
+        return same_orbit(self, other)
+
+
+def orbit(Q, M, a, sym: Symmetry, tol: float = 1e-6) -> Orbit:
+    """The :class:`Orbit` of the point with overlaps ``(Q, M, a)`` (``a`` None for a fixed
+    second layer); values within ``tol`` (relative) count as equal."""
+    raw = _raw_graph(Q, M, a, sym)
+    (g,) = _colour([raw], tol)
+    aut = automorphism_group(g)
+    size = max(1, sym.order // aut.order)
+    return Orbit(
+        size=int(size),
+        stabilizer_order=int(sym.order // size),
+        stabilizer=aut.generators,
+        exact=aut.exact and sym.exact,
+        graph=raw,
+        tol=float(tol),
+    )
+
+
+def same_orbit(o1: Orbit, o2: Orbit) -> bool:
+    """Whether the points of two :class:`Orbit` values are on one orbit: their point graphs,
+    coloured jointly to the larger tolerance, are isomorphic (and, with student rotations, the
+    spectra of Q agree)."""
+    g1, g2 = o1.graph, o2.graph
+    tol = max(o1.tol, o2.tol)
+    if g1.vkind.shape != g2.vkind.shape or g1.extra.shape != g2.extra.shape:
+        return False
+    if g1.extra.size and np.max(np.abs(g1.extra - g2.extra)) > tol * max(
+        1.0, float(np.max(np.abs(g1.extra)))
+    ):
+        return False
+    c1, c2 = _colour([g1, g2], tol)
+    return find_isomorphism(c1, c2) is not None
 
 
 def canonical_form(Q, M, a, sym: Symmetry, tol: float = 1e-6):
-    r"""``(vector, orbit_size, stabiliser_order)``: the canonical representative of the point's
-    orbit under the discrete group (a flat vector; compare with a tolerance), the orbit size
-    :math:`|G|/|G_x|`, and :math:`|G_x|`."""
+    r"""``(signature, orbit_size, stabiliser_order)``: a symmetry-invariant vector (equal on an
+    orbit; compare orbits exactly with :func:`orbit` and :func:`same_orbit`), the orbit size
+    :math:`|G|/|G_x|` and :math:`|G_x|`."""
+    o = orbit(Q, M, a, sym, tol)
+    return _signature(Q, M, a, sym), o.size, o.stabilizer_order
+
+
+def _signature(Q, M, a, sym: Symmetry) -> np.ndarray:
     Q, M = np.asarray(Q, float), np.asarray(M, float)
-    a = None if a is None else np.asarray(a, float)
-    if sym.student_rotations:
-        return _rotation_invariant_form(Q, M, sym, tol)
-    forms = {}
-    for p in sym.teacher_permutations:
-        cq, cm, ca = _student_canonical(Q, M[:, list(p)], a, sym, tol)
-        vec = np.concatenate([cq.ravel(), cm.ravel(), ca.ravel() if ca is not None else []])
-        forms.setdefault(_quantise(vec, 10 * tol), vec)
-    best = min(forms)
-    vec = forms[best]
-    k, m = Q.shape[0], M.shape[1]
-    cq, cm = vec[: k * k].reshape(k, k), vec[k * k : k * k + k * m].reshape(k, m)
-    stab_student = 1
-    if sym.student_permutations:
-        rows = {}
-        for i in range(k):
-            r = (_quantise(cq[i], 10 * tol), _quantise(cm[i], 10 * tol))
-            rows[r] = rows.get(r, 0) + 1
-        for c in rows.values():
-            stab_student *= math.factorial(c)
-    if sym.sign_flips != "none":
-        # a flip of neuron i fixes the overlaps iff M_i = 0 and Q_ij = 0 (j != i)
-        off = np.abs(cq - np.diag(np.diag(cq))) <= tol
-        zero = np.all(np.abs(cm) <= tol, axis=1) & np.all(off, axis=1)
-        stab_student *= 2 ** int(np.sum(zero))
-    student_order = (math.factorial(k) if sym.student_permutations else 1) * (
-        2**k if sym.sign_flips != "none" else 1
-    )
-    orbit = len(forms) * student_order // stab_student
-    return vec, orbit, sym.order // max(orbit, 1)
-
-
-def _rotation_invariant_form(Q, M, sym: Symmetry, tol: float):
-    ev = np.sort(np.linalg.eigvalsh((Q + Q.T) / 2))
-    forms = {}
-    for p in sym.teacher_permutations:
-        Mp = M[:, list(p)]
-        vec = np.concatenate([ev, (Mp.T @ Mp).ravel(), (Mp.T @ Q @ Mp).ravel()])
-        forms.setdefault(_quantise(vec, 10 * tol), vec)
-    return forms[min(forms)], len(forms), 1
+    flips = sym.sign_flips != "none" or sym.teacher_reflections
+    parts = [np.linalg.eigvalsh((Q + Q.T) / 2), np.sort(np.diag(Q))]
+    if M.size:
+        parts.append(np.linalg.eigvalsh(M.T @ M))
+        if not sym.student_rotations:
+            parts.append(np.sort((np.abs(M) if flips else M).ravel()))
+    if a is not None and not sym.student_rotations:
+        a = np.asarray(a, float)
+        parts.append(np.sort((np.abs(a) if sym.sign_flips == "odd" else a).ravel()))
+    return np.concatenate(parts)
 
 
 def overlap_signature(space, x, sym) -> np.ndarray:
     """A symmetry-invariant signature of ``x``: the spectrum and the sorted diagonal of
     :math:`Q=WW^\top`, the spectrum of :math:`M^\top M` (:math:`M=WV^\top`), the sorted entries
-    of :math:`M` (absolute values under sign flips; omitted under student rotations) and of the
-    trainable second layer. Equal on an orbit (a necessary condition for two points to be on one
-    orbit, not a proof)."""
+    of :math:`M` (absolute values under sign flips or teacher reflections; omitted under student
+    rotations) and of the trainable second layer. Equal on an orbit (a necessary condition for
+    two points to be on one orbit; :func:`same_orbit` decides)."""
     Q, M, a = space.overlaps(x)
-    flips = sym.sign_flips != "none"
-    parts = [np.linalg.eigvalsh(Q), np.sort(np.diag(Q))]
-    if M.size:
-        parts.append(np.linalg.eigvalsh(M.T @ M))
-        if not sym.student_rotations:
-            parts.append(np.sort((np.abs(M) if flips else M).ravel()))
-    if space.trainable:
-        parts.append(np.sort((np.abs(a) if flips else a).ravel()))
-    return np.concatenate(parts)
+    return _signature(Q, M, a if space.trainable else None, sym)
 
 
-def orbit_key(space, x, sym: Symmetry, tol: float = 1e-6) -> np.ndarray:
-    """The canonical overlap vector of the orbit of ``x`` (:func:`canonical_form`): two points
-    are on one orbit when their keys agree (to a tolerance)."""
+def orbit_key(space, x, sym: Symmetry, tol: float = 1e-6) -> Orbit:
+    """The :class:`Orbit` of ``x``: two points are on one orbit when ``key1.same(key2)``."""
     Q, M, a = space.overlaps(x)
-    return canonical_form(Q, M, a if space.trainable else None, sym, tol)[0]
+    return orbit(Q, M, a if space.trainable else None, sym, tol)

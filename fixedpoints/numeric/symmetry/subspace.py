@@ -1,0 +1,312 @@
+r"""Fixed-point subspaces in weight space, for every model: the action of group elements as
+matrices, :math:`\mathrm{Fix}(H)` of a subgroup as an orthonormal basis, the generic loss
+restricted to it as a Newton problem, and the lattice of subgroups the default search visits.
+
+A group element :math:`g=(\pi,s;\rho,\epsilon)` of :class:`~.group.Symmetry` (student permutation
+:math:`\pi` with signs :math:`s`, teacher signed permutation :math:`v_r\mapsto\epsilon_rv_{\rho(r)}`
+realised by an orthogonal map O of input space, :func:`~.group.orthogonal_map`) acts as
+
+.. math::
+
+    (g\cdot W)_{\pi(i)}=s_i\,O\,w_i,\qquad (g\cdot a)_{\pi(i)}=s_i^{[\text{odd}]}a_i ,
+
+a linear orthogonal map :math:`R_g` of weight space. For a subgroup H with generators
+:math:`g_1,\dots,g_q`, :math:`\mathrm{Fix}(H)=\bigcap_j\ker(R_{g_j}-I)` (the range of the group
+average). The loss is invariant, so its gradient at a point of Fix(H) lies in Fix(H) (symmetric
+criticality): critical points of the loss restricted to :math:`x=B\xi` (B an orthonormal basis)
+are critical points in weight space. :class:`FixedSubspace` is that restricted problem for
+:func:`fixedpoints.numeric.newton.newton`, with the same kernel sums as weight space.
+
+The lattice (:func:`search_lattice`):
+
+* **Young subgroups** :math:`\Delta(S_{p_1}\times\dots\times S_{p_r})`: a permutation of students
+  in blocks, applied to the teachers with the same indices when k = m and the teacher group
+  contains it (otherwise to the students only);
+* **input subgroups**: reflections :math:`v_r\mapsto-v_r` of the teachers outside a set S (where
+  the group has them) and rotations of the complement of span V fixing j directions, whose fixed
+  space has every neuron in :math:`\mathrm{span}\{v_r\}_{r\in S}\oplus\mathrm{span}\{u_1..u_j\}`
+  (e.g. quadratic students in the null space of :math:`Z^*`).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import scipy.linalg
+
+from fixedpoints.errors import ParameterError
+from fixedpoints.numeric.derivatives import dense_hessian
+from fixedpoints.numeric.symmetry.group import (
+    Symmetry,
+    complement_basis,
+    orthogonal_map,
+    teacher_graph,
+)
+from fixedpoints.numeric.symmetry.young import isotropy_label, parse_blocks
+
+__all__ = [
+    "FixedSubspace",
+    "input_subspaces",
+    "search_lattice",
+    "weight_map",
+    "young_generators",
+    "young_subspace",
+    "young_subspaces",
+]
+
+
+def weight_map(space, *, perm=None, signs=None, teacher=None) -> np.ndarray:
+    """The matrix :math:`R_g` (dimension × dimension) of the group element (module docstring):
+    ``perm`` student i ↦ perm[i], ``signs`` :math:`s_i`, ``teacher`` ``(rho, eps)``."""
+    k, dim = space.k, space.dimension
+    perm = np.arange(k) if perm is None else np.asarray(perm)
+    s = np.ones(k) if signs is None else np.asarray(signs, dtype=float)
+    O = np.eye(space.d) if teacher is None else orthogonal_map(space.V, *teacher)
+    W, a = space.unpack(np.eye(dim))
+    W2 = np.empty_like(W)
+    W2[:, perm] = s[None, :, None] * (W @ O.T)
+    a2 = None
+    if a is not None:
+        odd = getattr(space.kernels, "parity", ("none",))[0] == "odd"
+        a2 = np.empty_like(a)
+        a2[:, perm] = (s[None, :, None] if odd else 1.0) * a
+    return space.pack(W2, a2).T
+
+
+def fixed_basis(maps, dim: int) -> np.ndarray:
+    """Orthonormal basis (columns) of :math:`\\bigcap\\ker(R-I)` over the matrices ``maps``."""
+    if not maps:
+        return np.eye(dim)
+    return scipy.linalg.null_space(np.vstack([R - np.eye(dim) for R in maps]), rcond=1e-10)
+
+
+class FixedSubspace:
+    r"""The loss restricted to :math:`x=B\xi` (a Newton problem; module docstring).
+
+    Parameters
+    ----------
+    space : Landscape
+    basis : array (dimension, p)
+        Orthonormal columns spanning a subspace invariant under the gradient flow.
+    label : str
+        E.g. ``"Fix(Δ(S5×S1))"``.
+    maps : sequence of arrays
+        The generators :math:`R_g` whose fixed space it is (for isotypic spectra).
+    """
+
+    def __init__(self, space, basis, label: str = "", maps=()):
+        self.space = space
+        self.B = np.asarray(basis, dtype=float)
+        self.label = label
+        self.maps = tuple(maps)
+
+    @property
+    def dimension(self) -> int:
+        return int(self.B.shape[1])
+
+    def embed(self, xi):
+        """:math:`x=B\\xi` (batched)."""
+        return np.asarray(xi, dtype=float) @ self.B.T
+
+    def coordinates(self, x):
+        """:math:`\\xi=B^\\top x` (the orthogonal projection's coordinates)."""
+        return np.asarray(x, dtype=float) @ self.B
+
+    def contains(self, x, tol: float = 1e-9) -> bool:
+        """Whether x lies in the subspace (to ``tol`` relative)."""
+        x = np.asarray(x, dtype=float)
+        err = np.linalg.norm(x - self.embed(self.coordinates(x)))
+        return bool(err <= tol * max(1.0, float(np.linalg.norm(x))))
+
+    # --- the problem interface of newton() ----------------------------------------------------
+    def gradient(self, xi):
+        """:math:`B^\\top\\nabla\\mathcal L(B\\xi)` (Riemannian for spherical neurons)."""
+        return self.space.gradient(self.embed(xi)) @ self.B
+
+    def retract(self, xi):
+        """Row normalisation (spherical neurons) keeps a point of a fixed space in it."""
+        if not self.space.spherical:
+            return np.asarray(xi, dtype=float)
+        return self.coordinates(self.space.retract(self.embed(xi)))
+
+    def tangent_basis(self, xi):
+        """None (flat), or for spherical neurons the ξ-directions tangent to every sphere."""
+        if not self.space.spherical:
+            return None
+        sp = self.space
+        W, _ = sp.unpack(self.embed(xi))
+        Bw = self.B[: sp.n_w].reshape(sp.k, sp.d, -1)
+        C = np.einsum("id,idp->ip", W, Bw)
+        return scipy.linalg.null_space(C, rcond=1e-10)
+
+    def hessian(self, xi, basis=None):
+        """:math:`N^\\top B^\\top D\\bar g\\,BN` in the tangent basis N."""
+        return dense_hessian(self.gradient, np.asarray(xi, dtype=float), basis)
+
+    def starts(self, n: int, rng) -> np.ndarray:
+        """``n`` starts: weight-space starts (structured and Gaussian, alternating) projected
+        onto the subspace and rescaled to their norm."""
+        sp = self.space
+        out = []
+        for s in range(n):
+            x = sp.structured_start(rng) if s % 2 == 0 else sp.random_start(rng)
+            xi = self.coordinates(x)
+            nx, nxi = np.linalg.norm(x), np.linalg.norm(xi)
+            if nxi < 1e-12:
+                xi = rng.standard_normal(self.dimension)
+                nxi = np.linalg.norm(xi)
+            out.append(self.retract(xi * nx / nxi))
+        return np.array(out)
+
+
+def _in_teacher_group(sym: Symmetry, rho, eps, tol: float = 1e-9) -> bool:
+    g = teacher_graph(sym.T, sym.b, sym.target_parity, tol)
+    gamma = np.empty(2 * sym.m, dtype=int)
+    for r in range(sym.m):
+        plus, minus = 2 * rho[r], 2 * rho[r] + 1
+        gamma[2 * r], gamma[2 * r + 1] = (plus, minus) if eps[r] > 0 else (minus, plus)
+    return g.is_automorphism(gamma)
+
+
+def young_generators(space, sym: Symmetry, blocks) -> tuple[list, bool]:
+    """Matrices of the adjacent transpositions inside each block (contiguous blocks, block 1
+    first), and whether the teachers move with the students (k = m and the teacher group
+    contains the transpositions).
+
+    Raises
+    ------
+    ParameterError
+        Naming ``isotropy`` when the blocks do not sum to k or permute students of different
+        classes.
+    """
+    k, m = space.k, space.m
+    blocks = parse_blocks(blocks, k)
+    cls = np.asarray(sym.student_classes)
+    starts = np.concatenate([[0], np.cumsum(blocks)[:-1]])
+    pairs = [(s + t, s + t + 1) for s, p in zip(starts, blocks, strict=True) for t in range(p - 1)]
+    if any(cls[i] != cls[j] for i, j in pairs):
+        raise ParameterError(
+            f"`isotropy` {','.join(map(str, blocks))} permutes student neurons that are not "
+            "identical (different second-layer weights).",
+            parameter="isotropy",
+        )
+    diagonal = m == k and all(
+        _in_teacher_group(sym, _swap(m, i, j), np.ones(m)) for i, j in pairs
+    )
+    maps = [
+        weight_map(
+            space, perm=_swap(k, i, j), teacher=(_swap(m, i, j), np.ones(m)) if diagonal else None
+        )
+        for i, j in pairs
+    ]
+    return maps, diagonal
+
+
+def _swap(n: int, i: int, j: int) -> np.ndarray:
+    p = np.arange(n)
+    p[i], p[j] = j, i
+    return p
+
+
+def young_subspace(space, sym: Symmetry, blocks) -> FixedSubspace:
+    """:class:`FixedSubspace` of :math:`\\Delta(S_{p_1}\\times\\dots)` (see
+    :func:`young_generators`)."""
+    blocks = parse_blocks(blocks, space.k)
+    maps, diagonal = young_generators(space, sym, blocks)
+    label = isotropy_label(blocks) if diagonal else isotropy_label(blocks).replace("Δ", "")
+    return FixedSubspace(space, fixed_basis(maps, space.dimension), f"Fix({label})", maps)
+
+
+def _partitions(n: int, largest: int | None = None):
+    largest = n if largest is None else largest
+    if n == 0:
+        yield ()
+        return
+    for p in range(min(n, largest), 0, -1):
+        for rest in _partitions(n - p, p):
+            yield (p, *rest)
+
+
+def young_subspaces(space, sym: Symmetry, limit: int = 24) -> list:
+    """Fixed spaces of the Young subgroups worth searching: every partition of k with at
+    least one block of size ≥ 2 (at most ``limit``, fewest blocks first)."""
+    if space.k < 2 or not sym.student_permutations or sym.student_rotations:
+        return []
+    parts = [p for p in _partitions(space.k) if p[0] >= 2]
+    parts.sort(key=len)
+    out = []
+    for p in parts[:limit]:
+        try:
+            out.append(young_subspace(space, sym, p))
+        except ParameterError:  # blocks across neuron classes
+            continue
+    return out
+
+
+def _single_reflections(sym: Symmetry) -> list:
+    out = []
+    for r in range(sym.m):
+        eps = np.ones(sym.m)
+        eps[r] = -1
+        if _in_teacher_group(sym, np.arange(sym.m), eps):
+            out.append(r)
+    return out
+
+
+def input_subspaces(space, sym: Symmetry, limit: int = 32) -> list:
+    """Fixed spaces of the input subgroups (module docstring): every neuron in
+    :math:`\\mathrm{span}\\{v_r\\}_{r\\in S}\\oplus\\mathrm{span}\\{u_1..u_j\\}` for S ⊇ the
+    non-reflectable teachers and :math:`j\\le\\min(k, \\dim\\text{complement})`; proper subspaces
+    only, at most ``limit`` (smallest first)."""
+    refl = _single_reflections(sym)
+    U = complement_basis(space)
+    jmax = min(space.k, U.shape[0]) if sym.complement >= 1 else 0
+    fixed_teachers = [r for r in range(space.m) if r not in refl]
+    cands = []
+    for size in range(len(refl) + 1):
+        for S in itertools.combinations(refl, size):
+            for j in range(jmax + 1):
+                if size == len(refl) and j == jmax:
+                    continue  # the whole space, up to a rotation of the complement
+                cands.append((tuple(sorted(fixed_teachers + list(S))), j))
+    cands.sort(key=lambda c: (len(c[0]) + c[1], c))
+    out = []
+    for keep, j in cands[:limit]:
+        rows = [space.V[list(keep)]] if keep else []
+        rows.append(U[:j])
+        span = np.vstack(rows) if rows else np.zeros((0, space.d))
+        if span.shape[0] == 0 and not space.trainable:
+            continue
+        q = scipy.linalg.orth(span.T) if span.shape[0] else np.zeros((space.d, 0))
+        cols = []
+        for i in range(space.k):
+            for c in range(q.shape[1]):
+                W = np.zeros((space.k, space.d))
+                W[i] = q[:, c]
+                a = np.zeros((space.k, space.outputs)) if space.trainable else None
+                cols.append(space.pack(W, a))
+        if space.trainable:
+            for i in range(space.k * space.outputs):
+                a = np.zeros(space.k * space.outputs)
+                a[i] = 1.0
+                cols.append(space.pack(np.zeros((space.k, space.d)), a.reshape(space.k, -1)))
+        if not cols:
+            continue
+        names = [f"v{r + 1}" for r in keep] + [f"u{t + 1}" for t in range(j)]
+        label = "neurons in span{" + ", ".join(names) + "}" if names else "W = 0"
+        out.append(FixedSubspace(space, np.array(cols).T, label))
+    return out
+
+
+def search_lattice(space, sym: Symmetry, *, per_subspace: int, rng, tol: float, max_iter: int):
+    """Newton in every subspace of the lattice (:func:`young_subspaces`,
+    :func:`input_subspaces`) from ``per_subspace`` starts each: yields ``(subspace, result)``
+    with the converged points embedded in weight space."""
+    from fixedpoints.numeric.newton import newton
+
+    subs = young_subspaces(space, sym) + input_subspaces(space, sym)
+    for sub in subs:
+        X0 = sub.starts(per_subspace, rng)
+        res = newton(sub, X0, tol=tol, max_iter=max_iter)
+        yield sub, res
