@@ -16,7 +16,13 @@ from fixedpoints.api.landscapes import landscape
 from fixedpoints.codegen import compile_pair_kernels
 from fixedpoints.errors import ParameterError, out_of_range
 from fixedpoints.numeric.fixed_points import find_fixed_points as _search
-from fixedpoints.numeric.symmetry import find_isotropic_fixed_points
+from fixedpoints.numeric.fixed_points import find_subspace_fixed_points
+from fixedpoints.numeric.symmetry import (
+    ansatz_subspace,
+    detect_symmetry,
+    find_isotropic_fixed_points,
+    young_subspace,
+)
 from fixedpoints.results import FixedPointSearch
 
 __all__ = ["MAX_STARTS", "find_fixed_points"]
@@ -34,6 +40,7 @@ def find_fixed_points(
     ansatz=None,
     progress=None,
     deflation: bool = True,
+    reduced: bool | None = None,
 ) -> FixedPointSearch:
     """Find and classify the fixed points of ``model``.
 
@@ -46,14 +53,21 @@ def find_fixed_points(
         Newton starts.
     seed : int
     isotropy : str or sequence of int, optional
-        Block sizes of a diagonal Young subgroup (e.g. ``"9,1"``): search its fixed-point
-        subspace (ReLU teacher–student problem with k = d, V = I).
+        Block sizes of a Young subgroup (e.g. ``"9,1"``, summing to the student width): search
+        its fixed-point subspace, for every model. The blocks permute the students, and the
+        teachers with the same indices when k = m and the teacher group allows it.
     ansatz : str, optional
-        Not supported by the search yet (the reduction exists for :func:`~fixedpoints.derive`).
+        ``'symmetric'``, ``'block:p1,...'`` or ``'diagonal'`` (the ansätze of
+        :func:`~fixedpoints.derive`): search the fixed space they describe, verified invariant
+        (:func:`~fixedpoints.numeric.symmetry.ansatz_subspace`).
     progress : callable, optional
         ``progress(done, total)`` after each start (batch).
     deflation : bool
         Restart converged starts with their solutions deflated.
+    reduced : bool, optional
+        With ``isotropy``: use the exact reduced loss of the k = d ReLU problem
+        (:class:`~fixedpoints.numeric.symmetry.young.YoungIsotropy`; cost independent of d)
+        rather than the generic weight-space fixed space. Default: where the model allows it.
 
     Returns
     -------
@@ -77,24 +91,16 @@ def find_fixed_points(
         raise out_of_range("starts", starts, f"an integer in [1, {MAX_STARTS}]")
     if isotropy is not None and ansatz is not None:
         raise ParameterError("give either `isotropy` or `ansatz`, not both.", parameter="isotropy")
-    if ansatz is not None:
-        raise ParameterError(
-            f"`ansatz` {ansatz!r} is not supported by the fixed-point search yet (the ansatz "
-            "reduction exists for derive); use the weight-space search or `isotropy`.",
-            parameter="ansatz",
-        )
     t0 = time.perf_counter()
-    if isotropy is not None:
-        d = model.input_dimension or model.student.width
-        if model.student.width != d:
-            raise ParameterError(
-                f"`isotropy` needs k = d (student width {model.student.width}, d = {d}).",
-                parameter="isotropy",
-            )
-        kernels = compile_pair_kernels(model, params)
-        res = find_isotropic_fixed_points(
-            kernels, isotropy, d, starts=starts, seed=seed, progress=progress
+    if ansatz is not None:
+        space = landscape(model, params)
+        sym = detect_symmetry(space, seed=seed)
+        sub = ansatz_subspace(space, sym, str(ansatz), seed=seed)
+        res = find_subspace_fixed_points(
+            space, sub, starts=starts, seed=seed, progress=progress, sym=sym
         )
+    elif isotropy is not None:
+        res = _isotropic(model, params, isotropy, starts, seed, progress, reduced)
     else:
         space = landscape(model, params)
         res = _search(space, starts=starts, seed=seed, progress=progress, deflation=deflation)
@@ -113,4 +119,29 @@ def find_fixed_points(
         model=model.name,
         settings=dict(model.settings),
         stats={"seconds": time.perf_counter() - t0},
+    )
+
+
+def _isotropic(model, params, isotropy, starts, seed, progress, reduced):
+    """The reduced ReLU route where it applies (or is asked for), else the generic one."""
+    d = model.input_dimension or model.student.width
+    if reduced is not False and model.student.width == d:
+        kernels = compile_pair_kernels(model, params)
+        try:
+            return find_isotropic_fixed_points(
+                kernels, isotropy, d, starts=starts, seed=seed, progress=progress
+            )
+        except ParameterError:
+            if reduced:
+                raise
+    elif reduced:
+        raise ParameterError(
+            f"`reduced` needs k = d (student width {model.student.width}, d = {d}).",
+            parameter="isotropy",
+        )
+    space = landscape(model, params)
+    sym = detect_symmetry(space, seed=seed)
+    sub = young_subspace(space, sym, isotropy)
+    return find_subspace_fixed_points(
+        space, sub, starts=starts, seed=seed, progress=progress, sym=sym
     )

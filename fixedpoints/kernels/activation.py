@@ -299,7 +299,6 @@ def activation_parity(expr: sympy.Expr) -> str:
     flipped = e.subs(z, -z)
     pts = [0.37, 1.3, 2.1, 0.05, 3.7, 0.81, 1.9]
 
-
     def value(expr, t):
         try:
             return complex(expr.subs(z, t).evalf())

@@ -22,6 +22,8 @@ acts). Each point is classified by its (Riemannian) Hessian in weight space:
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections import Counter
 
 import numpy as np
@@ -30,8 +32,9 @@ from fixedpoints.numeric.newton import newton
 from fixedpoints.numeric.overlaps import overlap_coordinates as _overlap_coordinates
 from fixedpoints.numeric.symmetry.group import detect_symmetry, symmetry_generators
 from fixedpoints.numeric.symmetry.orbits import orbit
+from fixedpoints.numeric.symmetry.representations import jucys_murphy_spectrum
 from fixedpoints.numeric.symmetry.spectra import merge_spectrum
-from fixedpoints.numeric.symmetry.subspace import search_lattice
+from fixedpoints.numeric.symmetry.subspace import search_lattice, young_subspace
 from fixedpoints.results import Classification, FixedPoint, FixedPointSearch
 
 __all__ = [
@@ -39,6 +42,7 @@ __all__ = [
     "classify_point",
     "curvature_scale",
     "find_fixed_points",
+    "find_subspace_fixed_points",
     "overlap_coordinates",
 ]
 
@@ -208,8 +212,7 @@ def find_fixed_points(
                     _add(space, sym, found, sub.embed(xi), null_tol, curv)
             if progress is not None:
                 progress(starts + n_sub, starts + n_sub + 1)
-    points = _finish(space, found)
-    notes = []
+    points, notes = _finish(space, found)
     if sym.truncated:
         notes.append("the automorphism search gave up: orbit counts are bounds")
     if sym.failed:
@@ -225,6 +228,113 @@ def find_fixed_points(
         decoupled=space.decoupled,
         notes=tuple(notes),
     )
+
+
+def find_subspace_fixed_points(
+    space,
+    sub,
+    *,
+    starts: int = 200,
+    seed: int = 0,
+    tol: float = 1e-11,
+    null_tol: float = NULL_TOL,
+    max_iter: int = 60,
+    progress=None,
+    sym=None,
+) -> FixedPointSearch:
+    """Critical points in the fixed space ``sub`` (a
+    :class:`~fixedpoints.numeric.symmetry.subspace.FixedSubspace`): batched Newton on the loss
+    restricted to it (symmetric criticality), each point classified in weight space and
+    identified up to the group; for a Young subgroup's fixed space (free neurons) the Hessian
+    spectrum by isotypic components
+    (:func:`~fixedpoints.numeric.symmetry.representations.jucys_murphy_spectrum`)."""
+    rng = np.random.default_rng(seed)
+    sym = detect_symmetry(space, seed=seed) if sym is None else sym
+    curv = curvature_scale(space, seed=seed)
+    statuses: Counter = Counter()
+    found: list[dict] = []
+    batch = 50
+    for s in range(0, starts, batch):
+        n = min(batch, starts - s)
+        # the full pseudo-inverse step without a trust region, halved until the residual
+        # decreases (as in the reduced ReLU search): saddles are found as readily as minima
+        res = newton(
+            sub,
+            sub.starts(n, rng),
+            tol=tol,
+            max_iter=max_iter,
+            trust=None,
+            rcond=1e-13,
+            floor=0.0,
+            on_no_decrease="stop",
+        )
+        for xi, st in zip(np.atleast_2d(res.x), np.atleast_1d(res.status), strict=True):
+            statuses[str(st)] += 1
+            if st == "converged":
+                _add(space, sym, found, sub.embed(xi), null_tol, curv)
+        if progress is not None:
+            progress(s + n, starts)
+    if sub.transposition is not None and not space.spherical:
+        for f in found:
+            H = space.hessian(f["x"])
+            f["components"] = jucys_murphy_spectrum(H, sub.transposition, sub.blocks, seed=seed)
+            f["isotropy"] = young_isotropy_name(space, sym, sub, f["x"], f["orbit"])
+    points, merged = _finish(space, found)
+    return FixedPointSearch(
+        points=points,
+        starts=starts,
+        statuses=dict(statuses),
+        symmetry=sym.describe(),
+        group=sym.to_dict(),
+        space=sub.label,
+        null_tolerance=null_tol * curv,
+        notes=(
+            *(
+                (
+                    "spectra in weight space; components by isotypic type of the Young subgroup "
+                    "(multiplicities add up to the weight count); count = |G| / |stabiliser|",
+                )
+                if sub.transposition is not None and not space.spherical
+                else ()
+            ),
+            *(
+                (
+                    "the blocks permute the students only: the teacher permutation with the same "
+                    "indices is not a symmetry of the model (or k ≠ m)",
+                )
+                if sub.isotropy is not None and not sub.isotropy.startswith("Δ")
+                else ()
+            ),
+            *merged,
+        ),
+    )
+
+
+def young_isotropy_name(space, sym, sub, x, orbit) -> str:
+    """The stabiliser of ``x`` by name: the coarsest Young subgroup (blocks of ``sub`` merged
+    contiguously) whose fixed space contains x, when its order is the stabiliser's
+    (``"Δ(S9×S1)"``, ``"ΔS10"``); otherwise ``"stabiliser of order N ⊇ <that subgroup>"``."""
+    blocks = list(sub.blocks)
+    r = len(blocks)
+    best = (math.prod(math.factorial(p) for p in blocks), sub.isotropy)
+    for cuts in itertools.product((0, 1), repeat=max(r - 1, 0)):
+        merged, cur = [], blocks[0]
+        for b, cut in zip(blocks[1:], cuts, strict=True):
+            if cut:
+                merged.append(cur)
+                cur = b
+            else:
+                cur += b
+        merged.append(cur)
+        order = math.prod(math.factorial(p) for p in merged)
+        if order <= best[0]:
+            continue
+        coarse = young_subspace(space, sym, merged)
+        if coarse.contains(x, tol=1e-7):
+            best = (order, coarse.isotropy)
+    if best[0] == orbit.stabilizer_order:
+        return best[1]
+    return f"stabiliser of order {orbit.stabilizer_order} ⊇ {best[1]}"
 
 
 def _add(space, sym, found, x, null_tol, curv) -> bool:
@@ -243,7 +353,43 @@ def _add(space, sym, found, x, null_tol, curv) -> bool:
     return True
 
 
+def _merge_manifolds(found) -> tuple[list, list]:
+    """Degenerate points with equal loss (1e-8 relative), index and nullity that are not one
+    orbit are points of one manifold of critical points (e.g. a flat valley), found wherever
+    Newton lands: keep one (the smallest residual), add up the hits, and say so in a note."""
+    kept: list[dict] = []
+    merged: dict = {}
+    for f in sorted(found, key=lambda f: f["c"].loss):
+        c = f["c"]
+        for g in kept:
+            gc = g["c"]
+            if (
+                c.degenerate
+                and gc.degenerate
+                and (c.index, c.nullity) == (gc.index, gc.nullity)
+                and abs(c.loss - gc.loss) <= 1e-8 * max(1.0, abs(c.loss))
+            ):
+                g["hits"] += f["hits"]
+                merged[id(g)] = merged.get(id(g), 1) + 1
+                if c.residual < gc.residual:
+                    g.update({k: v for k, v in f.items() if k != "hits"})
+                break
+        else:
+            kept.append(dict(f))
+    notes = [
+        f"{merged[id(g)]} degenerate points at loss {g['c'].loss:.10g} (index {g['c'].index}, "
+        f"nullity {g['c'].nullity}) that are not one orbit are listed once: a manifold of "
+        "critical points (count is the orbit of the point shown)"
+        for g in kept
+        if id(g) in merged
+    ]
+    return kept, notes
+
+
 def _finish(space, found) -> tuple:
+    """``(points, notes)``: the classified points sorted by (loss, index), degenerate manifolds
+    merged (:func:`_merge_manifolds`)."""
+    found, notes = _merge_manifolds(found)
     scale = max([1.0] + [abs(f["c"].loss) for f in found])
     out = []
     for f in found:
@@ -258,14 +404,15 @@ def _finish(space, found) -> tuple:
                 degenerate=c.degenerate,
                 spectrum=c.spectrum,
                 count=int(f["orbit"].size),
-                isotropy=f"stabiliser of order {f['orbit'].stabilizer_order}",
+                isotropy=f.get("isotropy", f"stabiliser of order {f['orbit'].stabilizer_order}"),
                 stabilizer_order=int(f["orbit"].stabilizer_order),
                 coordinates=overlap_coordinates(space, f["x"]),
                 x=f["x"],
                 residual=c.residual,
                 hits=f["hits"],
+                components=f.get("components"),
                 error=c.error,
                 null_tolerance=c.tolerance,
             )
         )
-    return tuple(sorted(out, key=lambda p: (p.loss, p.index)))
+    return tuple(sorted(out, key=lambda p: (p.loss, p.index))), notes

@@ -45,7 +45,10 @@ class Classification:
 
     @property
     def kind(self) -> str:
-        """``'minimum'``, ``'saddle'``, ``'maximum'`` or ``'degenerate'``."""
+        """``'minimum'``, ``'saddle'``, ``'maximum'``, ``'degenerate'`` or
+        ``'nondifferentiable'`` (a zero-norm neuron at a kink of the activation)."""
+        if self.status == Status.NONDIFFERENTIABLE:
+            return "nondifferentiable"
         return _kind(self.degenerate, self.index, self.nullity, self.spectrum)
 
 
@@ -119,7 +122,10 @@ class FixedPoint:
 
     @property
     def kind(self) -> str:
-        """``'minimum'``, ``'saddle'``, ``'maximum'`` or ``'degenerate'``."""
+        """``'minimum'``, ``'saddle'``, ``'maximum'``, ``'degenerate'`` or
+        ``'nondifferentiable'`` (a zero-norm neuron at a kink of the activation)."""
+        if self.status == Status.NONDIFFERENTIABLE:
+            return "nondifferentiable"
         return _kind(self.degenerate, self.index, self.nullity, self.spectrum)
 
     def to_dict(self) -> dict:
@@ -146,6 +152,8 @@ class FixedPoint:
             doc["error"] = self.error
         if self.null_tolerance is not None:
             doc["null_tolerance"] = self.null_tolerance
+        if self.status != Status.CONVERGED:
+            doc["status"] = str(self.status)
         return doc
 
     @classmethod
@@ -153,6 +161,7 @@ class FixedPoint:
         """Inverse of :meth:`to_dict` (``x`` is not serialized: None)."""
         names = {f.name for f in fields(cls)} - {"x", "status"}
         kw = {k: doc[k] for k in names if k in doc}
+        kw["status"] = Status(doc.get("status", "converged"))
         kw.setdefault("symmetry_zero_modes", 0)
         kw.setdefault("stabilizer_order", 1)
         return cls(**kw)

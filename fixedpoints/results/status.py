@@ -47,6 +47,7 @@ class Status(enum.StrEnum):
     MAX_POINTS = "max-points"
     FOUND = "found"
     NOT_FOUND = "not-found"
+    NONDIFFERENTIABLE = "nondifferentiable"
 
     @property
     def message(self) -> str:
@@ -75,6 +76,10 @@ _MESSAGES = {
     Status.MAX_POINTS: "the branch used its budget of points",
     Status.FOUND: "found",
     Status.NOT_FOUND: "nothing was found in the range searched",
+    Status.NONDIFFERENTIABLE: (
+        "a neuron has zero norm: the loss is not differentiable there (e.g. the ReLU kink), so "
+        "index and spectrum come from one-sided differences and are not defined"
+    ),
 }
 _SUCCESS = frozenset(
     {Status.CONVERGED, Status.EVENT, Status.STOPPED, Status.REACHED_END, Status.FOUND}

@@ -4,6 +4,7 @@ and closed-form thresholds."""
 from fixedpoints.symbolic.ansatz import (
     Ansatz,
     ansatz_names,
+    check_equivariance,
     check_permutation_equivariance,
     is_zero,
     make_ansatz,
@@ -19,6 +20,7 @@ __all__ = [
     "OrderParameterFlow",
     "SymbolicThreshold",
     "ansatz_names",
+    "check_equivariance",
     "check_permutation_equivariance",
     "derive",
     "is_zero",

@@ -30,6 +30,7 @@ __all__ = [
     "make_ansatz",
     "reduce_flow",
     "is_zero",
+    "check_equivariance",
     "check_permutation_equivariance",
 ]
 
@@ -233,7 +234,28 @@ def reduce_flow(flow: OrderParameterFlow, ansatz: Ansatz | str) -> OrderParamete
 
 def check_permutation_equivariance(flow: OrderParameterFlow, perm, *, teacher=None) -> bool:
     r"""Check :math:`F(\pi x)=\pi F(x)` for a permutation of student neurons (and optionally of
-    teacher neurons).
+    teacher neurons): :func:`check_equivariance` without signs."""
+    return check_equivariance(flow, perm, teacher=teacher)
+
+
+def check_equivariance(
+    flow: OrderParameterFlow,
+    perm,
+    *,
+    signs=None,
+    teacher=None,
+    teacher_signs=None,
+    flip_a: bool = False,
+) -> bool:
+    r"""Check :math:`F(gx)=gF(x)` on the derived flow, symbolically, for a group element g:
+    student i ↦ ``perm[i]`` with sign :math:`s_i`, teacher :math:`v_r\mapsto\epsilon_rv_{\rho(r)}`.
+
+    On the order parameters g acts by :math:`Q_{\pi(i)\pi(j)}\leftarrow s_is_jQ_{ij}`,
+    :math:`M_{\pi(i)\rho(r)}\leftarrow s_i\epsilon_rM_{ir}`, :math:`a_{\pi(i)}\leftarrow
+    s_ia_i` (``flip_a``, odd activations) or :math:`a_i` — a signed permutation
+    :math:`(gx)_{g(u)}=\sigma_ux_u` of the variables, so equivariance is
+    :math:`F_{g(v)}(x)=\sigma_vF_v(g^{-1}x)` with :math:`(g^{-1}x)_u=\sigma_ux_{g(u)}`, each
+    difference tested by :func:`is_zero`.
 
     Parameters
     ----------
@@ -241,8 +263,14 @@ def check_permutation_equivariance(flow: OrderParameterFlow, perm, *, teacher=No
         A full (unreduced) flow.
     perm : sequence of int
         0-based image of each student neuron.
+    signs : sequence of ±1, optional
+        :math:`s_i` (default all +1).
     teacher : sequence of int, optional
-        0-based image of each teacher neuron (identity by default).
+        0-based image :math:`\rho(r)` of each teacher neuron (identity by default).
+    teacher_signs : sequence of ±1, optional
+        :math:`\epsilon_r` (default all +1).
+    flip_a : bool
+        Whether the second layer flips with the neuron (odd activation).
 
     Returns
     -------
@@ -251,25 +279,33 @@ def check_permutation_equivariance(flow: OrderParameterFlow, perm, *, teacher=No
     model = flow.model
     k, m = model.student.width, model.teacher.width
     teacher = list(range(m)) if teacher is None else list(teacher)
+    s = [1] * k if signs is None else [int(v) for v in signs]
+    e = [1] * m if teacher_signs is None else [int(v) for v in teacher_signs]
     if sorted(perm) != list(range(k)) or sorted(teacher) != list(range(m)):
         raise ParameterError(f"`perm` must be a permutation of 0..{k - 1}; got {list(perm)}.")
+    if len(s) != k or len(e) != m or any(v not in (1, -1) for v in s + e):
+        raise ParameterError(
+            f"`signs` and `teacher_signs` must be ±1 of lengths {k} and {m}; got {s}, {e}.",
+            parameter="signs",
+        )
     by_name = {str(v): v for v in flow.variables}
-
     names = OrderParameterNames.for_model(model)
 
-    def image(name: str) -> str:
+    def image(name: str) -> tuple[str, int]:
         kind, idx = names.parse(name)
         if kind == "Q":
-            return names.Q(perm[idx[0]], perm[idx[1]])
+            i, j = idx[0], idx[1]
+            return names.Q(perm[i], perm[j]), s[i] * s[j]
         if kind == "M":
-            return names.M(perm[idx[0]], teacher[idx[1]])
-        return names.a(perm[idx[0]], *idx[1:])
+            i, r = idx[0], idx[1]
+            return names.M(perm[i], teacher[r]), s[i] * e[r]
+        return names.a(perm[idx[0]], *idx[1:]), s[idx[0]] if flip_a else 1
 
-    mapping = {v: by_name[image(str(v))] for v in flow.variables}
-    for v, e in zip(flow.variables, flow.equations, strict=True):
-        lhs = flow.equation(str(mapping[v]))
-        rhs = e.xreplace(mapping)
-        ok, _ = is_zero(lhs - rhs)
+    images = {v: (by_name[image(str(v))[0]], image(str(v))[1]) for v in flow.variables}
+    inverse = {v: sg * img for v, (img, sg) in images.items()}  # x_u -> sigma_u x_{g(u)}
+    for v, rhs in zip(flow.variables, flow.equations, strict=True):
+        img, sg = images[v]
+        ok, _ = is_zero(flow.equation(str(img)) - sg * rhs.xreplace(inverse))
         if not ok:
             return False
     return True

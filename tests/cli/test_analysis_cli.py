@@ -176,7 +176,7 @@ def test_fixed_points_latex_and_text(capsys):
     "argv,needle",
     [
         (["relu-teacher", "--isotropy", "3,1"], "isotropy"),
-        (["relu-teacher", "--set", "k=4", "--isotropy", "5"], "k = d"),
+        (["relu-teacher", "--set", "k=4", "--isotropy", "5"], "student width k = 4"),
         (["relu-teacher", "--starts", "0"], "--starts"),
         (["multi-index", "--set", "k=2"], "beta"),
     ],

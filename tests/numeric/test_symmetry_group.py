@@ -68,7 +68,7 @@ def test_isomorphism_of_relabelled_graph_and_not_of_a_changed_one():
     assert np.array_equal(h.colours[gamma], g.colours)
     assert np.array_equal(h.edges[np.ix_(gamma, gamma)], g.edges)
     E2 = h.edges.copy()
-    i, j = 0, 1 + int(np.argmax(E2[0, 1:] != E2[0, 1]))
+    j = 1 + int(np.argmax(E2[0, 1:] != E2[0, 1]))
     E2[0, 1], E2[0, j] = E2[0, j], E2[0, 1]
     E2[1, 0], E2[j, 0] = E2[0, 1], E2[0, j]
     other = ColouredGraph(h.colours, E2)
@@ -193,9 +193,7 @@ def test_points_on_one_orbit_are_identified_and_others_are_not():
 def test_multi_index_he4_nine_teachers_one_orbit_per_level():
     """Issue acceptance: k = 9, β = 0, He4, one neuron — nine orbits ±v_S/√s of size
     C(9, s) 2^s, at loss −24/s with index s − 1 (the full group S_9 × reflections)."""
-    model = fp.load_model(
-        "multi-index", {"k": 9, "n": 1, "beta": 0, "target": "He4", "d": 11}
-    )
+    model = fp.load_model("multi-index", {"k": 9, "n": 1, "beta": 0, "target": "He4", "d": 11})
     res = fp.find_fixed_points(model, starts=60, seed=0)
     assert res.group["order"] == 2 * math.factorial(9) * 2**9 and res.group["exact"]
     levels = {}

@@ -14,10 +14,15 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--isotropy",
         metavar="P1,P2,...",
-        help="search Fix(Δ(S_p1×…×S_pr)) of the k = d ReLU teacher–student problem "
-        "(block sizes summing to d), e.g. 9,1",
+        help="search the fixed space of the Young subgroup Δ(S_p1×…×S_pr) (block sizes summing "
+        "to the student width; the teachers move with the students when k = m), e.g. 9,1; "
+        "isotypic spectra per point",
     )
-    p.add_argument("--ansatz", metavar="NAME", help="search an ansatz subspace of the overlap flow")
+    p.add_argument(
+        "--ansatz",
+        metavar="NAME",
+        help="search the fixed space of an ansatz: symmetric, block:p1,..., diagonal",
+    )
     p.add_argument("--starts", type=int, default=200, help="Newton starts (default 200)")
     p.add_argument(
         "--precision", type=int, metavar="N", help="polish each point with mpmath to N digits"
@@ -61,6 +66,10 @@ def run(args) -> int:
             f"# {model.name}: {len(res.points)} fixed-point orbits in {res.space} "
             f"({res.starts} starts, {res.stats['seconds']:.2f} s); symmetry: {res.symmetry}"
         )
+        if res.group:
+            gens = "; ".join(res.group["generators"]) or "none"
+            exact = "" if res.group["exact"] else " (a lower bound)"
+            print(f"# group: order {res.group['order']}{exact}; generators: {gens}")
         print(fixed_points_table_text(doc["fixed_points"]))
         for n in doc["notes"]:
             print(f"# note: {n}")

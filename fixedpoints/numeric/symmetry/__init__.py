@@ -5,18 +5,18 @@ the reduced loss on diagonal Young subgroups of the k = d ReLU problem (:mod:`.y
 spectra by isotypic components (:mod:`.isotypic`, :mod:`.spectra`) and the search inside a
 Young fixed space (:mod:`.search`)."""
 
+from fixedpoints.numeric.symmetry.automorphisms import (
+    AutomorphismGroup,
+    ColouredGraph,
+    automorphism_group,
+    find_isomorphism,
+)
 from fixedpoints.numeric.symmetry.group import Symmetry, detect_symmetry, symmetry_generators
 from fixedpoints.numeric.symmetry.isotypic import (
     isotypic_components,
     isotypic_spectrum,
     reduced_isotypic_spectrum,
     weight_space_hvp,
-)
-from fixedpoints.numeric.symmetry.automorphisms import (
-    AutomorphismGroup,
-    ColouredGraph,
-    automorphism_group,
-    find_isomorphism,
 )
 from fixedpoints.numeric.symmetry.orbits import (
     Orbit,
@@ -26,16 +26,17 @@ from fixedpoints.numeric.symmetry.orbits import (
     overlap_signature,
     same_orbit,
 )
+from fixedpoints.numeric.symmetry.search import find_isotropic_fixed_points, isotropic_starts
+from fixedpoints.numeric.symmetry.spectra import dense_spectrum, merge_spectrum
 from fixedpoints.numeric.symmetry.subspace import (
     FixedSubspace,
+    ansatz_subspace,
     input_subspaces,
     search_lattice,
     weight_map,
     young_subspace,
     young_subspaces,
 )
-from fixedpoints.numeric.symmetry.search import find_isotropic_fixed_points, isotropic_starts
-from fixedpoints.numeric.symmetry.spectra import dense_spectrum, merge_spectrum
 from fixedpoints.numeric.symmetry.young import (
     IsotropyType,
     YoungIsotropy,
@@ -51,6 +52,7 @@ __all__ = [
     "FixedSubspace",
     "IsotropyType",
     "Orbit",
+    "ansatz_subspace",
     "Symmetry",
     "YoungIsotropy",
     "automorphism_group",

@@ -75,9 +75,7 @@ def teacher_graph(T, b, parity: str, tol: float = _TOL) -> ColouredGraph:
     idx = np.repeat(np.arange(m), 2)
     bsign = sgn if parity == "odd" else np.ones(2 * m)
     flag = (sgn < 0).astype(float) if parity == "none" else np.zeros(2 * m)
-    colours = _row_labels(
-        np.column_stack([np.diag(T)[idx], b[idx] * bsign[:, None], flag]), tol
-    )
+    colours = _row_labels(np.column_stack([np.diag(T)[idx], b[idx] * bsign[:, None], flag]), tol)
     vals = np.outer(sgn, sgn) * T[np.ix_(idx, idx)]
     E = 2 + cluster_labels(vals, tol).reshape(vals.shape)
     same = idx[:, None] == idx[None, :]

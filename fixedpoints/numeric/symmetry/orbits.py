@@ -94,8 +94,8 @@ def _raw_graph(Q, M, a, sym: Symmetry) -> _RawGraph:
     vk = np.zeros(n, dtype=np.int64)
     cls = np.asarray(sym.student_classes)[si]
     vk[stu] = 4 * cls + (2 if flips == "none" else 0) * (ss < 0)
-    vk[tea] = 4 * (cls.max(initial=0) + 1) + 1 + (2 if sym.target_parity == "none" else 0) * (
-        ts < 0
+    vk[tea] = (
+        4 * (cls.max(initial=0) + 1) + 1 + (2 if sym.target_parity == "none" else 0) * (ts < 0)
     )
     na = 0 if a is None else np.asarray(a).reshape(k, -1).shape[1]
     nb = b.shape[1] if m else 0

@@ -22,7 +22,38 @@ from fixedpoints.numeric.symmetry.spectra import merge_spectrum
 from fixedpoints.numeric.symmetry.young import young_isotropy
 from fixedpoints.results import FixedPoint, FixedPointSearch, Status
 
-__all__ = ["find_isotropic_fixed_points", "isotropic_starts"]
+__all__ = ["distinct_twins", "find_isotropic_fixed_points", "isotropic_starts"]
+
+
+def distinct_twins(points, invariant=None) -> list:
+    """Notes for points that a table cannot tell apart (equal loss to 1e-8, index, nullity,
+    count and isotropy): their coordinates, so that the reader sees they differ, and
+    "distinct orbits" when ``invariant(point)`` (an orbit invariant, e.g. the sorted neuron
+    norms) differs by more than 1e-6."""
+    notes = []
+    for i, p in enumerate(points):
+        for j in range(i + 1, len(points)):
+            q = points[j]
+            if abs(p.loss - q.loss) <= 1e-8 * max(1.0, abs(p.loss)) and (
+                p.index,
+                p.nullity,
+                p.count,
+                p.isotropy,
+            ) == (q.index, q.nullity, q.count, q.isotropy):
+                cp = ", ".join(f"{k}={v:.6g}" for k, v in list(p.coordinates.items())[:6])
+                cq = ", ".join(f"{k}={v:.6g}" for k, v in list(q.coordinates.items())[:6])
+                what = "different points"
+                if invariant is not None:
+                    u, v = invariant(p), invariant(q)
+                    if u.shape != v.shape or np.max(np.abs(u - v)) > 1e-6 * max(
+                        1.0, float(np.max(np.abs(u)))
+                    ):
+                        what = "distinct orbits (their neuron norms differ)"
+                notes.append(
+                    f"points {i + 1} and {j + 1} (loss {p.loss:.10g}) are {what} with equal "
+                    f"loss, index and isotropy: {cp} vs {cq}"
+                )
+    return notes
 
 
 def isotropic_starts(iso, n: int, rng) -> np.ndarray:
@@ -92,10 +123,27 @@ def find_isotropic_fixed_points(
         nullity = sum(m for v, m, *_ in spec_items if abs(v) <= eps)
         iso_type = iso.isotropy_of(x)
         stab = math.prod(math.factorial(p) for p in iso_type.blocks)
+        label, count = iso_type.label, iso_type.orbit_size
+        # D_a = O_a: the rows of block a are equal, and so are its columns, so row and column
+        # permutations of the block fix W separately (stabiliser larger by p_a!)
+        D, X = iso.split(x)
+        equal = [
+            p
+            for a, p in enumerate(iso.blocks)
+            if p >= 2 and abs(D[a] - X[a, a]) <= 1e-9 * max(1.0, abs(D[a]))
+        ]
+        if equal:
+            stab *= math.prod(math.factorial(p) for p in equal)
+            count = math.factorial(d) ** 2 // stab
+            sizes = ", ".join(map(str, equal))
+            label = f"{label}, equal neurons in block {sizes} (stabiliser order {stab})"
         merged = merge_spectrum(
             ((v if abs(v) > eps else 0.0, m) for v, m, *_ in spec_items), tol=1e-7
         )
         components = [(float(v), int(m), str(lab[0]) if lab else "") for v, m, *lab in spec_items]
+        # a zero-norm row sits on the ReLU kink: the loss is not differentiable there
+        _, _, N = iso._gram(*iso.split(x))
+        kink = bool(np.min(N) <= 1e-12 * max(1.0, float(np.max(N))))
         # float64 cancellation in the ReLU loss is ~1e-16 d^2 (terms ~ d^2/4pi cancel)
         loss = f["loss"] if abs(f["loss"]) > 1e-14 * max(1.0, d * d) else 0.0
         points.append(
@@ -106,8 +154,8 @@ def find_isotropic_fixed_points(
                 symmetry_zero_modes=0,
                 degenerate=nullity > 0,
                 spectrum=merged,
-                count=int(iso_type.orbit_size),
-                isotropy=iso_type.label,
+                count=int(count),
+                isotropy=label,
                 stabilizer_order=int(stab),
                 coordinates={n: float(v) for n, v in zip(iso.names, x, strict=True)},
                 x=x,
@@ -116,26 +164,39 @@ def find_isotropic_fixed_points(
                 hits=f["hits"],
                 components=components,
                 null_tolerance=eps,
+                status=Status.NONDIFFERENTIABLE if kink else Status.CONVERGED,
             )
         )
-    # degenerate points (e.g. dead neurons at the ReLU kink) are located only roughly: merge the
-    # ones with equal loss, isotropy and spectrum
+    # degenerate points are located only roughly: merge the ones with equal loss, isotropy and
+    # spectrum; at a kink (zero-norm neuron) the spectrum is not defined: loss and isotropy
     unique: list = []
     for p in points:
         for q in unique:
             if (
-                abs(p.loss - q.loss) <= 1e-10 * max(1.0, abs(p.loss))
+                abs(p.loss - q.loss) <= 1e-8 * max(1.0, abs(p.loss))
                 and p.isotropy == q.isotropy
-                and len(p.spectrum) == len(q.spectrum)
-                and all(
-                    m1 == m2 and abs(v1 - v2) <= 1e-6 * max(1.0, abs(v1))
-                    for (v1, m1), (v2, m2) in zip(p.spectrum, q.spectrum, strict=True)
+                and p.status == q.status
+                and (
+                    p.status == Status.NONDIFFERENTIABLE
+                    or (
+                        len(p.spectrum) == len(q.spectrum)
+                        and all(
+                            m1 == m2 and abs(v1 - v2) <= 1e-6 * max(1.0, abs(v1))
+                            for (v1, m1), (v2, m2) in zip(p.spectrum, q.spectrum, strict=True)
+                        )
+                    )
                 )
             ):
                 break
         else:
             unique.append(p)
     points = sorted(unique, key=lambda p: (p.loss, p.index))
+
+    def norms(p):
+        N = iso._gram(*iso.split(p.x))[2]
+        return np.sort(np.repeat(N, iso.blocks))
+
+    twins = distinct_twins(points, norms)
     return FixedPointSearch(
         points=tuple(points),
         starts=starts,
@@ -146,5 +207,6 @@ def find_isotropic_fixed_points(
         notes=(
             "spectra per isotypic component (reduced Hessians; cost independent of d); "
             "count = (d!)^2 / |isotropy|",
+            *twins,
         ),
     )

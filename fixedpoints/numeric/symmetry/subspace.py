@@ -47,6 +47,7 @@ from fixedpoints.numeric.symmetry.young import isotropy_label, parse_blocks
 
 __all__ = [
     "FixedSubspace",
+    "ansatz_subspace",
     "input_subspaces",
     "search_lattice",
     "weight_map",
@@ -100,6 +101,11 @@ class FixedSubspace:
         self.B = np.asarray(basis, dtype=float)
         self.label = label
         self.maps = tuple(maps)
+        #: block sizes, isotropy label and ``transposition(a, s, t)`` (weight-space matrices)
+        #: of a Young subgroup's fixed space (:func:`young_subspace`); None otherwise
+        self.blocks = None
+        self.isotropy = None
+        self.transposition = None
 
     @property
     def dimension(self) -> int:
@@ -145,12 +151,20 @@ class FixedSubspace:
         return dense_hessian(self.gradient, np.asarray(xi, dtype=float), basis)
 
     def starts(self, n: int, rng) -> np.ndarray:
-        """``n`` starts: weight-space starts (structured and Gaussian, alternating) projected
-        onto the subspace and rescaled to their norm."""
+        """``n`` starts projected onto the subspace and rescaled to their norm, in turn:
+        structured and Gaussian weight-space starts, and teacher-aligned ones
+        (:math:`w_i=c\\,v_{i \\bmod m}` plus noise, which the diagonal Young fixed spaces
+        contain)."""
         sp = self.space
         out = []
         for s in range(n):
-            x = sp.structured_start(rng) if s % 2 == 0 else sp.random_start(rng)
+            if s % 3 == 2 and sp.m:
+                W = sp.V[np.arange(sp.k) % sp.m] * rng.uniform(0.5, 1.5)
+                W = W + 0.1 * sp.scale() * rng.standard_normal(W.shape) / np.sqrt(sp.d)
+                a = rng.choice([-1.0, 1.0], size=(sp.k, sp.outputs)) if sp.trainable else None
+                x = sp.retract(sp.pack(W, a))
+            else:
+                x = sp.structured_start(rng) if s % 3 == 0 else sp.random_start(rng)
             xi = self.coordinates(x)
             nx, nxi = np.linalg.norm(x), np.linalg.norm(xi)
             if nxi < 1e-12:
@@ -181,7 +195,7 @@ def young_generators(space, sym: Symmetry, blocks) -> tuple[list, bool]:
         classes.
     """
     k, m = space.k, space.m
-    blocks = parse_blocks(blocks, k)
+    blocks = parse_blocks(blocks, k, total="the student width k")
     cls = np.asarray(sym.student_classes)
     starts = np.concatenate([[0], np.cumsum(blocks)[:-1]])
     pairs = [(s + t, s + t + 1) for s, p in zip(starts, blocks, strict=True) for t in range(p - 1)]
@@ -191,16 +205,15 @@ def young_generators(space, sym: Symmetry, blocks) -> tuple[list, bool]:
             "identical (different second-layer weights).",
             parameter="isotropy",
         )
-    diagonal = m == k and all(
-        _in_teacher_group(sym, _swap(m, i, j), np.ones(m)) for i, j in pairs
-    )
-    maps = [
-        weight_map(
-            space, perm=_swap(k, i, j), teacher=(_swap(m, i, j), np.ones(m)) if diagonal else None
-        )
-        for i, j in pairs
-    ]
+    diagonal = m == k and all(_in_teacher_group(sym, _swap(m, i, j), np.ones(m)) for i, j in pairs)
+    maps = [_transposition(space, i, j, diagonal) for i, j in pairs]
     return maps, diagonal
+
+
+def _transposition(space, i: int, j: int, diagonal: bool) -> np.ndarray:
+    m = space.m
+    teacher = (_swap(m, i, j), np.ones(m)) if diagonal else None
+    return weight_map(space, perm=_swap(space.k, i, j), teacher=teacher)
 
 
 def _swap(n: int, i: int, j: int) -> np.ndarray:
@@ -212,10 +225,70 @@ def _swap(n: int, i: int, j: int) -> np.ndarray:
 def young_subspace(space, sym: Symmetry, blocks) -> FixedSubspace:
     """:class:`FixedSubspace` of :math:`\\Delta(S_{p_1}\\times\\dots)` (see
     :func:`young_generators`)."""
-    blocks = parse_blocks(blocks, space.k)
+    blocks = parse_blocks(blocks, space.k, total="the student width k")
     maps, diagonal = young_generators(space, sym, blocks)
-    label = isotropy_label(blocks) if diagonal else isotropy_label(blocks).replace("Δ", "")
-    return FixedSubspace(space, fixed_basis(maps, space.dimension), f"Fix({label})", maps)
+    label = isotropy_label(blocks)
+    if not diagonal:  # students only: S3×S1, not Δ(S3×S1)
+        label = label.removeprefix("Δ").removeprefix("(").removesuffix(")")
+    sub = FixedSubspace(space, fixed_basis(maps, space.dimension), f"Fix({label})", maps)
+    starts = np.concatenate([[0], np.cumsum(blocks)[:-1]])
+    sub.blocks = blocks
+    sub.isotropy = label
+    sub.transposition = lambda a, s, t: _transposition(
+        space, starts[a] + s, starts[a] + t, diagonal
+    )
+    return sub
+
+
+def ansatz_subspace(space, sym: Symmetry, name: str, *, seed: int = 0) -> FixedSubspace:
+    """The fixed space that an ansatz of :func:`fixedpoints.symbolic.make_ansatz` describes in
+    overlap coordinates: ``symmetric`` = Fix(ΔS_k), ``block:p1,...`` = Fix(Δ(S_p1×…)),
+    ``diagonal`` = Fix of ΔS_k and the joint flips :math:`(w_i,v_i)\\mapsto(-w_i,-v_i)` (k = m;
+    only where the group has them). Verified invariant: the gradient at three random points of
+    the subspace lies in it.
+
+    Raises
+    ------
+    ParameterError
+        Naming ``ansatz`` for an unknown name, or a subspace that is not a fixed space of the
+        model's group (or fails the invariance check).
+    """
+    k = space.k
+    if name == "symmetric":
+        sub = young_subspace(space, sym, (k,))
+    elif name.startswith("block:"):
+        sub = young_subspace(space, sym, name[6:])
+    elif name == "diagonal":
+        ok = space.m == k and sym.sign_flips == "even"
+        refl = _single_reflections(sym) if ok else []
+        if not ok or len(refl) < k:
+            raise ParameterError(
+                "`ansatz` 'diagonal' is not a fixed space of this model's group: it needs k = m, "
+                "an even activation and teacher reflections (the joint flips (w_i, v_i) -> "
+                "(-w_i, -v_i)).",
+                parameter="ansatz",
+            )
+        base = young_subspace(space, sym, (k,))
+        maps = list(base.maps)
+        for i in range(k):
+            s, eps = np.ones(k), np.ones(space.m)
+            s[i], eps[i] = -1.0, -1.0
+            maps.append(weight_map(space, signs=s, teacher=(np.arange(space.m), eps)))
+        sub = FixedSubspace(space, fixed_basis(maps, space.dimension), "Fix(diagonal)", maps)
+    else:
+        raise ParameterError(
+            f"`ansatz` must be 'symmetric', 'block:p1,...' or 'diagonal'; got {name!r}.",
+            parameter="ansatz",
+        )
+    rng = np.random.default_rng(seed)
+    for xi in sub.starts(3, rng):
+        if not sub.contains(space.gradient(sub.embed(xi)), tol=1e-7):
+            raise ParameterError(
+                f"`ansatz` {name!r}: the subspace is not invariant under the gradient flow.",
+                parameter="ansatz",
+            )
+    sub.label = f"ansatz {name}: {sub.label}"
+    return sub
 
 
 def _partitions(n: int, largest: int | None = None):

@@ -79,7 +79,7 @@ def _sizes(spec) -> tuple[int, ...]:
     return out
 
 
-def parse_blocks(spec, d: int | None = None) -> tuple[int, ...]:
+def parse_blocks(spec, d: int | None = None, total: str = "d") -> tuple[int, ...]:
     """Block sizes from ``"9,1"``, ``"10"``, an int or a sequence of ints; they must be positive
     and (when ``d`` is given) sum to ``d``.
 
@@ -89,7 +89,7 @@ def parse_blocks(spec, d: int | None = None) -> tuple[int, ...]:
         Naming ``isotropy``, for malformed sizes or sizes not summing to d.
     """
     allowed = "comma-separated positive block sizes" + (
-        f" summing to d = {d}" if d is not None else ""
+        f" summing to {total} = {d}" if d is not None else ""
     )
     try:
         blocks = _sizes(spec)
