@@ -23,9 +23,10 @@ def model_teacher_vectors(model, T):
     return teacher_vectors(T, input_dimension(T, model.student.width, model.input_dimension))
 
 
-def landscape(model, params=None, *, kernels=None) -> Landscape:
+def landscape(model, params=None, *, kernels=None, decoupled: bool = True) -> Landscape:
     """The weight-space :class:`~fixedpoints.numeric.landscape.Landscape` of ``model`` at the
-    values ``params`` of its free parameters.
+    values ``params`` of its free parameters; with ``decoupled`` (default) a loss without
+    student–student terms is reduced to one neuron.
 
     >>> import fixedpoints as fp
     >>> space = fp.landscape(fp.load_model("relu-teacher", {"d": 3}))
@@ -34,8 +35,10 @@ def landscape(model, params=None, *, kernels=None) -> Landscape:
     """
     kernels = kernels if kernels is not None else compile_pair_kernels(model, params)
     V = model_teacher_vectors(model, kernels.T)
-    kernels, k, decoupled = decouple(kernels, model.student.width)
     names = OrderParameterNames.for_model(model)
+    if not decoupled:
+        return Landscape(kernels, V, model.student.width, model.outputs, False, names)
+    kernels, k, decoupled = decouple(kernels, model.student.width)
     return Landscape(kernels, V, k, model.outputs, decoupled, names)
 
 

@@ -93,7 +93,7 @@ def find_fixed_points(
         raise ParameterError("give either `isotropy` or `ansatz`, not both.", parameter="isotropy")
     t0 = time.perf_counter()
     if ansatz is not None:
-        space = landscape(model, params)
+        space = landscape(model, params, decoupled=False)
         sym = detect_symmetry(space, seed=seed)
         sub = ansatz_subspace(space, sym, str(ansatz), seed=seed)
         res = find_subspace_fixed_points(
@@ -139,7 +139,7 @@ def _isotropic(model, params, isotropy, starts, seed, progress, reduced):
             f"`reduced` needs k = d (student width {model.student.width}, d = {d}).",
             parameter="isotropy",
         )
-    space = landscape(model, params)
+    space = landscape(model, params, decoupled=False)  # blocks act on all k neurons
     sym = detect_symmetry(space, seed=seed)
     sub = young_subspace(space, sym, isotropy)
     return find_subspace_fixed_points(

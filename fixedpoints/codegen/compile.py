@@ -59,13 +59,15 @@ def _mp_gauss_hermite_2d(g, h, n: int = QUADRATURE_NODES):
 
 def _safe_sqrt(x):
     """sqrt with round-off negatives (> -1e-12 relative) set to 0: Gram determinants
-    AB - P^2 of collinear neurons."""
+    AB - P^2 of collinear neurons; a genuinely negative argument (a point off the domain, e.g.
+    a finite-difference step of a Newton trial) gives nan silently, for the caller to reject."""
     if isinstance(x, float):  # scalar fast path (np.float64 is a float): 30x cheaper than arrays
         if x >= 0:
             return np.float64(math.sqrt(x))
-        return np.float64(0.0) if x > -1e-12 * (1 + abs(x)) else np.sqrt(np.float64(x))
+        return np.float64(0.0) if x > -1e-12 * (1 + abs(x)) else np.float64("nan")
     x = np.asarray(x, dtype=float)
-    return np.sqrt(np.where((x < 0) & (x > -1e-12 * (1 + np.abs(x))), 0.0, x))
+    with np.errstate(invalid="ignore"):
+        return np.sqrt(np.where((x < 0) & (x > -1e-12 * (1 + np.abs(x))), 0.0, x))
 
 
 def _clip_unit(f):

@@ -28,7 +28,7 @@ from collections import Counter
 
 import numpy as np
 
-from fixedpoints.numeric.newton import newton
+from fixedpoints.numeric.newton import newton, newton_critical
 from fixedpoints.numeric.overlaps import overlap_coordinates as _overlap_coordinates
 from fixedpoints.numeric.symmetry.group import detect_symmetry, symmetry_generators
 from fixedpoints.numeric.symmetry.orbits import orbit
@@ -212,22 +212,8 @@ def find_fixed_points(
                     _add(space, sym, found, sub.embed(xi), null_tol, curv)
             if progress is not None:
                 progress(starts + n_sub, starts + n_sub + 1)
-    points, notes = _finish(space, found)
-    if sym.truncated:
-        notes.append("the automorphism search gave up: orbit counts are bounds")
-    if sym.failed:
-        notes.append("generators dropped (loss not invariant): " + ", ".join(sym.failed))
-    return FixedPointSearch(
-        points=points,
-        starts=starts,
-        statuses=dict(statuses),
-        symmetry=sym.describe(),
-        group=sym.to_dict(),
-        space="weight space" + (" (one neuron: the loss decouples)" if space.decoupled else ""),
-        null_tolerance=null_tol * curv,
-        decoupled=space.decoupled,
-        notes=tuple(notes),
-    )
+    where = "weight space" + (" (one neuron: the loss decouples)" if space.decoupled else "")
+    return _search_result(space, sym, found, starts, statuses, where, null_tol * curv)
 
 
 def find_subspace_fixed_points(
@@ -256,18 +242,7 @@ def find_subspace_fixed_points(
     batch = 50
     for s in range(0, starts, batch):
         n = min(batch, starts - s)
-        # the full pseudo-inverse step without a trust region, halved until the residual
-        # decreases (as in the reduced ReLU search): saddles are found as readily as minima
-        res = newton(
-            sub,
-            sub.starts(n, rng),
-            tol=tol,
-            max_iter=max_iter,
-            trust=None,
-            rcond=1e-13,
-            floor=0.0,
-            on_no_decrease="stop",
-        )
+        res = newton_critical(sub, sub.starts(n, rng), tol=tol, max_iter=max_iter)
         for xi, st in zip(np.atleast_2d(res.x), np.atleast_1d(res.status), strict=True):
             statuses[str(st)] += 1
             if st == "converged":
@@ -279,34 +254,39 @@ def find_subspace_fixed_points(
             H = space.hessian(f["x"])
             f["components"] = jucys_murphy_spectrum(H, sub.transposition, sub.blocks, seed=seed)
             f["isotropy"] = young_isotropy_name(space, sym, sub, f["x"], f["orbit"])
+    notes = []
+    if sub.transposition is not None and not space.spherical:
+        notes.append(
+            "spectra in weight space; components by isotypic type of the Young subgroup "
+            "(multiplicities add up to the weight count); count = |G| / |stabiliser|"
+        )
+    if sub.isotropy is not None and not sub.isotropy.startswith("Δ"):
+        notes.append(
+            "the blocks permute the students only: the teacher permutation with the same "
+            "indices is not a symmetry of the model (or k ≠ m)"
+        )
+    return _search_result(space, sym, found, starts, statuses, sub.label, null_tol * curv, notes)
+
+
+def _search_result(space, sym, found, starts, statuses, where, null_tolerance, notes=()):
+    """The :class:`FixedPointSearch` of the ``found`` points (:func:`_finish`), with the group and
+    notes on merged manifolds and on generators that failed their check."""
     points, merged = _finish(space, found)
+    notes = [*notes, *merged]
+    if sym.truncated:
+        notes.append("the automorphism search gave up: orbit counts are bounds")
+    if sym.failed:
+        notes.append("generators dropped (loss not invariant): " + ", ".join(sym.failed))
     return FixedPointSearch(
         points=points,
         starts=starts,
         statuses=dict(statuses),
         symmetry=sym.describe(),
         group=sym.to_dict(),
-        space=sub.label,
-        null_tolerance=null_tol * curv,
-        notes=(
-            *(
-                (
-                    "spectra in weight space; components by isotypic type of the Young subgroup "
-                    "(multiplicities add up to the weight count); count = |G| / |stabiliser|",
-                )
-                if sub.transposition is not None and not space.spherical
-                else ()
-            ),
-            *(
-                (
-                    "the blocks permute the students only: the teacher permutation with the same "
-                    "indices is not a symmetry of the model (or k ≠ m)",
-                )
-                if sub.isotropy is not None and not sub.isotropy.startswith("Δ")
-                else ()
-            ),
-            *merged,
-        ),
+        space=where,
+        null_tolerance=null_tolerance,
+        decoupled=space.decoupled,
+        notes=tuple(notes),
     )
 
 
@@ -378,8 +358,8 @@ def _merge_manifolds(found) -> tuple[list, list]:
             kept.append(dict(f))
     notes = [
         f"{merged[id(g)]} degenerate points at loss {g['c'].loss:.10g} (index {g['c'].index}, "
-        f"nullity {g['c'].nullity}) that are not one orbit are listed once: a manifold of "
-        "critical points (count is the orbit of the point shown)"
+        f"nullity {g['c'].nullity}) that are not one orbit are listed once (likely one manifold of "
+        "critical points; count is the orbit of the point shown)"
         for g in kept
         if id(g) in merged
     ]
@@ -404,7 +384,7 @@ def _finish(space, found) -> tuple:
                 degenerate=c.degenerate,
                 spectrum=c.spectrum,
                 count=int(f["orbit"].size),
-                isotropy=f.get("isotropy", f"stabiliser of order {f['orbit'].stabilizer_order}"),
+                isotropy=f.get("isotropy", f["orbit"].isotropy),
                 stabilizer_order=int(f["orbit"].stabilizer_order),
                 coordinates=overlap_coordinates(space, f["x"]),
                 x=f["x"],

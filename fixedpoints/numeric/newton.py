@@ -40,7 +40,7 @@ import numpy as np
 from fixedpoints.errors import out_of_range
 from fixedpoints.results import NewtonResult, Status
 
-__all__ = ["newton"]
+__all__ = ["newton", "newton_critical"]
 
 
 def _log_deflation(x, known, power: float, shift: float) -> float:
@@ -256,3 +256,20 @@ def _systems(problem, X):
     Bs = [problem.tangent_basis(x) for x in X]
     Hs = np.stack([problem.hessian(x, B) for x, B in zip(X, Bs, strict=True)])
     return (None if Bs[0] is None else np.stack(Bs)), Hs
+
+
+def newton_critical(problem, x0, *, tol: float = 1e-10, max_iter: int = 60) -> NewtonResult:
+    r"""Newton for critical points of any index in a fixed-point subspace: the full pseudo-inverse
+    (``rcond`` 1e-13 relative to the largest eigenvalue, no trust region), halving the step until
+    the residual decreases (the Newton step is a descent direction of :math:`\|g\|^2`, so saddles
+    are found as readily as minima), giving up a start that stops decreasing it (``stalled``)."""
+    return newton(
+        problem,
+        x0,
+        tol=tol,
+        max_iter=max_iter,
+        trust=None,
+        rcond=1e-13,
+        floor=0.0,
+        on_no_decrease="stop",
+    )

@@ -251,3 +251,24 @@ def test_young_subspace_is_fixed_and_invariant_under_the_gradient():
         assert np.allclose(R @ x, x)
     assert sub.contains(space.gradient(x), tol=1e-8)
     assert not sub.contains(space.random_start(rng))
+
+
+def test_stabilisers_are_named_young_subgroups_in_weight_space():
+    res = fp.find_fixed_points(fp.load_model("relu-teacher", {"d": 5}), starts=10, seed=0)
+    glob = res.points[0]
+    assert glob.isotropy == "ΔS5" and glob.count == math.factorial(5)
+    for p in res.points:
+        if p.isotropy.startswith("Δ"):
+            blocks = [int(b) for b in p.isotropy.strip("Δ()").replace("S", "").split("×")]
+            assert p.stabilizer_order == math.prod(math.factorial(b) for b in blocks)
+
+
+def test_transition_graph_nodes_are_orbits_of_the_full_group():
+    """Multi-index He4, β = 0: the minima ±v_j are one orbit (4 points) under teacher
+    permutations and reflections, and so are the saddles ±v_1 ± v_2."""
+    model = fp.load_model("multi-index", {"k": 2, "beta": 0, "target": "He4"})
+    g = fp.transition_graph(model, starts=20, seed=0)
+    data = g.data["nodes"]
+    nodes = {round(n["loss"], 9): n for n in data}
+    assert nodes[-24.0]["count"] == 4 and nodes[-12.0]["count"] == 4
+    assert len([n for n in data if round(n["loss"], 9) == -24.0]) == 1

@@ -114,3 +114,32 @@ def test_symbolic_equivariance_under_signed_permutations():
     assert not check_equivariance(odd, [0, 1], signs=[1, -1])
     # x -> -x on every weight is the identity on overlaps
     assert check_equivariance(odd, [0, 1], signs=[-1, -1], teacher_signs=[-1, -1])
+
+
+@pytest.mark.parametrize(
+    "name,settings,blocks",
+    [
+        ("relu-two-layer", {}, "2,2"),  # trainable second layer, students only
+        ("multi-index", {"k": 3, "beta": 0.2}, "3"),  # decoupled loss: all k neurons
+    ],
+)
+def test_isotropy_works_for_other_presets(name, settings, blocks):
+    model = fp.load_model(name, settings)
+    res = fp.find_fixed_points(model, isotropy=blocks, starts=30, seed=0)
+    assert res.points and res.space.startswith("Fix(")
+    weights = fp.landscape(model, decoupled=False).dimension
+    for p in res.points:
+        assert p.residual < 1e-8
+        if p.components is not None:  # free neurons: isotypic spectra cover weight space
+            assert sum(m for _, m, _ in p.components) == weights
+
+
+def test_ansatz_is_a_verified_fixed_space():
+    model = fp.load_model("soft-committee", {"k": 3, "m": 3})
+    res = fp.find_fixed_points(model, ansatz="symmetric", starts=60, seed=0)
+    assert res.space == "ansatz symmetric: Fix(ΔS3)"
+    assert res.points[0].loss == 0.0  # W = V lies in Fix(ΔS3)
+    with pytest.raises(fp.ParameterError, match="diagonal"):
+        fp.find_fixed_points(model, ansatz="diagonal")
+    with pytest.raises(fp.ParameterError, match="ansatz"):
+        fp.find_fixed_points(model, ansatz="nonsense")

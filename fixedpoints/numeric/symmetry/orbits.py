@@ -20,6 +20,7 @@ spectrum of Q and the teacher graph coloured by :math:`M^\top M` and :math:`M^\t
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +32,7 @@ from fixedpoints.numeric.symmetry.automorphisms import (
     find_isomorphism,
 )
 from fixedpoints.numeric.symmetry.group import Symmetry
+from fixedpoints.numeric.symmetry.young import isotropy_label
 
 __all__ = ["Orbit", "canonical_form", "orbit", "orbit_key", "overlap_signature", "same_orbit"]
 
@@ -167,6 +169,63 @@ class Orbit:
     def same(self, other: Orbit) -> bool:
         """Whether two orbits are one (:func:`same_orbit`)."""
         return same_orbit(self, other)
+
+    @property
+    def isotropy(self) -> str:
+        """The stabiliser by name where it is a Young subgroup: ``"Δ(S3×S2)"`` when it permutes
+        students and teachers alike in blocks (all of each block's permutations, no signs; the
+        block sizes of students and teachers agree),
+        ``"S2×S2 (students)"`` when it permutes students only; otherwise
+        ``"stabiliser of order N"``."""
+        return _isotropy_name(self)
+
+
+def _blocks_of(gens, n: int) -> list:
+    parent = list(range(n))
+
+    def find(u):
+        while parent[u] != u:
+            parent[u] = parent[parent[u]]
+            u = parent[u]
+        return u
+
+    for g in gens:
+        for u in range(n):
+            parent[find(u)] = find(int(g[u]))
+    sizes: dict = {}
+    for u in range(n):
+        sizes[find(u)] = sizes.get(find(u), 0) + 1
+    return sorted(sizes.values(), reverse=True)
+
+
+def _isotropy_name(o: Orbit) -> str:
+    fallback = f"stabiliser of order {o.stabilizer_order}"
+    g = o.graph
+    n_s = int(np.sum(g.ekind[0] <= 2)) if g.ekind.size else 0  # ±w: self, pair or Q from w1
+    if g.extra.size or not o.stabilizer:  # rotation-invariant models; trivial stabiliser
+        return fallback if o.stabilizer else "trivial"
+    k = n_s // 2
+    m = (g.vkind.size - n_s) // 2
+    perms_s, perms_t = [], []
+    for gen in o.stabilizer:
+        gen = np.asarray(gen)
+        st, te = gen[: 2 * k], gen[2 * k :] - 2 * k
+        if np.any(st[0::2] % 2) or np.any(te[0::2] % 2):
+            return fallback  # a sign is involved
+        perms_s.append(st[0::2] // 2)
+        perms_t.append(te[0::2] // 2)
+    blocks = _blocks_of(perms_s, k)
+    order = int(np.prod([math.factorial(p) for p in blocks]))
+    if order != o.stabilizer_order:
+        return fallback
+    label = isotropy_label(blocks)
+    if all(np.array_equal(np.arange(m), t) for t in perms_t):
+        return label.removeprefix("Δ").removeprefix("(").removesuffix(")") + " (students)"
+    # the same group on the teachers (all of each teacher block's permutations): the diagonal
+    # Young subgroup, up to the matching of students with teachers
+    if blocks == _blocks_of(perms_t, m) and k == m:
+        return label
+    return fallback
 
 
 def orbit(Q, M, a, sym: Symmetry, tol: float = 1e-6) -> Orbit:

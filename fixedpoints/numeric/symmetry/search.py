@@ -136,7 +136,9 @@ def find_isotropic_fixed_points(
             stab *= math.prod(math.factorial(p) for p in equal)
             count = math.factorial(d) ** 2 // stab
             sizes = ", ".join(map(str, equal))
-            label = f"{label}, equal neurons in block {sizes} (stabiliser order {stab})"
+            label = (
+                f"{label}, equal neurons in block {sizes} (rows and columns permuted separately)"
+            )
         merged = merge_spectrum(
             ((v if abs(v) > eps else 0.0, m) for v, m, *_ in spec_items), tol=1e-7
         )

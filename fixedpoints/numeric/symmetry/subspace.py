@@ -37,6 +37,7 @@ import scipy.linalg
 
 from fixedpoints.errors import ParameterError
 from fixedpoints.numeric.derivatives import dense_hessian
+from fixedpoints.numeric.newton import newton_critical
 from fixedpoints.numeric.symmetry.group import (
     Symmetry,
     complement_basis,
@@ -376,10 +377,7 @@ def search_lattice(space, sym: Symmetry, *, per_subspace: int, rng, tol: float, 
     """Newton in every subspace of the lattice (:func:`young_subspaces`,
     :func:`input_subspaces`) from ``per_subspace`` starts each: yields ``(subspace, result)``
     with the converged points embedded in weight space."""
-    from fixedpoints.numeric.newton import newton
-
     subs = young_subspaces(space, sym) + input_subspaces(space, sym)
     for sub in subs:
         X0 = sub.starts(per_subspace, rng)
-        res = newton(sub, X0, tol=tol, max_iter=max_iter)
-        yield sub, res
+        yield sub, newton_critical(sub, X0, tol=tol, max_iter=max_iter)

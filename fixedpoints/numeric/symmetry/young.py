@@ -53,7 +53,7 @@ import numpy as np
 
 from fixedpoints.errors import ParameterError, out_of_range
 from fixedpoints.numeric.derivatives import STEP, hessian_vector_products
-from fixedpoints.numeric.newton import newton
+from fixedpoints.numeric.newton import newton_critical
 from fixedpoints.results import NewtonResult
 
 __all__ = [
@@ -460,21 +460,9 @@ class YoungIsotropy:
 
     def solve(self, xi0, *, tol: float = 1e-10, max_iter: int = 60) -> NewtonResult:
         r"""Critical points of :math:`\ell` from the starts ``xi0`` (n, dim), batched:
-        :func:`fixedpoints.numeric.newton.newton` with the full pseudo-inverse (``rcond`` 1e-13
-        relative to the largest eigenvalue, no trust region), halving the step until the
-        full-space gradient norm :math:`\|\nabla\mathcal L\|_F` decreases (the Newton step is a
-        descent direction of its square, so saddles are found as well as minima), giving up a
-        start that stops decreasing it (``stalled``)."""
-        return newton(
-            self,
-            xi0,
-            tol=tol,
-            max_iter=max_iter,
-            trust=None,
-            rcond=1e-13,
-            floor=0.0,
-            on_no_decrease="stop",
-        )
+        :func:`fixedpoints.numeric.newton.newton_critical` (saddles as well as minima), its
+        residual the full-space gradient norm :math:`\|\nabla\mathcal L\|_F`."""
+        return newton_critical(self, xi0, tol=tol, max_iter=max_iter)
 
 
 def young_isotropy(spec, d: int, kernels=None) -> YoungIsotropy:
