@@ -30,20 +30,24 @@ def test_hook_lengths_and_tableau_shapes():
 
 
 CASES = [
-    ("soft-committee", {"k": 4, "m": 4}, "4"),
-    ("relu-teacher", {"d": 5}, "4,1"),
-    ("quadratic", {"m": 3, "teacher_eigenvalues": "3,2,1"}, "2,1"),
+    ("soft-committee", {"k": 4, "m": 4}, "4", False),
+    ("relu-teacher", {"d": 5}, "4,1", False),
+    ("quadratic", {"m": 3, "teacher_eigenvalues": "3,2,1"}, "2,1", False),
+    ("soft-committee", {"k": 3, "m": 3, "activation": "He4"}, "3", True),
 ]
 
 
-@pytest.mark.parametrize("name,settings,blocks", CASES)
-def test_isotypic_spectrum_equals_dense_eigenvalues(name, settings, blocks):
-    """At a random point of the fixed space the Hessian commutes with the Young subgroup: the
-    isotypic eigenvalues, with multiplicities dim λ, are the dense eigenvalues."""
+@pytest.mark.parametrize("name,settings,blocks,twisted", CASES)
+def test_isotypic_spectrum_equals_dense_eigenvalues(name, settings, blocks, twisted):
+    """At a random point of the fixed space the Hessian commutes with the Young subgroup
+    (sign-twisted too): the isotypic eigenvalues, with multiplicities dim λ, are the dense
+    eigenvalues; the fixed space is invariant under the gradient."""
     space = fp.landscape(fp.load_model(name, settings))
-    sub = young_subspace(space, detect_symmetry(space), blocks)
+    sub = young_subspace(space, detect_symmetry(space), blocks, twisted)
+    assert ("·sgn" in sub.label) == twisted
     rng = np.random.default_rng(0)
     x = sub.embed(sub.starts(1, rng)[0])
+    assert sub.contains(space.gradient(x), tol=1e-8)
     H = space.hessian(x)
     comps = jucys_murphy_spectrum(H, sub.transposition, sub.blocks)
     assert sum(m for _, m, _ in comps) == space.dimension

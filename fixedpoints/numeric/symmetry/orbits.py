@@ -21,7 +21,8 @@ spectrum of Q and the teacher graph coloured by :math:`M^\top M` and :math:`M^\t
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -154,17 +155,36 @@ def _rotation_graph(Q, M, sym: Symmetry) -> _RawGraph:
 
 @dataclass(frozen=True)
 class Orbit:
-    """The orbit of a point: ``size`` :math:`|G|/|G_x|`, ``stabilizer_order`` :math:`|G_x|`,
-    the stabiliser's generators (vertex permutations of the point graph: :math:`\\pm w_i` at
-    2i, 2i+1, then :math:`\\pm v_r`), ``exact`` (False if the automorphism search gave up:
-    the size is then an upper bound) and the point graph for :func:`same_orbit`."""
+    """The orbit of a point: its point graph (for :func:`same_orbit`), the tolerance and the
+    group; computed on first use: ``size`` :math:`|G|/|G_x|`, ``stabilizer_order``
+    :math:`|G_x|`, the stabiliser's generators (vertex permutations of the point graph:
+    :math:`\\pm w_i` at 2i, 2i+1, then :math:`\\pm v_r`) and ``exact`` (False if the
+    automorphism search gave up: the size is then an upper bound)."""
 
-    size: int
-    stabilizer_order: int
-    stabilizer: tuple
-    exact: bool
     graph: _RawGraph
     tol: float
+    sym: Symmetry = field(repr=False, compare=False)
+
+    @cached_property
+    def _aut(self):
+        (g,) = _colour([self.graph], self.tol)
+        return automorphism_group(g)
+
+    @property
+    def size(self) -> int:
+        return int(max(1, self.sym.order // self._aut.order))
+
+    @property
+    def stabilizer_order(self) -> int:
+        return int(self.sym.order // self.size)
+
+    @property
+    def stabilizer(self) -> tuple:
+        return self._aut.generators
+
+    @property
+    def exact(self) -> bool:
+        return bool(self._aut.exact and self.sym.exact)
 
     def same(self, other: Orbit) -> bool:
         """Whether two orbits are one (:func:`same_orbit`)."""
@@ -230,19 +250,9 @@ def _isotropy_name(o: Orbit) -> str:
 
 def orbit(Q, M, a, sym: Symmetry, tol: float = 1e-6) -> Orbit:
     """The :class:`Orbit` of the point with overlaps ``(Q, M, a)`` (``a`` None for a fixed
-    second layer); values within ``tol`` (relative) count as equal."""
-    raw = _raw_graph(Q, M, a, sym)
-    (g,) = _colour([raw], tol)
-    aut = automorphism_group(g)
-    size = max(1, sym.order // aut.order)
-    return Orbit(
-        size=int(size),
-        stabilizer_order=int(sym.order // size),
-        stabilizer=aut.generators,
-        exact=aut.exact and sym.exact,
-        graph=raw,
-        tol=float(tol),
-    )
+    second layer); values within ``tol`` (relative) count as equal. Cheap: the stabiliser is
+    searched when ``size`` (or the stabiliser) is first asked for."""
+    return Orbit(graph=_raw_graph(Q, M, a, sym), tol=float(tol), sym=sym)
 
 
 def same_orbit(o1: Orbit, o2: Orbit) -> bool:

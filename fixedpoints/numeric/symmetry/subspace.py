@@ -184,10 +184,12 @@ def _in_teacher_group(sym: Symmetry, rho, eps, tol: float = 1e-9) -> bool:
     return g.is_automorphism(gamma)
 
 
-def young_generators(space, sym: Symmetry, blocks) -> tuple[list, bool]:
+def young_generators(space, sym: Symmetry, blocks, twisted: bool = False) -> tuple[list, bool]:
     """Matrices of the adjacent transpositions inside each block (contiguous blocks, block 1
     first), and whether the teachers move with the students (k = m and the teacher group
-    contains the transpositions).
+    contains the transpositions). ``twisted``: each transposition composed with the sign flip
+    of every student (the sign character, π ↦ sgn(π)·π; needs sign flips in the group), whose
+    fixed space has :math:`w_{\\pi(i)}=\\operatorname{sgn}(\\pi)\\,O_\\pi w_i`.
 
     Raises
     ------
@@ -206,15 +208,21 @@ def young_generators(space, sym: Symmetry, blocks) -> tuple[list, bool]:
             "identical (different second-layer weights).",
             parameter="isotropy",
         )
+    if twisted and sym.sign_flips == "none":
+        raise ParameterError(
+            "`isotropy`: the sign-twisted subgroup needs student sign flips in the group.",
+            parameter="isotropy",
+        )
     diagonal = m == k and all(_in_teacher_group(sym, _swap(m, i, j), np.ones(m)) for i, j in pairs)
-    maps = [_transposition(space, i, j, diagonal) for i, j in pairs]
+    maps = [_transposition(space, i, j, diagonal, twisted) for i, j in pairs]
     return maps, diagonal
 
 
-def _transposition(space, i: int, j: int, diagonal: bool) -> np.ndarray:
+def _transposition(space, i: int, j: int, diagonal: bool, twisted: bool = False) -> np.ndarray:
     m = space.m
     teacher = (_swap(m, i, j), np.ones(m)) if diagonal else None
-    return weight_map(space, perm=_swap(space.k, i, j), teacher=teacher)
+    signs = -np.ones(space.k) if twisted else None
+    return weight_map(space, perm=_swap(space.k, i, j), signs=signs, teacher=teacher)
 
 
 def _swap(n: int, i: int, j: int) -> np.ndarray:
@@ -223,20 +231,22 @@ def _swap(n: int, i: int, j: int) -> np.ndarray:
     return p
 
 
-def young_subspace(space, sym: Symmetry, blocks) -> FixedSubspace:
+def young_subspace(space, sym: Symmetry, blocks, twisted: bool = False) -> FixedSubspace:
     """:class:`FixedSubspace` of :math:`\\Delta(S_{p_1}\\times\\dots)` (see
-    :func:`young_generators`)."""
+    :func:`young_generators`; a twisted one is labelled ``Δ(S2×S1)·sgn``)."""
     blocks = parse_blocks(blocks, space.k, total="the student width k")
-    maps, diagonal = young_generators(space, sym, blocks)
+    maps, diagonal = young_generators(space, sym, blocks, twisted)
     label = isotropy_label(blocks)
     if not diagonal:  # students only: S3×S1, not Δ(S3×S1)
         label = label.removeprefix("Δ").removeprefix("(").removesuffix(")")
+    if twisted:
+        label += "·sgn"
     sub = FixedSubspace(space, fixed_basis(maps, space.dimension), f"Fix({label})", maps)
     starts = np.concatenate([[0], np.cumsum(blocks)[:-1]])
     sub.blocks = blocks
     sub.isotropy = label
     sub.transposition = lambda a, s, t: _transposition(
-        space, starts[a] + s, starts[a] + t, diagonal
+        space, starts[a] + s, starts[a] + t, diagonal, twisted
     )
     return sub
 
@@ -304,17 +314,19 @@ def _partitions(n: int, largest: int | None = None):
 
 def young_subspaces(space, sym: Symmetry, limit: int = 24) -> list:
     """Fixed spaces of the Young subgroups worth searching: every partition of k with at
-    least one block of size ≥ 2 (at most ``limit``, fewest blocks first)."""
+    least one block of size ≥ 2 (at most ``limit``, fewest blocks first), and their
+    sign-twisted variants where the group has sign flips."""
     if space.k < 2 or not sym.student_permutations or sym.student_rotations:
         return []
     parts = [p for p in _partitions(space.k) if p[0] >= 2]
     parts.sort(key=len)
     out = []
-    for p in parts[:limit]:
-        try:
-            out.append(young_subspace(space, sym, p))
-        except ParameterError:  # blocks across neuron classes
-            continue
+    for twisted in (False, True) if sym.sign_flips != "none" else (False,):
+        for p in parts[:limit]:
+            try:
+                out.append(young_subspace(space, sym, p, twisted))
+            except ParameterError:  # blocks across neuron classes
+                continue
     return out
 
 
