@@ -41,6 +41,7 @@ def find_fixed_points(
     progress=None,
     deflation: bool = True,
     reduced: bool | None = None,
+    lattice: bool = True,
 ) -> FixedPointSearch:
     """Find and classify the fixed points of ``model``.
 
@@ -64,6 +65,8 @@ def find_fixed_points(
         ``progress(done, total)`` after each start (batch).
     deflation : bool
         Restart converged starts with their solutions deflated.
+    lattice : bool
+        Also search the fixed spaces of the symmetry lattice (weight-space search only).
     reduced : bool, optional
         With ``isotropy``: use the exact reduced loss of the k = d ReLU problem
         (:class:`~fixedpoints.numeric.symmetry.young.YoungIsotropy`; cost independent of d)
@@ -103,7 +106,14 @@ def find_fixed_points(
         res = _isotropic(model, params, isotropy, starts, seed, progress, reduced)
     else:
         space = landscape(model, params)
-        res = _search(space, starts=starts, seed=seed, progress=progress, deflation=deflation)
+        res = _search(
+            space,
+            starts=starts,
+            seed=seed,
+            progress=progress,
+            deflation=deflation,
+            lattice=lattice,
+        )
     notes = list(res.notes)
     if not res.points:
         counts = ", ".join(f"{k}: {v}" for k, v in res.statuses.items())

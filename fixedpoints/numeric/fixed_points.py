@@ -28,6 +28,7 @@ from collections import Counter
 
 import numpy as np
 
+from fixedpoints.numeric.derivatives import hessian_vector_products
 from fixedpoints.numeric.newton import newton, newton_critical
 from fixedpoints.numeric.overlaps import overlap_coordinates as _overlap_coordinates
 from fixedpoints.numeric.symmetry.group import detect_symmetry, symmetry_generators
@@ -126,10 +127,12 @@ def _eigenvalue_uncertainty(space, x, B, lam, U, err: float) -> float:
         return 0.0
     worst = 0.0
     for i in np.flatnonzero(small):
-        step = B @ U[:, i] * err
-        hp = space.hessian(space.retract(x + step), B)
-        hm = space.hessian(space.retract(x - step), B)
-        worst = max(worst, abs(float(U[:, i] @ (hp - hm) @ U[:, i])) / 2)
+        u = B @ U[:, i]  # u_i^T H(y) u_i from one Hessian-vector product at each shifted y
+        hp, hm = (
+            float(u @ hessian_vector_products(space.gradient, space.retract(x + s * err * u), u)[0])
+            for s in (1.0, -1.0)
+        )
+        worst = max(worst, abs(hp - hm) / 2)
     return 10.0 * worst
 
 
@@ -164,8 +167,9 @@ def find_fixed_points(
     lattice : bool
         Also search the fixed spaces of the symmetry lattice
         (:func:`~fixedpoints.numeric.symmetry.subspace.search_lattice`: Young subgroups of the
-        neurons, reflections and complement rotations of input space), ``max(8, min(24, starts // 8))``
-        starts each, so that points fixed by a subgroup are found whatever the random starts.
+        neurons, reflections and complement rotations of input space), as many starts again
+        (between 4 and 24 per subspace), so that points fixed by a subgroup are found whatever
+        the random starts.
     sym : Symmetry, optional
         The group that identifies orbits (default: :func:`detect_symmetry` of ``space``; a
         continuation passes its family's group).
@@ -202,16 +206,15 @@ def find_fixed_points(
             progress(s + 1, starts)
     n_sub = 0
     if lattice:
-        per = max(8, min(24, starts // 8))
-        subs = search_lattice(space, sym, per_subspace=per, rng=rng, tol=tol, max_iter=max_iter)
-        for sub, res in subs:
+        subs = search_lattice(space, sym, budget=starts, rng=rng, tol=tol, max_iter=max_iter)
+        for sub, res, total in subs:
             n_sub += 1
             for xi, st in zip(np.atleast_2d(res.x), np.atleast_1d(res.status), strict=True):
                 statuses[f"lattice-{st}"] += 1
                 if st == "converged":
                     _add(space, sym, found, sub.embed(xi), null_tol, curv)
             if progress is not None:
-                progress(starts + n_sub, starts + n_sub + 1)
+                progress(starts + n_sub, starts + total)
     where = "weight space" + (" (one neuron: the loss decouples)" if space.decoupled else "")
     return _search_result(space, sym, found, starts, statuses, where, null_tol * curv)
 
@@ -318,13 +321,36 @@ def young_isotropy_name(space, sym, sub, x, orbit) -> str:
 
 
 def _add(space, sym, found, x, null_tol, curv) -> bool:
-    c = classify_point(space, x, sym, null_tol=null_tol, curvature=curv)
+    """Add the critical point ``x`` to ``found`` unless its orbit is there (then count a hit,
+    and keep x if its residual is smaller). A point matching a known orbit at the strict
+    tolerance 1e-6 is not classified at all (its Hessian is the costly part); otherwise it is
+    classified and matched again at its own tolerance :math:`\\max(10^{-6}, 10\\,\\text{error})`."""
     Q, M, a = space.overlaps(x)
+    a = a if space.trainable else None
+    loss = float(space.loss(x))
+    o = orbit(Q, M, a, sym, 1e-6)
+
+    def match(o, tol):
+        for f in found:
+            close = abs(f["c"].loss - loss) <= 1e-6 * max(1.0, abs(loss)) + f["tol"] + tol
+            if close and f["orbit"].same(o):
+                return f
+        return None
+
+    f = match(o, 1e-6)
+    if f is not None:
+        f["hits"] += 1
+        residual = float(np.linalg.norm(space.tangent_basis(x).T @ space.gradient(x)))
+        if residual < f["c"].residual:
+            c = classify_point(space, x, sym, null_tol=null_tol, curvature=curv)
+            f.update(x=x, c=c, orbit=o)
+        return False
+    c = classify_point(space, x, sym, null_tol=null_tol, curvature=curv)
     tol_i = max(1e-6, 10 * c.error)
-    o = orbit(Q, M, a if space.trainable else None, sym, tol_i)
-    for f in found:
-        close = abs(f["c"].loss - c.loss) <= 1e-6 * max(1.0, abs(c.loss)) + f["tol"] + tol_i
-        if close and f["orbit"].same(o):
+    if tol_i > 1e-6:
+        o = orbit(Q, M, a, sym, tol_i)
+        f = match(o, tol_i)
+        if f is not None:
             f["hits"] += 1
             if c.residual < f["c"].residual:
                 f.update(x=x, c=c, tol=tol_i, orbit=o)

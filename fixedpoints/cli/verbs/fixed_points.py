@@ -29,6 +29,12 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--no-deflation", action="store_true", help="plain multistart Newton")
     p.add_argument(
+        "--no-lattice",
+        action="store_true",
+        help="random starts only: skip the fixed spaces of the symmetry lattice (faster for wide "
+        "models, but points fixed by a subgroup may be missed)",
+    )
+    p.add_argument(
         "--format", choices=["text", "latex", "json"], default="text", help="output format"
     )
 
@@ -53,6 +59,7 @@ def run(args) -> int:
             ansatz=args.ansatz,
             progress=bar,
             deflation=not args.no_deflation,
+            lattice=not args.no_lattice,
         )
     doc = res.to_dict(timing=args.timing)
     fmt = "json" if args.json else args.format

@@ -152,21 +152,26 @@ class FixedSubspace:
         return dense_hessian(self.gradient, np.asarray(xi, dtype=float), basis)
 
     def starts(self, n: int, rng) -> np.ndarray:
-        """``n`` starts projected onto the subspace and rescaled to their norm, in turn:
-        structured and Gaussian weight-space starts, and teacher-aligned ones
+        """``n`` starts in the subspace, in turn: structured, Gaussian and teacher-aligned
         (:math:`w_i=c\\,v_{i \\bmod m}` plus noise, which the diagonal Young fixed spaces
-        contain)."""
+        contain) weight-space starts projected onto the subspace and rescaled to their norm,
+        and Gaussian subspace coordinates (generic points of the fixed space, whose stabiliser
+        is the whole subgroup) at 0.5–2 times a random start's norm."""
         sp = self.space
         out = []
         for s in range(n):
-            if s % 3 == 2 and sp.m:
+            if s % 4 == 2 and sp.m:
                 W = sp.V[np.arange(sp.k) % sp.m] * rng.uniform(0.5, 1.5)
                 W = W + 0.1 * sp.scale() * rng.standard_normal(W.shape) / np.sqrt(sp.d)
                 a = rng.choice([-1.0, 1.0], size=(sp.k, sp.outputs)) if sp.trainable else None
                 x = sp.retract(sp.pack(W, a))
+                xi = self.coordinates(x)
+            elif s % 4 == 3:
+                x = sp.random_start(rng) * rng.uniform(0.5, 2.0)
+                xi = rng.standard_normal(self.dimension)
             else:
-                x = sp.structured_start(rng) if s % 3 == 0 else sp.random_start(rng)
-            xi = self.coordinates(x)
+                x = sp.structured_start(rng) if s % 4 == 0 else sp.random_start(rng)
+                xi = self.coordinates(x)
             nx, nxi = np.linalg.norm(x), np.linalg.norm(xi)
             if nxi < 1e-12:
                 xi = rng.standard_normal(self.dimension)
@@ -385,11 +390,12 @@ def input_subspaces(space, sym: Symmetry, limit: int = 32) -> list:
     return out
 
 
-def search_lattice(space, sym: Symmetry, *, per_subspace: int, rng, tol: float, max_iter: int):
+def search_lattice(space, sym: Symmetry, *, budget: int, rng, tol: float, max_iter: int):
     """Newton in every subspace of the lattice (:func:`young_subspaces`,
-    :func:`input_subspaces`) from ``per_subspace`` starts each: yields ``(subspace, result)``
-    with the converged points embedded in weight space."""
+    :func:`input_subspaces`), ``budget`` starts in all, shared evenly (between 4 and 24 each):
+    yields ``(subspace, result, count)`` for each subspace, ``count`` the number of subspaces."""
     subs = young_subspaces(space, sym) + input_subspaces(space, sym)
+    per = max(4, min(24, budget // max(1, len(subs))))
     for sub in subs:
-        X0 = sub.starts(per_subspace, rng)
-        yield sub, newton_critical(sub, X0, tol=tol, max_iter=max_iter)
+        X0 = sub.starts(per, rng)
+        yield sub, newton_critical(sub, X0, tol=tol, max_iter=max_iter), len(subs)
