@@ -412,6 +412,7 @@ def _finish(space, found) -> tuple:
                 count=int(f["orbit"].size),
                 isotropy=f.get("isotropy", f["orbit"].isotropy),
                 stabilizer_order=int(f["orbit"].stabilizer_order),
+                stabilizer_generators=tuple(f["orbit"].generators()),
                 coordinates=overlap_coordinates(space, f["x"]),
                 x=f["x"],
                 residual=c.residual,

@@ -91,6 +91,8 @@ class FixedPoint:
     null_tolerance : float, optional
         The eigenvalue band counted as zero at this point.
     status : Status
+    stabilizer_generators : tuple of str
+        The stabiliser's generators in cycle notation (``"(w1 w2) (v1 v2)"``), where known.
     """
 
     loss: float
@@ -111,8 +113,10 @@ class FixedPoint:
     error: float | None = None
     null_tolerance: float | None = None
     status: Status = Status.CONVERGED
+    stabilizer_generators: tuple = ()
 
     def __post_init__(self):
+        object.__setattr__(self, "stabilizer_generators", tuple(self.stabilizer_generators))
         object.__setattr__(self, "spectrum", spectrum_pairs(self.spectrum))
         object.__setattr__(self, "coordinates", frozen_mapping(self.coordinates))
         freeze_arrays(self)
@@ -141,6 +145,11 @@ class FixedPoint:
             "spectrum": [[v, m] for v, m in self.spectrum],
             "isotropy": self.isotropy,
             "stabilizer_order": self.stabilizer_order,
+            **(
+                {"stabilizer_generators": list(self.stabilizer_generators)}
+                if self.stabilizer_generators
+                else {}
+            ),
             "coordinates": dict(self.coordinates),
             "residual": self.residual,
             "reduced_residual": self.reduced_residual,

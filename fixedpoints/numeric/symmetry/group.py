@@ -43,6 +43,7 @@ __all__ = [
     "Symmetry",
     "complement_basis",
     "detect_symmetry",
+    "format_signed",
     "orthogonal_map",
     "symmetry_generators",
     "teacher_graph",
@@ -84,6 +85,13 @@ def teacher_graph(T, b, parity: str, tol: float = _TOL) -> ColouredGraph:
     return ColouredGraph(colours, E)
 
 
+def format_signed(gamma, name: str = "v") -> str:
+    """Cycle notation of a permutation of the vertices ±u (+u_r at 2r, −u_r at 2r+1), e.g.
+    ``(w1 w2)``, ``w3↦−w3``; ``""`` for the identity."""
+    text = _format_signed(*_signed(gamma), name=name)
+    return "" if text == "identity" else text
+
+
 def _signed(gamma) -> tuple:
     """A vertex permutation of the ±v graph as ``(pi, eps)``: :math:`v_r\\mapsto\\epsilon_rv_{\\pi(r)}`."""
     g = np.asarray(gamma)
@@ -91,8 +99,9 @@ def _signed(gamma) -> tuple:
     return tuple(int(p // 2) for p in plus), tuple(1 if p % 2 == 0 else -1 for p in plus)
 
 
-def _format_signed(pi, eps) -> str:
-    """Cycle notation of a signed permutation: ``(v1 v2)``, ``v3↦−v3``, ``(v1 −v2)``."""
+def _format_signed(pi, eps, name: str = "v") -> str:
+    """Cycle notation of a signed permutation: ``(v1 v2)``, ``v3↦−v3``, ``(v1 −v2)`` (``name``
+    the letter of the vectors)."""
     m = len(pi)
     seen, parts = set(), []
     for r in range(m):
@@ -101,12 +110,12 @@ def _format_signed(pi, eps) -> str:
         cyc, s, sign = [], r, 1
         while s not in seen:
             seen.add(s)
-            cyc.append(("" if sign > 0 else "−") + f"v{s + 1}")
+            cyc.append(("" if sign > 0 else "−") + f"{name}{s + 1}")
             sign *= eps[s]
             s = pi[s]
         if len(cyc) == 1:
             if eps[r] < 0:
-                parts.append(f"v{r + 1}↦−v{r + 1}")
+                parts.append(f"{name}{r + 1}↦−{name}{r + 1}")
         else:
             parts.append("(" + " ".join(cyc) + ")" + ("" if sign > 0 else "·flip"))
     return " ".join(parts) or "identity"

@@ -32,7 +32,7 @@ from fixedpoints.numeric.symmetry.automorphisms import (
     cluster_labels,
     find_isomorphism,
 )
-from fixedpoints.numeric.symmetry.group import Symmetry
+from fixedpoints.numeric.symmetry.group import Symmetry, format_signed
 from fixedpoints.numeric.symmetry.young import isotropy_label
 
 __all__ = ["Orbit", "canonical_form", "orbit", "orbit_key", "overlap_signature", "same_orbit"]
@@ -189,6 +189,18 @@ class Orbit:
     def same(self, other: Orbit) -> bool:
         """Whether two orbits are one (:func:`same_orbit`)."""
         return same_orbit(self, other)
+
+    def generators(self) -> list:
+        """The stabiliser's generators in cycle notation on students and teachers, e.g.
+        ``"(w1 w2) (v1 v2)"``, ``"w3↦−w3"``."""
+        g = self.graph
+        k = 0 if g.extra.size else int(np.sum(g.ekind[0] <= 2)) // 2
+        out = []
+        for gen in self.stabilizer:
+            gen = np.asarray(gen)
+            parts = [format_signed(gen[: 2 * k], "w"), format_signed(gen[2 * k :] - 2 * k, "v")]
+            out.append(" ".join(p for p in parts if p) or "identity")
+        return out
 
     @property
     def isotropy(self) -> str:
