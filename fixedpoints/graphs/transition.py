@@ -47,12 +47,7 @@ from fixedpoints.errors import out_of_range
 from fixedpoints.numeric.fixed_points import classify_point, overlap_coordinates
 from fixedpoints.numeric.newton import newton
 from fixedpoints.numeric.simulate import StopRule, simulate
-from fixedpoints.numeric.symmetry import (
-    canonical_form,
-    detect_symmetry,
-    orbit_key,
-    overlap_signature,
-)
+from fixedpoints.numeric.symmetry import detect_symmetry, orbit, orbit_key, overlap_signature
 
 __all__ = ["transition_graph", "unstable_directions"]
 
@@ -165,7 +160,9 @@ def transition_graph(
             ):
                 # the signature is necessary; one orbit of the full group decides
                 key = orbit_key(space, x, sym, tol=match_tol) if key is None else key
-                if orbit_key(space, n["x"], sym, tol=match_tol).same(key):
+                if "orbit" not in n:  # each node's orbit, once
+                    n["orbit"] = orbit_key(space, n["x"], sym, tol=match_tol)
+                if n["orbit"].same(key):
                     return i
         return None
 
@@ -264,7 +261,7 @@ def _identify(space, sym, nodes, match, x, status, null_tol, queue):
         return j
     c = classify_point(space, x, sym, null_tol=null_tol)
     Q, M, a = space.overlaps(x)
-    _, orbit, stab = canonical_form(Q, M, a if space.trainable else None, sym)
+    o = orbit(Q, M, a if space.trainable else None, sym)
     lam, vec = unstable_directions(space, x, null_tol=null_tol)
     nodes.append(
         {
@@ -274,8 +271,8 @@ def _identify(space, sym, nodes, match, x, status, null_tol, queue):
             "index": c.index,
             "nullity": c.nullity,
             "kind": c.kind,
-            "count": int(orbit),
-            "isotropy": f"stabiliser of order {stab}",
+            "count": int(o.size),
+            "isotropy": o.isotropy,
             "coordinates": overlap_coordinates(space, x),
             "source": "flow",
             "lam": lam,

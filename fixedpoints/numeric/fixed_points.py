@@ -1,8 +1,9 @@
 r"""Find and classify the critical points of a loss landscape.
 
 Multistart deflated Newton (:func:`~fixedpoints.numeric.newton.newton`) from generic Gaussian starts
-and structured sign/support starts; converged points are identified modulo the discrete symmetry
-group in overlap coordinates (:func:`~fixedpoints.numeric.symmetry.canonical_form`), so each entry
+and structured sign/support starts, plus Newton in the fixed spaces of the symmetry lattice
+(:func:`~fixedpoints.numeric.symmetry.search_lattice`); converged points are identified modulo the discrete symmetry
+group (:func:`~fixedpoints.numeric.symmetry.orbit`: point-graph isomorphism), so each entry
 stands for an orbit of ``count`` critical points (or critical manifolds, where a continuous symmetry
 acts). Each point is classified by its (Riemannian) Hessian in weight space:
 

@@ -20,7 +20,6 @@ from fixedpoints.numeric.symmetry.isotypic import (
 )
 from fixedpoints.numeric.symmetry.orbits import (
     Orbit,
-    canonical_form,
     orbit,
     orbit_key,
     overlap_signature,
@@ -56,7 +55,6 @@ __all__ = [
     "Symmetry",
     "YoungIsotropy",
     "automorphism_group",
-    "canonical_form",
     "dense_spectrum",
     "detect_symmetry",
     "find_isomorphism",

@@ -35,7 +35,7 @@ from fixedpoints.numeric.symmetry.automorphisms import (
 from fixedpoints.numeric.symmetry.group import Symmetry, format_signed
 from fixedpoints.numeric.symmetry.young import isotropy_label
 
-__all__ = ["Orbit", "canonical_form", "orbit", "orbit_key", "overlap_signature", "same_orbit"]
+__all__ = ["Orbit", "orbit", "orbit_key", "overlap_signature", "same_orbit"]
 
 
 @dataclass(frozen=True)
@@ -281,14 +281,6 @@ def same_orbit(o1: Orbit, o2: Orbit) -> bool:
         return False
     c1, c2 = _colour([g1, g2], tol)
     return find_isomorphism(c1, c2) is not None
-
-
-def canonical_form(Q, M, a, sym: Symmetry, tol: float = 1e-6):
-    r"""``(signature, orbit_size, stabiliser_order)``: a symmetry-invariant vector (equal on an
-    orbit; compare orbits exactly with :func:`orbit` and :func:`same_orbit`), the orbit size
-    :math:`|G|/|G_x|` and :math:`|G_x|`."""
-    o = orbit(Q, M, a, sym, tol)
-    return _signature(Q, M, a, sym), o.size, o.stabilizer_order
 
 
 def _signature(Q, M, a, sym: Symmetry) -> np.ndarray:

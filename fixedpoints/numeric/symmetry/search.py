@@ -204,6 +204,17 @@ def find_isotropic_fixed_points(
         starts=starts,
         statuses=dict(statuses),
         symmetry=f"S{d}×S{d} (student and teacher permutations)",
+        group={
+            "order": math.factorial(d) ** 2,
+            "generators": [
+                "(w1 w2)",
+                f"(w1 … w{d})",
+                "(v1 v2)",
+                f"(v1 … v{d})",
+            ],
+            "exact": True,
+            "description": f"S{d}×S{d} (student and teacher permutations)",
+        },
         space=f"Fix({iso.label})",
         null_tolerance=null_tol,
         notes=(
