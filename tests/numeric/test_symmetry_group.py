@@ -272,3 +272,19 @@ def test_transition_graph_nodes_are_orbits_of_the_full_group():
     nodes = {round(n["loss"], 9): n for n in data}
     assert nodes[-24.0]["count"] == 4 and nodes[-12.0]["count"] == 4
     assert len([n for n in data if round(n["loss"], 9) == -24.0]) == 1
+
+
+def test_a_generator_that_fails_its_loss_check_is_dropped_and_named():
+    """Claim ReLU even (it is not): the flip w1 ↦ −w1 and the teacher reflections fail the
+    numeric invariance check, are named in ``failed``, and the group falls back to the
+    permutations."""
+    import dataclasses
+
+    from fixedpoints.numeric.landscape import Landscape
+
+    space = fp.landscape(fp.load_model("relu-teacher", {"d": 3}))
+    wrong = dataclasses.replace(space.kernels, parity=("even", "even"))
+    sym = detect_symmetry(Landscape(wrong, space.V, space.k))
+    assert sym.sign_flips == "none" and "w1↦−w1" in sym.failed
+    assert any("↦−v" in f for f in sym.failed)
+    assert not sym.teacher_reflections and sym.teacher_order == 6

@@ -310,18 +310,25 @@ def detect_symmetry(space, *, seed: int = 0) -> Symmetry:
     if flips == "odd" and not invariant(lambda W, a: (W * s[:, None], a * s[:, None])):
         failed.append("(w1,a1)↦(−w1,−a1)")
         flips = "none"
-    tgroup = automorphism_group(teacher_graph(kern.T, kern.b, target_parity)) if m else None
-    if m:
+    trivial = AutomorphismGroup(generators=(), order=1, base=(), orbit_lengths=())
+
+    def failing(group):
         bad = []
-        for pi, eps in (_signed(g) for g in tgroup.generators):
+        for pi, eps in (_signed(g) for g in group.generators):
             O = orthogonal_map(space.V, pi, eps)
             if not invariant(lambda W, a, O=O: (W @ O.T, a)):
                 bad.append(_format_signed(pi, eps))
-        if bad:  # fall back to the group of the teacher graph without reflections
-            failed += bad
-            tgroup = automorphism_group(teacher_graph(kern.T, kern.b, "none"))
-    else:
-        tgroup = AutomorphismGroup(generators=(), order=1, base=(), orbit_lengths=())
+        return bad
+
+    tgroup = trivial
+    # the teacher graph's group; without reflections if a generator fails; else trivial
+    for parity in dict.fromkeys((target_parity, "none")) if m else ():
+        group = automorphism_group(teacher_graph(kern.T, kern.b, parity))
+        bad = failing(group)
+        if not bad:
+            tgroup = group
+            break
+        failed += bad
     rot = False
     if k > 1 and not space.trainable and not space.spherical:
         R, _ = np.linalg.qr(rng.standard_normal((k, k)))
