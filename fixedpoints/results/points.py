@@ -45,10 +45,7 @@ class Classification:
 
     @property
     def kind(self) -> str:
-        """``'minimum'``, ``'saddle'``, ``'maximum'``, ``'degenerate'`` or
-        ``'nondifferentiable'`` (a zero-norm neuron at a kink of the activation)."""
-        if self.status == Status.NONDIFFERENTIABLE:
-            return "nondifferentiable"
+        """``'minimum'``, ``'saddle'``, ``'maximum'`` or ``'degenerate'``."""
         return _kind(self.degenerate, self.index, self.nullity, self.spectrum)
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from scipy.integrate import solve_ivp
 
+import fixedpoints as fp
 from fixedpoints.api import find_fixed_points, landscape
 from fixedpoints.errors import ParameterError
 from fixedpoints.graphs import (
@@ -131,3 +132,16 @@ def test_transition_graph_node_link_json_round_trip(he4):
         assert H.nodes[n] == G.nodes[n]
     for u, v in G.edges:
         assert H.edges[u, v] == G.edges[u, v]
+
+
+def test_nodes_found_by_the_flow_are_classified_and_counted():
+    """With one search start most nodes come from the flow: each is classified (kind) and
+    counted as an orbit of S4×S4 (count divides (4!)^2)."""
+    g = fp.transition_graph(
+        fp.load_model("relu-teacher", {"d": 4}), isotropy="3,1", starts=1, seed=0
+    )
+    flow = [n for n in g.data["nodes"] if n["source"] == "flow"]
+    assert flow
+    for n in flow:
+        assert n["kind"] in ("minimum", "saddle", "maximum", "degenerate")
+        assert 576 % n["count"] == 0 and n["isotropy"]

@@ -238,3 +238,15 @@ def test_failed_starts_are_counted_not_raised():
 
     r = newton(Bad(), np.zeros(1))
     assert r.status == "diverged"
+
+
+def test_classification_kind_of_a_point_and_of_its_fixed_point_value():
+    """Both result values answer ``kind`` (the transition graph labels flow-found nodes by the
+    classification's)."""
+    from fixedpoints.numeric.fixed_points import classify_point
+
+    space = landscape(fp.load_model("relu-teacher", {"d": 3}))
+    c = classify_point(space, space.pack(np.eye(3)))
+    assert c.kind == "minimum" and c.index == 0
+    res = find_fixed_points(space, starts=4, seed=0)
+    assert res.points[0].kind == "minimum"
