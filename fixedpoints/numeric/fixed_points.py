@@ -34,7 +34,10 @@ from fixedpoints.numeric.newton import newton, newton_critical
 from fixedpoints.numeric.overlaps import overlap_coordinates as _overlap_coordinates
 from fixedpoints.numeric.symmetry.group import detect_symmetry, symmetry_generators
 from fixedpoints.numeric.symmetry.orbits import orbit
-from fixedpoints.numeric.symmetry.representations import jucys_murphy_spectrum
+from fixedpoints.numeric.symmetry.representations import (
+    jucys_murphy_spectrum,
+    stabiliser_spectrum,
+)
 from fixedpoints.numeric.symmetry.spectra import merge_spectrum
 from fixedpoints.numeric.symmetry.subspace import search_lattice, young_subspace
 from fixedpoints.results import Classification, FixedPoint, FixedPointSearch
@@ -395,11 +398,14 @@ def _merge_manifolds(found) -> tuple[list, list]:
 
 def _finish(space, found) -> tuple:
     """``(points, notes)``: the classified points sorted by (loss, index), degenerate manifolds
-    merged (:func:`_merge_manifolds`)."""
+    merged (:func:`_merge_manifolds`), with isotypic spectra where the stabiliser is a Young
+    subgroup (:func:`~fixedpoints.numeric.symmetry.representations.stabiliser_spectrum`)."""
     found, notes = _merge_manifolds(found)
     scale = max([1.0] + [abs(f["c"].loss) for f in found])
     out = []
     for f in found:
+        if f.get("components") is None:  # a Young stabiliser: spectrum by isotypic components
+            f["components"] = stabiliser_spectrum(space, f["x"], f["orbit"])
         c = f["c"]
         loss = c.loss if abs(c.loss) > 1e-12 * scale else 0.0
         out.append(

@@ -147,3 +147,25 @@ def test_ansatz_is_a_verified_fixed_space():
         fp.find_fixed_points(model, ansatz="diagonal")
     with pytest.raises(fp.ParameterError, match="ansatz"):
         fp.find_fixed_points(model, ansatz="nonsense")
+
+
+@pytest.mark.parametrize(
+    "name,settings", [("relu-teacher", {"d": 5}), ("soft-committee", {"k": 3, "m": 3})]
+)
+def test_weight_space_points_with_young_stabilisers_get_isotypic_spectra(name, settings):
+    """Points of the default search whose stabiliser is a Young subgroup carry the spectrum by
+    isotypic components (transpositions found on the point graph): dense eigenvalues agree."""
+    model = fp.load_model(name, settings)
+    space = fp.landscape(model)
+    res = fp.find_fixed_points(model, starts=10, seed=0)
+    done = 0
+    for p in res.points:
+        if p.components is None:
+            assert not (p.isotropy.startswith("Δ") or p.isotropy.endswith("(students)"))
+            continue
+        expanded = np.sort(np.concatenate([[v] * m for v, m, _ in p.components]))
+        dense = np.linalg.eigvalsh(space.hessian(p.x))
+        assert expanded.size == space.dimension
+        assert np.allclose(expanded, dense, atol=1e-8 * max(1.0, np.abs(dense).max()))
+        done += 1
+    assert done >= 1

@@ -35,7 +35,14 @@ from fixedpoints.numeric.symmetry.automorphisms import (
 from fixedpoints.numeric.symmetry.group import Symmetry, format_signed
 from fixedpoints.numeric.symmetry.young import isotropy_label
 
-__all__ = ["Orbit", "orbit", "orbit_key", "overlap_signature", "same_orbit"]
+__all__ = [
+    "Orbit",
+    "orbit",
+    "orbit_key",
+    "overlap_signature",
+    "same_orbit",
+    "young_transpositions",
+]
 
 
 @dataclass(frozen=True)
@@ -166,9 +173,13 @@ class Orbit:
     sym: Symmetry = field(repr=False, compare=False)
 
     @cached_property
-    def _aut(self):
+    def _coloured(self) -> ColouredGraph:
         (g,) = _colour([self.graph], self.tol)
-        return automorphism_group(g)
+        return g
+
+    @cached_property
+    def _aut(self):
+        return automorphism_group(self._coloured)
 
     @property
     def size(self) -> int:
@@ -246,10 +257,17 @@ def _isotropy_name(o: Orbit) -> str:
             return fallback  # a sign is involved
         perms_s.append(st[0::2] // 2)
         perms_t.append(te[0::2] // 2)
-    blocks = _blocks_of(perms_s, k)
+    members = _student_blocks(perms_s, k)
+    blocks = [len(b) for b in members]
     order = int(np.prod([math.factorial(p) for p in blocks]))
     if order != o.stabilizer_order:
         return fallback
+    # the stabiliser holds every adjacent transposition of each block, so its student part is
+    # the Young group; of order ∏ p!, it is isomorphic to it (not, e.g., Z3 × Z2 ≠ S3)
+    for b in members:
+        for i, j in zip(b[:-1], b[1:], strict=True):
+            if _swap_element(o._coloured, k, i, j) is None:
+                return fallback
     label = isotropy_label(blocks)
     if all(np.array_equal(np.arange(m), t) for t in perms_t):
         return label.removeprefix("Δ").removeprefix("(").removesuffix(")") + " (students)"
@@ -258,6 +276,70 @@ def _isotropy_name(o: Orbit) -> str:
     if blocks == _blocks_of(perms_t, m) and k == m:
         return label
     return fallback
+
+
+def _student_blocks(perms, k: int) -> list:
+    """Orbits (sorted lists, largest first) of the student permutations ``perms``."""
+    parent = list(range(k))
+
+    def find(u):
+        while parent[u] != u:
+            parent[u] = parent[parent[u]]
+            u = parent[u]
+        return u
+
+    for p in perms:
+        for u in range(k):
+            parent[find(u)] = find(int(p[u]))
+    roots: dict = {}
+    for u in range(k):
+        roots.setdefault(find(u), []).append(u)
+    return sorted(roots.values(), key=lambda b: (-len(b), b[0]))
+
+
+def _swap_element(g: ColouredGraph, k: int, i: int, j: int):
+    """An automorphism of the point graph acting on the students as the transposition (i j),
+    or None: an isomorphism of the graph onto itself with the colours of students i and j
+    swapped and every other student's made unique."""
+    n = g.n
+    tag = np.zeros(n, dtype=np.int64)
+    tag[: 2 * k] = np.repeat(np.arange(1, k + 1), 2)
+    t1, t2 = tag.copy(), tag.copy()
+    t1[2 * i : 2 * i + 2], t1[2 * j : 2 * j + 2] = -1, -2
+    t2[2 * i : 2 * i + 2], t2[2 * j : 2 * j + 2] = -2, -1
+    both = np.unique(
+        np.stack([np.concatenate([g.colours, g.colours]), np.concatenate([t1, t2])], axis=1),
+        axis=0,
+        return_inverse=True,
+    )[1].ravel()
+    return find_isomorphism(ColouredGraph(both[:n], g.edges), ColouredGraph(both[n:], g.edges))
+
+
+def young_transpositions(o: Orbit):
+    """For a point whose stabiliser is a Young subgroup (:attr:`Orbit.isotropy` names one):
+    ``(blocks, element)`` with ``blocks`` the student blocks (lists of indices) and
+    ``element(a, s, t)`` the stabiliser element acting on the students as the transposition of
+    the s-th and t-th members of block a, as ``(perm, signs, rho, eps)`` (student i ↦ perm[i]
+    with sign, teacher :math:`v_r\\mapsto\\epsilon_rv_{\\rho(r)}`). The element is an isomorphism
+    of the point graph onto itself with the two students' colours swapped and every other
+    student's made unique (:func:`~.automorphisms.find_isomorphism`); None when the stabiliser
+    is not a Young subgroup (or the model is rotation invariant)."""
+    name = o.isotropy
+    if o.graph.extra.size or not (name.startswith("Δ") or name.endswith("(students)")):
+        return None
+    g = o._coloured
+    k = int(np.sum(o.graph.ekind[0] <= 2)) // 2
+    blocks = _student_blocks([np.asarray(gen)[: 2 * k : 2] // 2 for gen in o.stabilizer], k)
+
+    def element(a: int, s: int, t: int):
+        i, j = blocks[a][s], blocks[a][t]
+        gamma = _swap_element(g, k, i, j)
+        if gamma is None:  # pragma: no cover - the naming checked the transpositions
+            raise RuntimeError(f"no stabiliser element swaps students {i + 1} and {j + 1}")
+        st, te = gamma[: 2 * k : 2], gamma[2 * k :: 2] - 2 * k
+        return st // 2, np.where(st % 2, -1.0, 1.0), te // 2, np.where(te % 2, -1.0, 1.0)
+
+    return blocks, element
 
 
 def orbit(Q, M, a, sym: Symmetry, tol: float = 1e-6) -> Orbit:

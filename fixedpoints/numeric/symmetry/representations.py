@@ -19,7 +19,10 @@ import math
 
 import numpy as np
 
-__all__ = ["hook_dimension", "jucys_murphy_spectrum", "shape_of_contents"]
+from fixedpoints.numeric.symmetry.orbits import young_transpositions
+from fixedpoints.numeric.symmetry.subspace import weight_map
+
+__all__ = ["hook_dimension", "jucys_murphy_spectrum", "shape_of_contents", "stabiliser_spectrum"]
 
 
 def hook_dimension(shape) -> int:
@@ -119,3 +122,24 @@ def jucys_murphy_spectrum(H, transposition, blocks, *, seed: int = 0, tol: float
     if total != n:  # pragma: no cover - a numerical failure of the clustering, not user error
         raise RuntimeError(f"isotypic decomposition covers {total} of {n} dimensions")
     return sorted(out, key=lambda t: t[0])
+
+
+def stabiliser_spectrum(space, x, orbit, H=None):
+    """The isotypic spectrum (:func:`jucys_murphy_spectrum`) at a weight-space point whose
+    stabiliser is a Young subgroup, its transpositions found on the point graph
+    (:func:`~fixedpoints.numeric.symmetry.orbits.young_transpositions`) and acting on weight
+    space (:func:`~fixedpoints.numeric.symmetry.subspace.weight_map`); None when the stabiliser
+    is not a Young subgroup or the neurons are spherical (the Hessian is then Riemannian)."""
+    if space.spherical:
+        return None
+    found = young_transpositions(orbit)
+    if found is None:
+        return None
+    blocks, element = found
+
+    def transposition(a, s, t):
+        perm, signs, rho, eps = element(a, s, t)
+        return weight_map(space, perm=perm, signs=signs, teacher=(rho, eps) if space.m else None)
+
+    H = space.hessian(x) if H is None else H
+    return jucys_murphy_spectrum(H, transposition, [len(b) for b in blocks])
