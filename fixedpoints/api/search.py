@@ -56,7 +56,9 @@ def find_fixed_points(
     isotropy : str or sequence of int, optional
         Block sizes of a Young subgroup (e.g. ``"9,1"``, summing to the student width): search
         its fixed-point subspace, for every model. The blocks permute the students, and the
-        teachers with the same indices when k = m and the teacher group allows it.
+        teachers with the same indices when k = m and the teacher group allows it. A suffix
+        ``":sgn"`` (``"3,1:sgn"``) searches the sign-twisted subgroup π ↦ sgn(π)·π instead
+        (models with sign flips).
     ansatz : str, optional
         ``'symmetric'``, ``'block:p1,...'`` or ``'diagonal'`` (the ansätze of
         :func:`~fixedpoints.derive`): search the fixed space they describe, verified invariant
@@ -133,7 +135,17 @@ def find_fixed_points(
 
 
 def _isotropic(model, params, isotropy, starts, seed, progress, reduced):
-    """The reduced ReLU route where it applies (or is asked for), else the generic one."""
+    """The reduced ReLU route where it applies (or is asked for), else the generic one; a
+    suffix ``:sgn`` (``"3,1:sgn"``) asks for the sign-twisted subgroup (generic route)."""
+    twisted = isinstance(isotropy, str) and isotropy.strip().endswith(":sgn")
+    if twisted:
+        isotropy = isotropy.strip().removesuffix(":sgn")
+        if reduced:
+            raise ParameterError(
+                "`isotropy` with ':sgn' has no reduced route; leave `reduced` unset.",
+                parameter="isotropy",
+            )
+        reduced = False
     d = model.input_dimension or model.student.width
     if reduced is not False and model.student.width == d:
         kernels = compile_pair_kernels(model, params)
@@ -151,7 +163,7 @@ def _isotropic(model, params, isotropy, starts, seed, progress, reduced):
         )
     space = landscape(model, params, decoupled=False)  # blocks act on all k neurons
     sym = detect_symmetry(space, seed=seed)
-    sub = young_subspace(space, sym, isotropy)
+    sub = young_subspace(space, sym, isotropy, twisted)
     return find_subspace_fixed_points(
         space, sub, starts=starts, seed=seed, progress=progress, sym=sym
     )

@@ -169,3 +169,14 @@ def test_weight_space_points_with_young_stabilisers_get_isotypic_spectra(name, s
         assert np.allclose(expanded, dense, atol=1e-8 * max(1.0, np.abs(dense).max()))
         done += 1
     assert done >= 1
+
+
+def test_sign_twisted_isotropy_from_the_command_line_syntax():
+    model = fp.load_model("soft-committee", {"k": 3, "m": 3, "activation": "He4"})
+    res = fp.find_fixed_points(model, isotropy="3:sgn", starts=40, seed=0)
+    assert res.space == "Fix(ΔS3·sgn)" and res.points
+    weights = fp.landscape(model).dimension
+    for p in res.points:
+        assert p.residual < 1e-8 and sum(m for _, m, _ in p.components) == weights
+    with pytest.raises(fp.ParameterError, match="sign flips"):  # ReLU has none
+        fp.find_fixed_points(fp.load_model("relu-teacher", {"d": 4}), isotropy="3,1:sgn")

@@ -16,7 +16,7 @@ def add_parser(sub) -> None:
         metavar="P1,P2,...",
         help="search the fixed space of the Young subgroup Δ(S_p1×…×S_pr) (block sizes summing "
         "to the student width; the teachers move with the students when k = m), e.g. 9,1; "
-        "isotypic spectra per point",
+        "a suffix :sgn twists by the sign character (3,1:sgn); isotypic spectra per point",
     )
     p.add_argument(
         "--ansatz",
