@@ -224,21 +224,8 @@ class Orbit:
 
 
 def _blocks_of(gens, n: int) -> list:
-    parent = list(range(n))
-
-    def find(u):
-        while parent[u] != u:
-            parent[u] = parent[parent[u]]
-            u = parent[u]
-        return u
-
-    for g in gens:
-        for u in range(n):
-            parent[find(u)] = find(int(g[u]))
-    sizes: dict = {}
-    for u in range(n):
-        sizes[find(u)] = sizes.get(find(u), 0) + 1
-    return sorted(sizes.values(), reverse=True)
+    """Orbit sizes (largest first) of the permutations ``gens`` of n points."""
+    return [len(b) for b in _student_blocks(gens, n)]
 
 
 def _isotropy_name(o: Orbit) -> str:
@@ -279,7 +266,8 @@ def _isotropy_name(o: Orbit) -> str:
 
 
 def _student_blocks(perms, k: int) -> list:
-    """Orbits (sorted lists, largest first) of the student permutations ``perms``."""
+    """Orbits (sorted lists, largest first) of the permutations ``perms`` of k points (union
+    find)."""
     parent = list(range(k))
 
     def find(u):
