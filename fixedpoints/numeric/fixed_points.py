@@ -344,7 +344,7 @@ def _add(space, sym, found, x, null_tol, curv) -> bool:
     f = match(o, 1e-6)
     if f is not None:
         f["hits"] += 1
-        residual = float(np.linalg.norm(space.tangent_basis(x).T @ space.gradient(x)))
+        residual = float(np.linalg.norm(space.gradient(x)))  # tangent already (Riemannian)
         if residual < f["c"].residual:
             c = classify_point(space, x, sym, null_tol=null_tol, curvature=curv)
             f.update(x=x, c=c, orbit=o)

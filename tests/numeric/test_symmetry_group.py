@@ -90,7 +90,7 @@ def _group_elements(space, sym):
     """All elements of the discrete group, listed (small cases only): student permutations within
     classes × sign flips × teacher signed permutations preserving the teacher graph."""
     k, m = space.k, space.m
-    g = teacher_graph(sym.T, sym.b, sym.target_parity)
+    g = sym.teacher_colouring
     teacher = []
     for rho in itertools.permutations(range(m)):
         for eps in itertools.product((1, -1), repeat=m):

@@ -134,9 +134,13 @@ class Symmetry:
     sign_flips : str
         ``'none'``, ``'even'`` (flip w) or ``'odd'`` (flip w and a).
     teacher : AutomorphismGroup
-        :math:`G_{\\rm teacher}` as permutations of the vertices ±v_r (:func:`teacher_graph`).
+        :math:`G_{\\rm teacher}` as permutations of the vertices ±v_r.
     target_parity : str
         Parity of the teacher activation.
+    teacher_colouring : ColouredGraph
+        The graph on ±v_r whose automorphisms are :math:`G_{\\rm teacher}` (:func:`teacher_graph`
+        at the parity whose generators passed their check; all colours distinct when none did):
+        the teacher part of every point graph.
     student_rotations : bool
     complement : int
         Dimension of the orthogonal complement of the teacher span.
@@ -153,8 +157,7 @@ class Symmetry:
     student_rotations: bool
     complement: int
     failed: tuple = ()
-    T: np.ndarray = field(default=None, compare=False, repr=False)
-    b: np.ndarray = field(default=None, compare=False, repr=False)
+    teacher_colouring: ColouredGraph = field(default=None, compare=False, repr=False)
 
     @property
     def student_permutations(self) -> bool:
@@ -320,13 +323,17 @@ def detect_symmetry(space, *, seed: int = 0) -> Symmetry:
                 bad.append(_format_signed(pi, eps))
         return bad
 
-    tgroup = trivial
     # the teacher graph's group; without reflections if a generator fails; else trivial
+    tgroup = trivial
+    colouring = ColouredGraph(np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.int64))
+    if m:  # all colours distinct: no teacher symmetry, unless a graph below passes
+        colouring = ColouredGraph(np.arange(2 * m), teacher_graph(kern.T, kern.b, "none").edges)
     for parity in dict.fromkeys((target_parity, "none")) if m else ():
-        group = automorphism_group(teacher_graph(kern.T, kern.b, parity))
+        graph = teacher_graph(kern.T, kern.b, parity)
+        group = automorphism_group(graph)
         bad = failing(group)
         if not bad:
-            tgroup = group
+            tgroup, colouring = group, graph
             break
         failed += bad
     rot = False
@@ -344,8 +351,7 @@ def detect_symmetry(space, *, seed: int = 0) -> Symmetry:
         student_rotations=bool(rot),
         complement=int(comp),
         failed=tuple(failed),
-        T=np.asarray(kern.T, dtype=float),
-        b=np.asarray(kern.b, dtype=float).reshape(m, -1) if m else np.zeros((0, 1)),
+        teacher_colouring=colouring,
     )
 
 

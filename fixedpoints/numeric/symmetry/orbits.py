@@ -90,34 +90,27 @@ def _pm(n: int):
 
 def _raw_graph(Q, M, a, sym: Symmetry) -> _RawGraph:
     Q, M = np.asarray(Q, float), np.asarray(M, float)
-    k, m = Q.shape[0], M.shape[1]
-    T, b = sym.T, sym.b
     if sym.student_rotations:
         return _rotation_graph(Q, M, sym)
+    k, m = Q.shape[0], M.shape[1]
     ss, si = _pm(k)
     ts, ti = _pm(m)
     n = 2 * k + 2 * m
     stu = np.arange(2 * k)
     tea = 2 * k + np.arange(2 * m)
     flips = sym.sign_flips
-    # vertex kinds: student class (+ sign flag without flips), teacher (+ flag without parity)
+    # vertex kinds: student class (+ sign flag without flips), then the teacher graph's colours
     vk = np.zeros(n, dtype=np.int64)
     cls = np.asarray(sym.student_classes)[si]
     vk[stu] = 4 * cls + (2 if flips == "none" else 0) * (ss < 0)
-    vk[tea] = (
-        4 * (cls.max(initial=0) + 1) + 1 + (2 if sym.target_parity == "none" else 0) * (ts < 0)
-    )
+    if m:
+        vk[tea] = 4 * (cls.max(initial=0) + 1) + sym.teacher_colouring.colours
     na = 0 if a is None else np.asarray(a).reshape(k, -1).shape[1]
-    nb = b.shape[1] if m else 0
-    p = 1 + max(na, nb)
-    vv = np.zeros((n, p))
+    vv = np.zeros((n, 1 + na))
     vv[stu, 0] = np.diag(Q)[si]
     if a is not None:
         av = np.asarray(a, float).reshape(k, -1)[si]
-        vv[stu, 1 : 1 + na] = av * (ss[:, None] if flips == "odd" else 1.0)
-    if m:
-        vv[tea, 0] = np.diag(T)[ti]
-        vv[tea, 1 : 1 + nb] = b[ti] * (ts[:, None] if sym.target_parity == "odd" else 1.0)
+        vv[stu, 1:] = av * (ss[:, None] if flips == "odd" else 1.0)
     ek = np.zeros((n, n), dtype=np.int64)
     ev = np.zeros((n, n, 1))
     ek[np.ix_(stu, stu)] = 2
@@ -129,7 +122,7 @@ def _raw_graph(Q, M, a, sym: Symmetry) -> _RawGraph:
         ev[np.ix_(stu, tea)] = mv[..., None]
         ev[np.ix_(tea, stu)] = mv.T[..., None]
         ek[np.ix_(tea, tea)] = 4
-        ev[np.ix_(tea, tea)] = (np.outer(ts, ts) * T[np.ix_(ti, ti)])[..., None]
+        ev[np.ix_(tea, tea)] = sym.teacher_colouring.edges[..., None]
     idx = np.concatenate([si, k + ti])
     same = idx[:, None] == idx[None, :]
     ek[same] = 1
@@ -139,25 +132,23 @@ def _raw_graph(Q, M, a, sym: Symmetry) -> _RawGraph:
 
 
 def _rotation_graph(Q, M, sym: Symmetry) -> _RawGraph:
+    """The teacher graph alone, coloured further by :math:`\\epsilon\\eta(M^\\top M)_{rs}` and
+    :math:`\\epsilon\\eta(M^\\top QM)_{rs}`; the spectrum of Q compared on the side."""
     m = M.shape[1]
-    T, b = sym.T, sym.b
     ts, ti = _pm(m)
     A, B = M.T @ M, M.T @ Q @ M
     n = 2 * m
-    vk = 1 + (2 if sym.target_parity == "none" else 0) * (ts < 0).astype(np.int64)
-    bs = ts[:, None] if sym.target_parity == "odd" else 1.0
-    vv = np.column_stack([np.diag(T)[ti], np.diag(A)[ti], np.diag(B)[ti], b[ti] * bs])
+    g = sym.teacher_colouring
+    vv = np.column_stack([np.diag(A)[ti], np.diag(B)[ti]])
     sgn = np.outer(ts, ts)
-    ev = np.stack(
-        [sgn * T[np.ix_(ti, ti)], sgn * A[np.ix_(ti, ti)], sgn * B[np.ix_(ti, ti)]], axis=-1
-    )
+    ev = np.stack([g.edges.astype(float), sgn * A[np.ix_(ti, ti)], sgn * B[np.ix_(ti, ti)]], -1)
     ek = np.full((n, n), 4, dtype=np.int64)
     same = ti[:, None] == ti[None, :]
     ek[same] = 1
     ev[same] = 0.0
     ek[np.arange(n), np.arange(n)] = 0
     extra = np.sort(np.linalg.eigvalsh((Q + Q.T) / 2))
-    return _RawGraph(vk.astype(np.int64), vv, ek, ev, extra)
+    return _RawGraph(1 + g.colours, vv, ek, ev, extra)
 
 
 @dataclass(frozen=True)

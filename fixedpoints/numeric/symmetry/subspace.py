@@ -42,7 +42,6 @@ from fixedpoints.numeric.symmetry.group import (
     Symmetry,
     complement_basis,
     orthogonal_map,
-    teacher_graph,
 )
 from fixedpoints.numeric.symmetry.young import isotropy_label, parse_blocks
 
@@ -180,13 +179,12 @@ class FixedSubspace:
         return np.array(out)
 
 
-def _in_teacher_group(sym: Symmetry, rho, eps, tol: float = 1e-9) -> bool:
-    g = teacher_graph(sym.T, sym.b, sym.target_parity, tol)
+def _in_teacher_group(sym: Symmetry, rho, eps) -> bool:
     gamma = np.empty(2 * sym.m, dtype=int)
     for r in range(sym.m):
         plus, minus = 2 * rho[r], 2 * rho[r] + 1
         gamma[2 * r], gamma[2 * r + 1] = (plus, minus) if eps[r] > 0 else (minus, plus)
-    return g.is_automorphism(gamma)
+    return sym.teacher_colouring.is_automorphism(gamma)
 
 
 def young_generators(space, sym: Symmetry, blocks, twisted: bool = False) -> tuple[list, bool]:
