@@ -23,8 +23,9 @@ THIRD_PARTY = {
     "kernels": {"sympy"},
     "symbolic": {"sympy"},
     # array_api_compat: one code path for NumPy, PyTorch and CuPy; torch/cupyx only for erf
-    "codegen": {"sympy", "numpy", "scipy", "mpmath", "array_api_compat", "torch", "cupyx"},
-    "numeric": {"numpy", "scipy", "mpmath", "array_api_compat", "torch", "cupy"},
+    # flint (python-flint, Arb balls): rigorous certificates, optional
+    "codegen": {"sympy", "numpy", "scipy", "mpmath", "array_api_compat", "torch", "cupyx", "flint"},
+    "numeric": {"numpy", "scipy", "mpmath", "array_api_compat", "torch", "cupy", "flint"},
     "graphs": {"networkx", "numpy"},
     "export": {"sympy", "networkx", "matplotlib"},
     "api": {"numpy", "scipy", "sympy", "mpmath", "networkx", "array_api_compat"},

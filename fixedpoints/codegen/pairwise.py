@@ -12,11 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import sympy as sp
 from array_api_compat import device
 
 from fixedpoints.codegen.arrayapi import compile_array_api
 from fixedpoints.codegen.arrays import model_arrays
 from fixedpoints.codegen.compile import compile_expressions
+from fixedpoints.errors import ParameterError
 from fixedpoints.kernels import A, B, P, activation_parity, pair_kernel, parse_activation
 
 __all__ = ["PairKernels", "compile_pair_kernels"]
@@ -43,8 +45,55 @@ def _pair_xp(kernel, xp):
     return value, self_value
 
 
-def _pair(kernel, xp=None):
+def _scalar_namespace(backend: str) -> dict:
+    """Names for ``lambdify``'s mpmath printer that compute in ``backend`` ('mpmath' or 'arb')
+    and on jets (objects with ``sqrt``/``acos`` methods): integers are coerced first, so an Arb
+    computation never meets a non-rigorous mpf."""
+    import mpmath
+
+    if backend == "arb":
+        from flint import arb as make
+
+        pi = make.pi()
+    else:
+        make, pi = mpmath.mpf, mpmath.mp.pi
+
+    def sqrt(x):
+        f = getattr(x, "sqrt", None)
+        return f() if f is not None else (make(x).sqrt() if backend == "arb" else mpmath.sqrt(x))
+
+    def acos(x):
+        f = getattr(x, "acos", None)
+        return f() if f is not None else (make(x).acos() if backend == "arb" else mpmath.acos(x))
+
+    return {"sqrt": sqrt, "acos": acos, "pi": pi, "mpf": make}
+
+
+def _pair_scalar(kernel, backend: str):
+    """Like :func:`_pair`, element by element on object arrays of mpmath numbers, Arb balls or
+    jets over them (``numpy.frompyfunc``)."""
+    ns = _scalar_namespace(backend)
+
+    def comp(args, e):
+        f = sp.lambdify(args, [e], modules=[ns, "mpmath"], cse=True)
+        return np.frompyfunc(lambda *a: f(*a)[0], len(args), 1)
+
+    f = [comp([A, B, P], kernel.derivative(*o)) for o in _ORDERS]
+    s = [comp([A], e) for e in (kernel.self_value(), kernel.self_derivative(1))]
+
+    def value(order: int, a, b, p):
+        return np.asarray(f[order](a, b, p), dtype=object)
+
+    def self_value(order: int, a):
+        return np.asarray(s[order](a), dtype=object)
+
+    return value, self_value
+
+
+def _pair(kernel, xp=None, backend: str = "numpy"):
     # one compiled callable per derivative order: a call evaluates only the order it needs
+    if backend != "numpy":
+        return _pair_scalar(kernel, backend)
     if xp is not None and xp is not np:
         return _pair_xp(kernel, xp)
     f = [compile_expressions([A, B, P], [kernel.derivative(*o)]) for o in _ORDERS]
@@ -81,9 +130,11 @@ class PairKernels:
     #: parities of the student and teacher activations (``'even'``, ``'odd'`` or ``'none'``,
     #: :func:`fixedpoints.kernels.activation_parity`): the sign symmetries of the model
     parity: tuple = ("none", "none")
+    #: number type: ``'numpy'`` (float arrays), ``'mpmath'`` or ``'arb'`` (object arrays)
+    backend: str = "numpy"
 
 
-def compile_pair_kernels(model, params=None, *, xp=None) -> PairKernels:
+def compile_pair_kernels(model, params=None, *, xp=None, backend: str = "numpy") -> PairKernels:
     """Compile the kernels of ``model`` (free parameters set by ``params``).
 
     Parameters
@@ -95,13 +146,20 @@ def compile_pair_kernels(model, params=None, *, xp=None) -> PairKernels:
         Array-API namespace the kernels compute with (default NumPy; e.g.
         ``array_api_compat.torch`` for PyTorch tensors on a GPU). Non-NumPy namespaces need
         closed-form kernels.
+    backend : {'numpy', 'mpmath', 'arb'}
+        ``'mpmath'``: the kernels compute element by element on object arrays of ``mpf`` at the
+        working precision (``mpmath.mp.dps``); ``'arb'``: on ``flint.arb`` balls (rigorous
+        enclosures; π at ``flint.ctx.prec``). Both accept first-order jets
+        (:class:`fixedpoints.numeric.jets.Jet`).
     """
+    if backend not in ("numpy", "mpmath", "arb"):
+        raise ParameterError(f"`backend` must be 'numpy', 'mpmath' or 'arb'; got {backend!r}.")
     arr = model_arrays(model, params)
     sigma = parse_activation(model.student.activation, name="student.activation")
     tau = parse_activation(model.teacher.activation, name="teacher.activation")
-    ss, ss_self = _pair(pair_kernel(sigma, sigma), xp)
-    st, _ = _pair(pair_kernel(sigma, tau), xp) if tau != sigma else (ss, None)
-    tt, tt_self = _pair(pair_kernel(tau, tau), xp) if tau != sigma else (ss, ss_self)
+    ss, ss_self = _pair(pair_kernel(sigma, sigma), xp, backend)
+    st, _ = _pair(pair_kernel(sigma, tau), xp, backend) if tau != sigma else (ss, None)
+    tt, tt_self = _pair(pair_kernel(tau, tau), xp, backend) if tau != sigma else (ss, ss_self)
     return PairKernels(
         ss=ss,
         ss_self=ss_self,
@@ -116,4 +174,5 @@ def compile_pair_kernels(model, params=None, *, xp=None) -> PairKernels:
         spherical=model.student.spherical,
         xp=np if xp is None else xp,
         parity=(activation_parity(sigma), activation_parity(tau)),
+        backend=backend,
     )

@@ -32,8 +32,8 @@ from fixedpoints.numeric.symmetry.automorphisms import (
     cluster_labels,
     find_isomorphism,
 )
+from fixedpoints.numeric.symmetry.blocks import isotropy_label
 from fixedpoints.numeric.symmetry.group import Symmetry, format_signed
-from fixedpoints.numeric.symmetry.young import isotropy_label
 
 __all__ = [
     "Orbit",

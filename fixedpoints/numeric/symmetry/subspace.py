@@ -38,12 +38,12 @@ import scipy.linalg
 from fixedpoints.errors import ParameterError
 from fixedpoints.numeric.derivatives import dense_hessian
 from fixedpoints.numeric.newton import newton_critical
+from fixedpoints.numeric.symmetry.blocks import isotropy_label, parse_blocks
 from fixedpoints.numeric.symmetry.group import (
     Symmetry,
     complement_basis,
     orthogonal_map,
 )
-from fixedpoints.numeric.symmetry.young import isotropy_label, parse_blocks
 
 __all__ = [
     "FixedSubspace",

@@ -46,14 +46,18 @@ evaluated, so the cost does not depend on d. By symmetric criticality, critical 
 
 from __future__ import annotations
 
-import math
-from typing import NamedTuple
-
 import numpy as np
 
 from fixedpoints.errors import ParameterError, out_of_range
 from fixedpoints.numeric.derivatives import STEP, hessian_vector_products
+from fixedpoints.numeric.jets import as_numbers, hessian_by_jets
 from fixedpoints.numeric.newton import newton_critical
+from fixedpoints.numeric.symmetry.blocks import (
+    IsotropyType,
+    isotropy_label,
+    orbit_size,
+    parse_blocks,
+)
 from fixedpoints.results import NewtonResult
 
 __all__ = [
@@ -66,73 +70,25 @@ __all__ = [
 ]
 
 
-def _sizes(spec) -> tuple[int, ...]:
-    """Block sizes from ``"9,1"``, ``"10"``, an int or a sequence of ints (no range check)."""
-    if isinstance(spec, str):
-        parts = [s.strip() for s in spec.replace("(", "").replace(")", "").split(",")]
-        return tuple(int(s) for s in parts if s)
-    if isinstance(spec, int | np.integer):
-        return (int(spec),)
-    out = tuple(int(s) for s in spec)
-    if any(float(s) != int(s) for s in spec):
-        raise ValueError(spec)
-    return out
+def _sqrt(x):
+    """Square root of a scalar or object array of mpf / arb."""
+    if isinstance(x, np.ndarray):
+        return np.frompyfunc(_sqrt, 1, 1)(x)
+    f = getattr(x, "sqrt", None)
+    if f is not None:
+        return f()
+    import mpmath
 
-
-def parse_blocks(spec, d: int | None = None, total: str = "d") -> tuple[int, ...]:
-    """Block sizes from ``"9,1"``, ``"10"``, an int or a sequence of ints; they must be positive
-    and (when ``d`` is given) sum to ``d``.
-
-    Raises
-    ------
-    ParameterError
-        Naming ``isotropy``, for malformed sizes or sizes not summing to d.
-    """
-    allowed = "comma-separated positive block sizes" + (
-        f" summing to {total} = {d}" if d is not None else ""
-    )
-    try:
-        blocks = _sizes(spec)
-    except (TypeError, ValueError):
-        raise out_of_range("isotropy", spec, allowed) from None
-    if not blocks or any(p < 1 for p in blocks) or (d is not None and sum(blocks) != d):
-        raise out_of_range("isotropy", spec, allowed)
-    return blocks
-
-
-def isotropy_label(blocks) -> str:
-    """``"ΔS10"`` for one block, ``"Δ(S9×S1)"`` for several (sizes in descending order)."""
-    b = sorted((int(p) for p in blocks), reverse=True)
-    if len(b) == 1:
-        return f"ΔS{b[0]}"
-    return "Δ(" + "×".join(f"S{p}" for p in b) + ")"
-
-
-def orbit_size(blocks, d: int) -> int:
-    r"""Size of the :math:`S_d\times S_d` orbit of a point with isotropy
-    :math:`\Delta(S_{p_1}\times\dots\times S_{p_r})`: :math:`(d!)^2/\prod_ap_a!` (exact int)."""
-    blocks = parse_blocks(tuple(blocks), d)
-    return math.factorial(d) ** 2 // math.prod(math.factorial(p) for p in blocks)
-
-
-class IsotropyType(NamedTuple):
-    """Isotropy of a point: block sizes (descending) of a diagonal Young subgroup and its label."""
-
-    blocks: tuple[int, ...]
-    label: str
-
-    @property
-    def orbit_size(self) -> int:
-        """:math:`(d!)^2/\\prod_ap_a!` (see :func:`orbit_size`)."""
-        return orbit_size(self.blocks, sum(self.blocks))
+    return mpmath.sqrt(x)
 
 
 def _close(x, y, tol):
     return abs(x - y) <= tol * max(1.0, abs(x), abs(y))
 
 
-def _kernel_constants(kernels, d):
-    """Validate a model for a Young isotropy; return (alpha, beta)."""
+def _kernel_constants(kernels):
+    """Validate a model for a Young isotropy (k = teacher width, T = I, equal fixed second
+    layers, free neurons, one output); return (alpha, beta)."""
     kt = kernels
     if kt.a is None:
         raise ParameterError(
@@ -142,12 +98,11 @@ def _kernel_constants(kernels, d):
     if a.ndim != 2 or a.shape[1] != 1 or b.shape[1] != 1:
         raise ParameterError("`isotropy` needs a single output (scalar second layers).")
     k, m = a.shape[0], T.shape[0]
-    if k != d or m != d:
+    if k != m:
         raise ParameterError(
-            f"`isotropy` needs k = d = teacher width; got k = {k}, teacher width {m}, "
-            f"block sizes summing to {d}."
+            f"`isotropy` needs k = d = teacher width; got k = {k}, teacher width {m}."
         )
-    if T.shape != (d, d) or np.any(np.diagonal(T) != 1) or np.count_nonzero(T) != d:
+    if T.shape != (m, m) or np.any(np.diagonal(T) != 1) or np.count_nonzero(T) != m:
         raise ParameterError("`isotropy` needs the identity teacher (V = I_d, T = I).")
     if np.ptp(a) != 0 or np.ptp(b) != 0:
         raise ParameterError(
@@ -168,7 +123,14 @@ class YoungIsotropy:
     kernels : PairKernels, optional
         From :func:`fixedpoints.codegen.compile_pair_kernels`; needed for the reduced loss. The
         model must have k = d, teacher :math:`T=I_d`, constant fixed second layers, free neurons,
-        one output.
+        one output (it may be built at a smaller d: only its kernels and constants are used). Its
+        ``backend`` sets the numbers: float64, mpmath (``mpf``) or Arb balls; with the latter two,
+        coordinates are object arrays and :meth:`reduced_hessian` is exact (jets).
+    counts : sequence of float, optional
+        The block sizes in the formulas (default ``blocks``): real counts continue the reduced
+        loss and the isotypic blocks to real d (``blocks`` then only give the structure: which
+        blocks have off-diagonal coordinates). Arrays of size d (:meth:`weights`,
+        :meth:`basis`, :meth:`project`) use ``blocks``.
 
     Raises
     ------
@@ -176,11 +138,17 @@ class YoungIsotropy:
         Naming ``isotropy`` when the blocks or the model do not fit.
     """
 
-    def __init__(self, blocks, kernels=None):
+    def __init__(self, blocks, kernels=None, counts=None):
         self.blocks = parse_blocks(blocks)
-        self.d = sum(self.blocks)
         self.r = r = len(self.blocks)
-        self.p = np.array(self.blocks, dtype=float)
+        if counts is None:
+            counts = self.blocks
+        if len(counts) != r or any(not np.isfinite(c) or c <= 0 for c in counts):
+            raise out_of_range("counts", counts, f"{r} positive numbers (one per block)")
+        self.p = np.array(counts, dtype=float)
+        self.d = float(np.sum(self.p)) if counts is not self.blocks else sum(self.blocks)
+        if float(self.d).is_integer():
+            self.d = int(self.d)
         self.block_of = np.repeat(np.arange(r), self.blocks)  # block index of each row/column
         self.starts = np.concatenate([[0], np.cumsum(self.blocks)[:-1]]).astype(int)
         self._o = np.array([a for a in range(r) if self.blocks[a] >= 2], dtype=int)
@@ -196,13 +164,19 @@ class YoungIsotropy:
             + [f"C{a + 1}{sep}{b + 1}" for a, b in zip(ca, cb, strict=True)]
         )
         self.kernels = kernels
+        self.backend = "numpy" if kernels is None else kernels.backend
         if kernels is not None:
-            self.alpha, self.beta = _kernel_constants(kernels, self.d)
+            self.alpha, self.beta = _kernel_constants(kernels)
             kt = kernels
-            one = np.ones(1)
-            tt = float(kt.tt_self(0, one)[0]) * self.d
-            tt += float(kt.tt(0, one, one, np.zeros(1))[0]) * self.d * (self.d - 1)
+            one, zero = self.numbers(np.ones(1)), self.numbers(np.zeros(1))
+            d = self.numbers([self.d])[0]
+            tt = kt.tt_self(0, one)[0] * d + kt.tt(0, one, one, zero)[0] * d * (d - 1)
             self.constant = kt.scale * self.beta**2 * tt if kt.square else 0.0
+
+    def numbers(self, x):
+        """``x`` in this isotropy's number type (floats convert exactly;
+        :func:`fixedpoints.numeric.jets.as_numbers`)."""
+        return as_numbers(x, self.backend)
 
     # ----------------------------------------------------------------------------- geometry
     @property
@@ -218,12 +192,14 @@ class YoungIsotropy:
     def split(self, xi):
         r"""Coordinates → ``(D, X)``: ``D`` shape (..., r), ``X`` (..., r, r) with
         :math:`X_{ab}=C_{ab}`, :math:`X_{aa}=O_a` (0 when :math:`p_a=1`)."""
-        xi = np.asarray(xi, dtype=float)
+        xi = np.asarray(xi)
+        if xi.dtype != object:
+            xi = xi.astype(float)
         if xi.shape[-1] != self.dimension:
             raise out_of_range("xi", xi.shape, f"an array with last axis {self.dimension}")
         r, no = self.r, len(self._o)
         D = xi[..., :r]
-        X = np.zeros(xi.shape[:-1] + (r, r))
+        X = np.zeros(xi.shape[:-1] + (r, r), dtype=xi.dtype)
         X[..., self._o, self._o] = xi[..., r : r + no]
         X[..., self._ca, self._cb] = xi[..., r + no :]
         return D, X
@@ -231,7 +207,9 @@ class YoungIsotropy:
     def join(self, D, X):
         """``(D, X)`` → coordinates (inverse of :meth:`split`; the diagonal of X is read only for
         blocks with :math:`p_a\\ge2`)."""
-        D, X = np.asarray(D, dtype=float), np.asarray(X, dtype=float)
+        D, X = np.asarray(D), np.asarray(X)
+        if D.dtype != object and X.dtype != object:
+            D, X = D.astype(float), X.astype(float)
         return np.concatenate([D, X[..., self._o, self._o], X[..., self._ca, self._cb]], axis=-1)
 
     def weights(self, xi):
@@ -240,7 +218,7 @@ class YoungIsotropy:
         delta = D - np.diagonal(X, axis1=-2, axis2=-1)
         idx = self.block_of
         W = X[..., idx[:, None], idx[None, :]].copy()
-        i = np.arange(self.d)
+        i = np.arange(self.block_of.size)
         W[..., i, i] += delta[..., idx]
         return W
 
@@ -269,7 +247,7 @@ class YoungIsotropy:
     def contains(self, W, tol: float = 1e-9) -> bool:
         r"""Whether W lies in Fix: :math:`\max|W-W(\xi(W))|\le tol\cdot\max(1,\max|W|)`."""
         W = np.asarray(W, dtype=float)
-        if W.shape[-2:] != (self.d, self.d):
+        if W.shape[-2:] != (self.block_of.size,) * 2:
             return False
         err = np.max(np.abs(W - self.weights(self.coordinates(W))))
         return bool(err <= tol * max(1.0, float(np.max(np.abs(W)))))
@@ -398,9 +376,7 @@ class YoungIsotropy:
         r"""Frobenius norm of :math:`\nabla\mathcal L(W(\xi))` from the reduced gradient: the
         gradient lies in Fix, so :math:`\nabla\mathcal L=\sum_kg_kE_k/n_k` and
         :math:`\|\nabla\mathcal L\|_F=(\sum_kg_k^2/n_k)^{1/2}`."""
-        g = self.reduced_gradient(xi)
-        with np.errstate(all="ignore"):
-            return np.sqrt(np.sum(g**2 / self.orbit_sizes, axis=-1))
+        return self.residual_norm(xi, self.reduced_gradient(xi))
 
     def reduced_hessian(self, xi, step: float = STEP):
         r""":math:`\nabla^2_\xi\ell=E^\top\nabla^2\mathcal L\,E` (shape (..., n, n)) by
@@ -411,8 +387,13 @@ class YoungIsotropy:
         (a step moves W by ``step`` in Frobenius norm, whatever the orbit size), and all points go
         in one batched call: the stacked points are one long vector and direction j moves
         coordinate j of every point."""
-        xi = np.asarray(xi, dtype=float)
+        xi = np.asarray(xi)
         n = self.dimension
+        if xi.dtype == object:  # mpmath or Arb: exact derivatives by jets, point by point
+            flat = xi.reshape(-1, n)
+            H = np.array([hessian_by_jets(self.reduced_gradient, x) for x in flat], dtype=object)
+            return H.reshape(xi.shape[:-1] + (n, n))
+        xi = xi.astype(float)
         batch = xi.shape[:-1]
         X = xi.reshape(-1, n)
         m = X.shape[0]
@@ -451,8 +432,11 @@ class YoungIsotropy:
         reduced gradient ``g`` when given: :math:`(\sum_kg_k^2/n_k)^{1/2}`."""
         if g is None:
             return self.full_gradient_norm(xi)
+        g = np.asarray(g)
+        if g.dtype == object:
+            return _sqrt(np.sum(g * g / self.orbit_sizes, axis=-1))
         with np.errstate(all="ignore"):
-            return np.sqrt(np.sum(np.asarray(g) ** 2 / self.orbit_sizes, axis=-1))
+            return np.sqrt(np.sum(g**2 / self.orbit_sizes, axis=-1))
 
     def retract(self, xi):
         """The fixed space is flat: the identity."""
