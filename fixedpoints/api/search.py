@@ -19,6 +19,8 @@ from fixedpoints.numeric.fixed_points import find_fixed_points as _search
 from fixedpoints.numeric.fixed_points import find_subspace_fixed_points
 from fixedpoints.numeric.symmetry import (
     ansatz_subspace,
+    arb_kernels,
+    certify_search,
     detect_symmetry,
     find_isotropic_fixed_points,
     young_subspace,
@@ -42,6 +44,9 @@ def find_fixed_points(
     deflation: bool = True,
     reduced: bool | None = None,
     lattice: bool = True,
+    precision: int | None = None,
+    certify: bool = False,
+    dimension: float | None = None,
 ) -> FixedPointSearch:
     """Find and classify the fixed points of ``model``.
 
@@ -73,6 +78,19 @@ def find_fixed_points(
         With ``isotropy``: use the exact reduced loss of the k = d ReLU problem
         (:class:`~fixedpoints.numeric.symmetry.young.YoungIsotropy`; cost independent of d)
         rather than the generic weight-space fixed space. Default: where the model allows it.
+    precision : int, optional
+        Digits (15 to 1000): polish every point of the reduced route with mpmath and recompute
+        its loss, coordinates and isotypic spectrum there (``FixedPoint.digits``). Needed above
+        d = 10⁵, where float64 cancels; there the search runs at d = 1000 and each point is
+        followed to d (block sizes written in d, e.g. ``"d-1,1"``).
+    certify : bool
+        Prove each point of the reduced route with Arb ball arithmetic (python-flint): a
+        Krawczyk box with exactly one critical point, and rigorous bounds on the isotypic
+        Hessian blocks over it (``FixedPoint.certificate``).
+    dimension : float, optional
+        The input dimension d of the reduced route when ``model`` was built at a smaller d (the
+        reduced loss depends on d only through counts; the command line does this above
+        d = 64).
 
     Returns
     -------
@@ -94,6 +112,14 @@ def find_fixed_points(
     """
     if not (isinstance(starts, int) and 1 <= starts <= MAX_STARTS):
         raise out_of_range("starts", starts, f"an integer in [1, {MAX_STARTS}]")
+    if (precision is not None or certify or dimension is not None) and (
+        isotropy is None or reduced is False
+    ):
+        raise ParameterError(
+            "`precision`, `certify` and `dimension` work on the reduced route of `isotropy` "
+            "(k = d ReLU-type models); give `isotropy`.",
+            parameter="precision" if precision is not None else "certify",
+        )
     if isotropy is not None and ansatz is not None:
         raise ParameterError("give either `isotropy` or `ansatz`, not both.", parameter="isotropy")
     t0 = time.perf_counter()
@@ -105,7 +131,9 @@ def find_fixed_points(
             space, sub, starts=starts, seed=seed, progress=progress, sym=sym
         )
     elif isotropy is not None:
-        res = _isotropic(model, params, isotropy, starts, seed, progress, reduced)
+        res = _isotropic(
+            model, params, isotropy, starts, seed, progress, reduced, precision, certify, dimension
+        )
     else:
         space = landscape(model, params)
         res = _search(
@@ -116,6 +144,10 @@ def find_fixed_points(
             deflation=deflation,
             lattice=lattice,
         )
+    settings = dict(model.settings)
+    if dimension is not None:  # the model was built at a template d: report the real one
+        template = str(settings.get("d"))
+        settings = {k: (dimension if str(v) == template else v) for k, v in settings.items()}
     notes = list(res.notes)
     if not res.points:
         counts = ", ".join(f"{k}: {v}" for k, v in res.statuses.items())
@@ -129,12 +161,14 @@ def find_fixed_points(
         res,
         notes=tuple(notes),
         model=model.name,
-        settings=dict(model.settings),
+        settings=settings,
         stats={"seconds": time.perf_counter() - t0},
     )
 
 
-def _isotropic(model, params, isotropy, starts, seed, progress, reduced):
+def _isotropic(
+    model, params, isotropy, starts, seed, progress, reduced, precision, certify, dimension
+):
     """The reduced ReLU route where it applies (or is asked for), else the generic one; a
     suffix ``:sgn`` (``"3,1:sgn"``) asks for the sign-twisted subgroup (generic route)."""
     twisted = isinstance(isotropy, str) and isotropy.strip().endswith(":sgn")
@@ -147,15 +181,34 @@ def _isotropic(model, params, isotropy, starts, seed, progress, reduced):
             )
         reduced = False
     d = model.input_dimension or model.student.width
+    exact = precision is not None or certify or dimension is not None
     if reduced is not False and model.student.width == d:
         kernels = compile_pair_kernels(model, params)
         try:
-            return find_isotropic_fixed_points(
-                kernels, isotropy, d, starts=starts, seed=seed, progress=progress
+            res = find_isotropic_fixed_points(
+                kernels,
+                isotropy,
+                d if dimension is None else dimension,
+                starts=starts,
+                seed=seed,
+                progress=progress,
+                precision=precision,
+                precise_kernels=(
+                    compile_pair_kernels(model, params, backend="mpmath")
+                    if precision is not None
+                    else None
+                ),
             )
         except ParameterError:
-            if reduced:
+            if reduced or exact:
                 raise
+        else:
+            if certify:
+                kt = arb_kernels(
+                    lambda backend: compile_pair_kernels(model, params, backend=backend)
+                )
+                res = certify_search(kt, isotropy, d if dimension is None else dimension, res)
+            return res
     elif reduced:
         raise ParameterError(
             f"`reduced` needs k = d (student width {model.student.width}, d = {d}).",

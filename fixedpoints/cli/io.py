@@ -123,6 +123,39 @@ def load_model_from_args(args):
     return mf, mf.instantiate(args.sets)
 
 
+#: with ``--isotropy``, models whose d exceeds this are built at TEMPLATE_D (their reduced loss
+#: depends on d only through counts) and d is passed on as ``dimension``
+TEMPLATE_LIMIT = 64
+TEMPLATE_D = 8
+
+
+def load_reduced_model(args):
+    """``(model_file, model, dimension)``: like :func:`load_model_from_args`, but with
+    ``--isotropy`` and ``--set d=D``, D > 64 (or not an integer), the model is built at d = 8 and
+    D is returned as ``dimension`` (building a d×d teacher at D = 10⁸ is impossible; the
+    reduced route needs only its kernels). ``dimension`` is None otherwise."""
+    from fixedpoints.models import load_model_file
+
+    mf = load_model_file(args.model)
+    sets = list(args.sets or [])
+    value = None
+    for item in sets:
+        name, _, text = item.partition("=")
+        if name.strip() == "d":
+            try:
+                value = float(text)
+            except ValueError:
+                value = None
+    if getattr(args, "isotropy", None) and "d" in mf.parameters and value is not None:
+        if value > TEMPLATE_LIMIT or not value.is_integer():
+            if not (value >= 2 and value < 1e300):
+                raise ParameterError(f"`--set d` must be a number >= 2; got {value!r}.")
+            sets = [s for s in sets if s.partition("=")[0].strip() != "d"]
+            model = mf.instantiate([*sets, f"d={TEMPLATE_D}"])
+            return mf, model, (int(value) if value.is_integer() else value)
+    return mf, mf.instantiate(args.sets), None
+
+
 def check_plot_path(path) -> None:
     """Refuse a ``--plot`` file name matplotlib would not write as we expect."""
     if Path(path).suffix.lower().lstrip(".") not in PLOT_SUFFIXES:

@@ -32,12 +32,19 @@ from fixedpoints.results.graphs import (
     StudyReport,
     TransitionGraph,
 )
-from fixedpoints.results.points import Classification, FixedPoint, FixedPointSearch, NewtonResult
+from fixedpoints.results.points import (
+    Certificate,
+    Classification,
+    FixedPoint,
+    FixedPointSearch,
+    NewtonResult,
+)
 from fixedpoints.results.status import Status, frozen_array, frozen_mapping
 
 __all__ = [
     "Branch",
     "BranchPoint",
+    "Certificate",
     "Classification",
     "Continuation",
     "EscapeResult",

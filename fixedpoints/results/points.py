@@ -14,7 +14,43 @@ from fixedpoints.results.status import (
     spectrum_pairs,
 )
 
-__all__ = ["Classification", "FixedPoint", "FixedPointSearch", "NewtonResult"]
+__all__ = ["Certificate", "Classification", "FixedPoint", "FixedPointSearch", "NewtonResult"]
+
+#: the verdicts of a :class:`Certificate`
+VERDICTS = ("minimum", "saddle", "critical point", "failed")
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """A computer-assisted proof for one critical point (ball arithmetic).
+
+    ``verdict``: ``'minimum'`` (a box of half-width ``radius`` around the point contains exactly
+    one critical point and the Hessian is positive definite on the box), ``'saddle'`` (the same,
+    with ``index`` negative eigenvalues certified), ``'critical point'`` (existence and
+    uniqueness only) or ``'failed'`` (``reason`` says why; nothing is claimed).
+    ``eigenvalue_lower_bound``: a rigorous lower bound on the smallest Hessian eigenvalue over
+    the box (nan when not obtained)."""
+
+    verdict: str
+    radius: float
+    eigenvalue_lower_bound: float
+    index: int | None = None
+    reason: str = ""
+
+    def __post_init__(self):
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"verdict must be one of {VERDICTS}; got {self.verdict!r}")
+
+    def to_dict(self) -> dict:
+        doc = {
+            "verdict": self.verdict,
+            "radius": float(self.radius),
+            "eigenvalue_lower_bound": float(self.eigenvalue_lower_bound),
+            "index": self.index,
+        }
+        if self.reason:
+            doc["reason"] = self.reason
+        return doc
 
 
 @dataclass(frozen=True)
@@ -90,6 +126,11 @@ class FixedPoint:
     status : Status
     stabilizer_generators : tuple of str
         The stabiliser's generators in cycle notation (``"(w1 w2) (v1 v2)"``), where known.
+    digits : Mapping, optional
+        With ``precision`` N: ``loss``, ``residual``, ``coordinates`` and ``components`` as
+        N-digit strings (JSON ``loss_digits``, ``coordinates_digits``, ...).
+    certificate : Certificate, optional
+        A computer-assisted proof (``certify``): JSON ``certificate``.
     """
 
     loss: float
@@ -111,9 +152,13 @@ class FixedPoint:
     null_tolerance: float | None = None
     status: Status = Status.CONVERGED
     stabilizer_generators: tuple = ()
+    digits: Mapping | None = None
+    certificate: object = None
 
     def __post_init__(self):
         object.__setattr__(self, "stabilizer_generators", tuple(self.stabilizer_generators))
+        if self.digits is not None:
+            object.__setattr__(self, "digits", frozen_mapping(self.digits))
         object.__setattr__(self, "spectrum", spectrum_pairs(self.spectrum))
         object.__setattr__(self, "coordinates", frozen_mapping(self.coordinates))
         freeze_arrays(self)
@@ -160,12 +205,20 @@ class FixedPoint:
             doc["null_tolerance"] = self.null_tolerance
         if self.status != Status.CONVERGED:
             doc["status"] = str(self.status)
+        if self.digits is not None:
+            dg = self.digits
+            doc["loss_digits"] = dg["loss"]
+            doc["coordinates_digits"] = dict(dg["coordinates"])
+            doc["residual_digits"] = dg["residual"]
+            doc["components_digits"] = [list(c) for c in dg["components"]]
+        if self.certificate is not None:
+            doc["certificate"] = self.certificate.to_dict()
         return doc
 
     @classmethod
     def from_dict(cls, doc: Mapping) -> FixedPoint:
         """Inverse of :meth:`to_dict` (``x`` is not serialized: None)."""
-        names = {f.name for f in fields(cls)} - {"x", "status"}
+        names = {f.name for f in fields(cls)} - {"x", "status", "digits", "certificate"}
         kw = {k: doc[k] for k in names if k in doc}
         kw["status"] = Status(doc.get("status", "converged"))
         kw.setdefault("symmetry_zero_modes", 0)

@@ -25,7 +25,19 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--starts", type=int, default=200, help="Newton starts (default 200)")
     p.add_argument(
-        "--precision", type=int, metavar="N", help="polish each point with mpmath to N digits"
+        "--precision",
+        type=int,
+        metavar="N",
+        help="with --isotropy: polish each point with mpmath at N digits and recompute loss, "
+        "coordinates and isotypic spectrum there (JSON adds loss_digits, ...); needed above "
+        "d = 1e5",
+    )
+    p.add_argument(
+        "--certify",
+        action="store_true",
+        help="with --isotropy: prove each point with Arb ball arithmetic (python-flint): a "
+        "Krawczyk box with exactly one critical point and rigorous isotypic eigenvalue bounds "
+        "(JSON certificate: verdict, radius, eigenvalue_lower_bound, index)",
     )
     p.add_argument("--no-deflation", action="store_true", help="plain multistart Newton")
     p.add_argument(
@@ -43,12 +55,12 @@ def run(args) -> int:
     from fixedpoints.api import find_fixed_points
     from fixedpoints.export import fixed_points_table_latex, fixed_points_table_text
 
-    if args.precision is not None:
+    if (args.precision is not None or args.certify) and not args.isotropy:
         raise ParameterError(
-            "`--precision` (mpmath polishing) is not available yet; residuals are reported at "
-            "float64 precision."
+            "`--precision` and `--certify` work in the fixed space of a Young subgroup: give "
+            "`--isotropy` (e.g. --isotropy d-1,1)."
         )
-    _, model = io.load_model_from_args(args)
+    _, model, dimension = io.load_reduced_model(args)
     with io.Progress(args, total=args.starts, desc="fixed points") as bar:
         res = find_fixed_points(
             model,
@@ -60,6 +72,9 @@ def run(args) -> int:
             progress=bar,
             deflation=not args.no_deflation,
             lattice=not args.no_lattice,
+            precision=args.precision,
+            certify=args.certify,
+            dimension=dimension,
         )
     doc = res.to_dict(timing=args.timing)
     fmt = "json" if args.json else args.format
@@ -78,6 +93,16 @@ def run(args) -> int:
             exact = "" if res.group["exact"] else " (a lower bound)"
             print(f"# group: order {res.group['order']}{exact}; generators: {gens}")
         print(fixed_points_table_text(doc["fixed_points"]))
+        for i, p in enumerate(doc["fixed_points"], 1):
+            if "loss_digits" in p:
+                print(f"# point {i}: loss = {p['loss_digits']}")
+            if "certificate" in p:
+                c = p["certificate"]
+                print(
+                    f"# point {i}: certificate {c['verdict']} (radius {c['radius']:.3g}, "
+                    f"smallest eigenvalue >= {c['eigenvalue_lower_bound']:.6g}, index "
+                    f"{c['index']}){' - ' + c['reason'] if c.get('reason') else ''}"
+                )
         for n in doc["notes"]:
             print(f"# note: {n}")
     return 0

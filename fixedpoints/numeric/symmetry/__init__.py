@@ -11,6 +11,7 @@ from fixedpoints.numeric.symmetry.automorphisms import (
     automorphism_group,
     find_isomorphism,
 )
+from fixedpoints.numeric.symmetry.certify import arb_kernels, certify_point, certify_search
 from fixedpoints.numeric.symmetry.group import Symmetry, detect_symmetry, symmetry_generators
 from fixedpoints.numeric.symmetry.isotypic import (
     isotypic_components,
@@ -46,6 +47,9 @@ from fixedpoints.numeric.symmetry.young import (
 )
 
 __all__ = [
+    "arb_kernels",
+    "certify_point",
+    "certify_search",
     "AutomorphismGroup",
     "ColouredGraph",
     "FixedSubspace",

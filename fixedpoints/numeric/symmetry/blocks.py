@@ -66,7 +66,7 @@ def parse_blocks(spec, d: int | None = None, total: str = "d") -> tuple[int, ...
 
 def isotropy_label(blocks) -> str:
     """``"ΔS10"`` for one block, ``"Δ(S9×S1)"`` for several (sizes in descending order)."""
-    b = sorted((int(p) for p in blocks), reverse=True)
+    b = sorted((int(p) if float(p).is_integer() else float(p) for p in blocks), reverse=True)
     if len(b) == 1:
         return f"ΔS{b[0]}"
     return "Δ(" + "×".join(f"S{p}" for p in b) + ")"
@@ -131,15 +131,15 @@ class BlockSizes:
     def template(self, d, real: bool = False) -> tuple[int, ...]:
         """Integer block sizes giving the fixed space's structure at d: the sizes themselves at
         integer d; at real d (or with ``real``, for a family in d) the sizes written in d become
-        ``max(6, round(p))`` (6: a block whose first four indices split off keeps two, so every
-        coordinate type exists)."""
+        6 (a block whose first four indices split off keeps two, so every coordinate type
+        exists; the counts carry the sizes)."""
         out = []
         for c, e in self.linear:
             p = c + e * d
             if e == 0 or (float(p).is_integer() and not real):
                 out.append(int(round(p)))
             else:
-                out.append(max(6, int(round(p))))
+                out.append(6)
         return tuple(out)
 
     def polynomial(self, a: int):

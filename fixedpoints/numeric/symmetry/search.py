@@ -17,7 +17,18 @@ from collections import Counter
 
 import numpy as np
 
+from fixedpoints.errors import ParameterError
+from fixedpoints.numeric.jets import to_digits
+from fixedpoints.numeric.symmetry.blocks import isotropy_label, parse_sizes
 from fixedpoints.numeric.symmetry.isotypic import reduced_isotypic_spectrum
+from fixedpoints.numeric.symmetry.precision import (
+    digits_of,
+    floats_of,
+    follow_dimension,
+    polish,
+    precise_isotropy,
+    working_precision,
+)
 from fixedpoints.numeric.symmetry.spectra import merge_spectrum
 from fixedpoints.numeric.symmetry.young import young_isotropy
 from fixedpoints.results import FixedPoint, FixedPointSearch, Status
@@ -79,20 +90,66 @@ def isotropic_starts(iso, n: int, rng) -> np.ndarray:
     return X
 
 
+#: float64 searches run up to this d; beyond, the search runs at SEARCH_D and each point is
+#: followed in d at N digits (``precision``)
+FLOAT_LIMIT = 100_000
+SEARCH_D = 1000
+
+
+def _log_count(blocks, extra=()) -> str:
+    """(d!)^2/∏p_a!/∏extra! as ``"≈1.234e5678"`` (log-gamma) for orbits too large to print."""
+    d = sum(blocks)
+    lg = 2 * math.lgamma(d + 1) - sum(math.lgamma(p + 1) for p in (*blocks, *extra))
+    e = lg / math.log(10)
+    return f"≈{10 ** (e - math.floor(e)):.3f}e{math.floor(e)}"
+
+
+#: orbit sizes (d!)^2/|Iso| are exact ints up to this d, text "≈m.mmmeN" beyond
+EXACT_COUNT = 300
+
+
+def _square_factorial(d) -> str:
+    """(d!)^2 as ``"≈m.mmmeN"``."""
+    lg = 2 * math.lgamma(d + 1) / math.log(10)
+    return f"≈{10 ** (lg - math.floor(lg)):.3f}e{math.floor(lg)}"
+
+
+def _stab_text(blocks, extra) -> str:
+    """∏p_a! ∏extra! as ``"≈m.mmmeN"``."""
+    lg = sum(math.lgamma(p + 1) for p in (*blocks, *extra)) / math.log(10)
+    return f"≈{10 ** (lg - math.floor(lg)):.3f}e{math.floor(lg)}"
+
+
 def find_isotropic_fixed_points(
     kernels,
     spec,
-    d: int,
+    d,
     *,
     starts: int = 200,
     seed: int = 0,
     null_tol: float = 1e-7,
     tol: float = 1e-10,
     progress=None,
+    precision: int | None = None,
+    precise_kernels=None,
 ) -> FixedPointSearch:
-    """Multistart Newton in Fix(Γ) for the block sizes ``spec`` (``"9,1"``), then isotypic
-    classification of every distinct point (see the module docstring)."""
-    iso = young_isotropy(spec, d, kernels)
+    """Multistart Newton in Fix(Γ) for the block sizes ``spec`` (``"9,1"``, ``"d-1,1"``), then
+    isotypic classification of every distinct point (see the module docstring).
+
+    With ``precision`` N (and ``precise_kernels``, the model's mpmath kernels) every point is
+    polished at N digits and its loss, coordinates and isotypic spectrum are recomputed there
+    (:mod:`~fixedpoints.numeric.symmetry.precision`); their N-digit strings go to
+    ``FixedPoint.digits``. Above ``FLOAT_LIMIT`` the float search runs at d = ``SEARCH_D``
+    (sizes written in d) and each point is followed to d at N digits.
+    """
+    if precision is None and d > FLOAT_LIMIT:
+        raise ParameterError(
+            f"at d = {d:g} > {FLOAT_LIMIT} float64 cancels catastrophically in this loss; give "
+            "`precision` (e.g. 50 digits).",
+            parameter="precision",
+        )
+    d_search = d if d <= FLOAT_LIMIT else SEARCH_D
+    iso = young_isotropy(spec, d_search, kernels)
     rng = np.random.default_rng(seed)
     X = isotropic_starts(iso, starts, rng)
     statuses: Counter = Counter()
@@ -113,28 +170,59 @@ def find_isotropic_fixed_points(
                 found.append({"x": x, "hits": 1, "residual": float(r), "loss": float(loss)})
         if progress is not None:
             progress(min(s + batch, starts), starts)
-    points = []
+    points, lost = [], 0
     for f in found:
         x = f["x"]
-        spec_items = reduced_isotypic_spectrum(iso, x)
+        iso_f, digits = iso, None
+        if precision is not None:
+            with working_precision(precision):
+                iso_f = precise_isotropy(spec, d, precise_kernels)
+                if d_search != d:
+                    path = follow_dimension(spec, precise_kernels, x, d_search, d)
+                    if not path or path[-1][0] != d:
+                        lost += 1
+                        continue
+                    xp, res = path[-1][1], path[-1][2]
+                else:
+                    xp, res = polish(iso_f, x)
+                loss_p = iso_f.reduced_loss(xp)
+                comps_p = reduced_isotypic_spectrum(iso_f, xp)
+                digits = {
+                    "loss": to_digits(loss_p, precision),
+                    "residual": to_digits(res, 5),
+                    "coordinates": dict(zip(iso.names, digits_of(xp, precision), strict=True)),
+                    "components": [[to_digits(v, precision), m, lab] for v, m, lab in comps_p],
+                }
+                g = iso_f.reduced_gradient(xp)
+                f = {**f, "loss": float(loss_p), "residual": float(res)}
+                f["reduced"] = float(sum(v * v for v in g) ** 0.5)
+                x = floats_of(xp)
+                spec_items = [(float(v), m, lab) for v, m, lab in comps_p]
+        else:
+            spec_items = reduced_isotypic_spectrum(iso, x)
         lam_max = max(1.0, max(abs(v) for v, *_ in spec_items))
-        eps = null_tol * lam_max
+        # the null band: relative to the largest eigenvalue, at the precision the spectrum has
+        eps = (null_tol if precision is None else 10.0 ** (-(precision // 2))) * lam_max
         index = sum(m for v, m, *_ in spec_items if v < -eps)
         nullity = sum(m for v, m, *_ in spec_items if abs(v) <= eps)
-        iso_type = iso.isotropy_of(x)
-        stab = math.prod(math.factorial(p) for p in iso_type.blocks)
-        label, count = iso_type.label, iso_type.orbit_size
+        iso_d = iso_f if precision is not None else iso
+        iso_type = iso_d.isotropy_of(x)
         # D_a = O_a: the rows of block a are equal, and so are its columns, so row and column
         # permutations of the block fix W separately (stabiliser larger by p_a!)
         D, X = iso.split(x)
         equal = [
-            p
+            int(round(float(iso_d.p[a])))
             for a, p in enumerate(iso.blocks)
             if p >= 2 and abs(D[a] - X[a, a]) <= 1e-9 * max(1.0, abs(D[a]))
         ]
-        if equal:
-            stab *= math.prod(math.factorial(p) for p in equal)
+        label = iso_type.label
+        if d <= EXACT_COUNT:
+            stab = math.prod(math.factorial(p) for p in (*iso_type.blocks, *equal))
             count = math.factorial(d) ** 2 // stab
+        else:  # (d!)^2 has millions of digits: its size, to 4 digits
+            count = _log_count(iso_type.blocks, equal)
+            stab = _stab_text(iso_type.blocks, equal)
+        if equal:
             sizes = ", ".join(map(str, equal))
             label = (
                 f"{label}, equal neurons in block {sizes} (rows and columns permuted separately)"
@@ -147,7 +235,8 @@ def find_isotropic_fixed_points(
         _, _, N = iso._gram(*iso.split(x))
         kink = bool(np.min(N) <= 1e-12 * max(1.0, float(np.max(N))))
         # float64 cancellation in the ReLU loss is ~1e-16 d^2 (terms ~ d^2/4pi cancel)
-        loss = f["loss"] if abs(f["loss"]) > 1e-14 * max(1.0, d * d) else 0.0
+        tiny = 1e-14 * max(1.0, d * d) if precision is None else 0.0
+        loss = f["loss"] if abs(f["loss"]) > tiny else 0.0
         points.append(
             FixedPoint(
                 loss=loss,
@@ -156,17 +245,18 @@ def find_isotropic_fixed_points(
                 symmetry_zero_modes=0,
                 degenerate=nullity > 0,
                 spectrum=merged,
-                count=int(count),
+                count=count,
                 isotropy=label,
-                stabilizer_order=int(stab),
+                stabilizer_order=stab,
                 coordinates={n: float(v) for n, v in zip(iso.names, x, strict=True)},
                 x=x,
                 residual=float(f["residual"]),
-                reduced_residual=float(np.linalg.norm(iso.reduced_gradient(x))),
+                reduced_residual=f.get("reduced", float(np.linalg.norm(iso.reduced_gradient(x)))),
                 hits=f["hits"],
                 components=components,
                 null_tolerance=eps,
                 status=Status.NONDIFFERENTIABLE if kink else Status.CONVERGED,
+                digits=digits,
             )
         )
     # degenerate points are located only roughly: merge the ones with equal loss, isotropy and
@@ -205,7 +295,7 @@ def find_isotropic_fixed_points(
         statuses=dict(statuses),
         symmetry=f"S{d}×S{d} (student and teacher permutations)",
         group={
-            "order": math.factorial(d) ** 2,
+            "order": math.factorial(int(d)) ** 2 if d <= EXACT_COUNT else _square_factorial(d),
             "generators": [
                 "(w1 w2)",
                 f"(w1 … w{d})",
@@ -215,7 +305,7 @@ def find_isotropic_fixed_points(
             "exact": True,
             "description": f"S{d}×S{d} (student and teacher permutations)",
         },
-        space=f"Fix({iso.label})",
+        space=f"Fix({isotropy_label(parse_sizes(spec, d).counts(d))})",
         null_tolerance=null_tol,
         notes=(
             "spectra per isotypic component (reduced Hessians; cost independent of d); "

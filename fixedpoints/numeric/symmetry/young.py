@@ -57,6 +57,7 @@ from fixedpoints.numeric.symmetry.blocks import (
     isotropy_label,
     orbit_size,
     parse_blocks,
+    parse_sizes,
 )
 from fixedpoints.results import NewtonResult
 
@@ -143,12 +144,15 @@ class YoungIsotropy:
         self.r = r = len(self.blocks)
         if counts is None:
             counts = self.blocks
-        if len(counts) != r or any(not np.isfinite(c) or c <= 0 for c in counts):
+        if len(counts) != r or any(not np.isfinite(float(c)) or c <= 0 for c in counts):
             raise out_of_range("counts", counts, f"{r} positive numbers (one per block)")
-        self.p = np.array(counts, dtype=float)
-        self.d = float(np.sum(self.p)) if counts is not self.blocks else sum(self.blocks)
-        if float(self.d).is_integer():
-            self.d = int(self.d)
+        self.kernels = kernels
+        self.backend = "numpy" if kernels is None else kernels.backend
+        # counts in the number type: products of real counts ~ d^2 must not round in float64
+        self.p = self.numbers(list(counts))
+        self.d = sum(counts) if counts is not self.blocks else sum(self.blocks)
+        if float(self.d).is_integer() and float(self.d) < 2**53:
+            self.d = int(float(self.d))
         self.block_of = np.repeat(np.arange(r), self.blocks)  # block index of each row/column
         self.starts = np.concatenate([[0], np.cumsum(self.blocks)[:-1]]).astype(int)
         self._o = np.array([a for a in range(r) if self.blocks[a] >= 2], dtype=int)
@@ -163,8 +167,6 @@ class YoungIsotropy:
             + [f"O{a + 1}" for a in self._o]
             + [f"C{a + 1}{sep}{b + 1}" for a, b in zip(ca, cb, strict=True)]
         )
-        self.kernels = kernels
-        self.backend = "numpy" if kernels is None else kernels.backend
         if kernels is not None:
             self.alpha, self.beta = _kernel_constants(kernels)
             kt = kernels
@@ -260,6 +262,7 @@ class YoungIsotropy:
         max(1, |values|)). Returns the merged sizes in descending order and the label."""
         D, X = self.split(np.asarray(xi, dtype=float).reshape(self.dimension))
         p = self.blocks
+        counts = [float(c) for c in self.p]
 
         def mergeable(a, b):
             if not _close(D[a], D[b], tol):
@@ -280,7 +283,8 @@ class YoungIsotropy:
                     break
             else:
                 groups.append([a])
-        sizes = tuple(sorted((sum(p[a] for a in g) for g in groups), reverse=True))
+        sizes = [sum(counts[a] for a in g) for g in groups]
+        sizes = tuple(sorted((int(q) if q.is_integer() else q for q in sizes), reverse=True))
         return IsotropyType(sizes, isotropy_label(sizes))
 
     # ------------------------------------------------------------------------- reduced loss
@@ -449,7 +453,16 @@ class YoungIsotropy:
         return newton_critical(self, xi0, tol=tol, max_iter=max_iter)
 
 
-def young_isotropy(spec, d: int, kernels=None) -> YoungIsotropy:
-    """:class:`YoungIsotropy` from a block specification ``"9,1"``, ``"10"`` or a tuple
-    (validated by :func:`parse_blocks`)."""
-    return YoungIsotropy(parse_blocks(spec, d), kernels)
+#: above this d the reduced loss works with counts (no arrays of size d are made)
+DENSE_LIMIT = 4096
+
+
+def young_isotropy(spec, d, kernels=None) -> YoungIsotropy:
+    """:class:`YoungIsotropy` from a block specification ``"9,1"``, ``"d-1,1"``, ``"10"`` or a
+    tuple (validated by :func:`~fixedpoints.numeric.symmetry.blocks.parse_sizes`). At integer
+    d ≤ :data:`DENSE_LIMIT` the blocks are the sizes; at real or larger d a fixed structure
+    (:meth:`BlockSizes.template`) carries the sizes as real counts."""
+    sizes = parse_sizes(spec, d)
+    if float(d).is_integer() and d <= DENSE_LIMIT:
+        return YoungIsotropy(tuple(int(round(c)) for c in sizes.counts(d)), kernels)
+    return YoungIsotropy(sizes.template(d, real=True), kernels, counts=sizes.counts(d))
