@@ -37,6 +37,7 @@ def continue_fixed_points(
     switch: bool = True,
     max_branches: int = 24,
     progress=None,
+    isotropy: str | None = None,
 ) -> Continuation:
     """Continue the fixed points found at ``parameter = start`` up to ``end`` (pseudo-arclength),
     with fold and branch-point events, switching branches at branch points.
@@ -59,6 +60,12 @@ def continue_fixed_points(
     max_branches : int
     progress : callable, optional
         ``progress(p)`` after each continuation step.
+    isotropy : str, optional
+        With ``parameter='d'``: block sizes written in d (``"d-1,1"``, ``"d"``); every
+        non-degenerate point of that fixed space found at d = ``start`` is followed in real d
+        (reduced loss, k = d ReLU-type models), and each isotypic eigenvalue that crosses zero
+        is an event with its ``component`` and ``multiplicity_formula`` (a polynomial in d):
+        the families' real critical dimensions.
 
     Returns
     -------
@@ -79,6 +86,10 @@ def continue_fixed_points(
     if not (isinstance(starts, int) and 1 <= starts <= MAX_STARTS):
         raise out_of_range("starts", starts, f"an integer in [1, {MAX_STARTS}]")
     t0 = time.perf_counter()
+    if isotropy is not None:
+        return _continue_in_dimension(
+            model, parameter, start, end, params, isotropy, starts, seed, progress, t0
+        )
     family = LandscapeFamily(model, parameter, params)
     space = family.at(start)
     if point:
@@ -109,5 +120,53 @@ def continue_fixed_points(
         branches=tuple(branches),
         model=model.name,
         settings=dict(model.settings),
+        stats={"seconds": time.perf_counter() - t0},
+    )
+
+
+def _continue_in_dimension(
+    model, parameter, start, end, params, isotropy, starts, seed, progress, t0
+):
+    """The branches of Fix(``isotropy``) in real d (see :func:`continue_fixed_points`)."""
+    from fixedpoints.codegen import compile_pair_kernels
+    from fixedpoints.numeric.continuation import continue_branch
+    from fixedpoints.numeric.symmetry import DimensionFamily, find_isotropic_fixed_points
+
+    if parameter != "d":
+        raise ParameterError(
+            f"`isotropy` continues in the dimension: `parameter` must be 'd'; got {parameter!r}.",
+            parameter="parameter",
+        )
+    if not (float(start).is_integer() and start >= 2):
+        raise out_of_range("parameter", start, "an integer d >= 2 at the start of the range")
+    if min(start, end) <= 1:
+        raise out_of_range("parameter", f"{start}:{end}", "a range of d above 1")
+    kernels = compile_pair_kernels(model, params)
+    family = DimensionFamily(kernels, isotropy)
+    found = find_isotropic_fixed_points(kernels, isotropy, int(start), starts=starts, seed=seed)
+    branches = []
+    for p in found.points:
+        if p.degenerate or str(p.status) != "converged":
+            continue
+        label = f"L={p.loss:.10g} {p.isotropy} index {p.index}"
+        b = continue_branch(
+            family,
+            p.x,
+            float(start),
+            float(end),
+            step=0.1,
+            max_step=0.5,
+            label=label,
+            progress=progress,
+        )
+        branches.append(b)
+    settings = dict(model.settings)
+    settings["d"] = start
+    return Continuation(
+        parameter="d",
+        range=(start, end),
+        branches=tuple(branches),
+        model=model.name,
+        settings=settings,
         stats={"seconds": time.perf_counter() - t0},
     )

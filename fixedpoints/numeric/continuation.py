@@ -127,6 +127,11 @@ class _Tracker:
 
     def classify(self, x, p):
         sp = self.space(p)
+        if hasattr(sp, "spectrum"):  # isotypic: distinct eigenvalues, index with multiplicities
+            items = sp.spectrum(x)
+            lam = np.array([v for v, *_ in items])
+            idx = sum(m for v, m, *_ in items if v < -self.null_tol)
+            return lam, None, None, int(round(idx))
         lam, U, B = _hessian_eigen(sp, x)
         eps = self.null_tol
         return lam, U, B, int(np.sum(lam < -eps))
@@ -218,6 +223,9 @@ def _detect(tr, prev: BranchPoint, new, t_old, t_new, events, tol):
     """Append fold / branch-point events between ``prev`` and ``new`` (localised by bisection)."""
     xn, pn, lam_n, idx_n = new
     fold = t_old[1] * t_new[1] < 0
+    if not fold and hasattr(tr.space(pn), "spectrum"):
+        _detect_components(tr, prev, new, t_old, events, tol)
+        return
     if idx_n == prev.index and not fold:
         return
     kind = "fold" if fold else "branch_point"
@@ -241,6 +249,61 @@ def _detect(tr, prev: BranchPoint, new, t_old, t_new, events, tol):
             xe,
         )
     )
+
+
+def _keyed(items):
+    """Isotypic spectrum → {(label, rank within label): (eigenvalue, multiplicity, formula)}."""
+    out, seen = {}, {}
+    for v, m, lab, *rest in items:
+        r = seen.get(lab, 0)
+        seen[lab] = r + 1
+        out[(lab, r)] = (v, m, rest[0] if rest else "")
+    return out
+
+
+def _detect_components(tr, prev, new, t_old, events, tol):
+    """Events where an isotypic eigenvalue changes sign between ``prev`` and ``new``, each
+    localised by Brent's method on that eigenvalue (the point re-solved at fixed parameter),
+    with its component label and multiplicity (at the event, and as a formula)."""
+    from scipy.optimize import brentq
+
+    xn, pn, _, idx_n = new
+    a = _keyed(tr.space(prev.parameter).spectrum(prev.x))
+    b = _keyed(tr.space(pn).spectrum(xn))
+    a_x, a_p = prev.x, prev.parameter
+    tx, tp = t_old
+
+    def point(p):
+        guess = a_x + tx * ((p - a_p) / tp) if abs(tp) > 1e-3 else a_x
+        return newton(tr.space(p), guess, tol=1e-13, max_iter=30).x
+
+    for key in a.keys() & b.keys():
+        if a[key][0] * b[key][0] >= 0:
+            continue
+
+        def f(p, key=key):
+            return _keyed(tr.space(p).spectrum(point(p))).get(key, (np.nan,))[0]
+
+        try:
+            pe = brentq(f, a_p, pn, xtol=tol, rtol=4 * np.finfo(float).eps, maxiter=200)
+        except (ValueError, RuntimeError):
+            pe = pn
+        xe = point(pe)
+        m = _keyed(tr.space(pe).spectrum(xe)).get(key, b[key])[1]
+        below, above = (prev.index, idx_n) if pn >= a_p else (idx_n, prev.index)
+        events.append(
+            Event(
+                "branch_point",
+                float(pe),
+                int(below),
+                int(above),
+                float(tr.space(pe).loss(xe)),
+                max(1, int(round(m))),
+                xe,
+                component=key[0],
+                multiplicity_formula=b[key][2],
+            )
+        )
 
 
 def _locate_fold(tr, prev, xn, pn, t_old, tol):

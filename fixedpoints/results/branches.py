@@ -36,7 +36,9 @@ class BranchPoint:
 class Event:
     """``kind`` (``'fold'`` or ``'branch_point'``) at parameter ``value``; ``index_below`` /
     ``index_above`` (Morse index before/after along increasing parameter), ``loss``, the
-    ``multiplicity`` of the eigenvalue that crossed zero, and the point ``x``."""
+    ``multiplicity`` of the eigenvalue that crossed zero, and the point ``x``; on isotypic
+    spectra the ``component`` whose eigenvalue crossed and its ``multiplicity_formula`` (a
+    polynomial in d)."""
 
     kind: str
     value: float
@@ -45,12 +47,14 @@ class Event:
     loss: float
     multiplicity: int = 1
     x: object = array_field(default=None)
+    component: str = ""
+    multiplicity_formula: str = ""
 
     def __post_init__(self):
         freeze_arrays(self)
 
     def to_dict(self) -> dict:
-        return {
+        doc = {
             "kind": self.kind,
             "value": self.value,
             "index_below": self.index_below,
@@ -58,6 +62,10 @@ class Event:
             "loss": self.loss,
             "multiplicity": self.multiplicity,
         }
+        if self.component:
+            doc["component"] = self.component
+            doc["multiplicity_formula"] = self.multiplicity_formula
+        return doc
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fixedpoints.cli import io
 from fixedpoints.cli.verbs.threshold import parse_param
+from fixedpoints.errors import ParameterError
 
 NAME = "continue"
 
@@ -16,14 +17,40 @@ def add_parser(sub) -> None:
     p.add_argument("--starts", type=int, default=100, help="Newton starts at A (default 100)")
     p.add_argument("--no-switch", action="store_true", help="no branch switching")
     p.add_argument("--plot", metavar="FILE", help="bifurcation diagram (png/pdf/svg)")
+    p.add_argument(
+        "--isotropy",
+        metavar="SIZES",
+        help="with --param d=A:B: follow the points of this Young fixed space (sizes written in "
+        "d, e.g. d-1,1) in real d; events name the isotypic component whose eigenvalue crosses "
+        "zero and its multiplicity in d",
+    )
+
+
+def _dimension_range(text):
+    """``d=A:B`` → ("d", A, B) for the continuation in the dimension."""
+    name, _, rng = text.partition("=")
+    a, sep, b = rng.partition(":")
+    try:
+        lo, hi = float(a), float(b)
+    except ValueError:
+        lo = hi = None
+    if name.strip() != "d" or not sep or lo is None or lo == hi:
+        raise ParameterError(f"with `--isotropy`, `--param` must be d=A:B; got {text!r}.")
+    return "d", lo, hi
 
 
 def run(args) -> int:
     from fixedpoints.api import continue_fixed_points
     from fixedpoints.export import bifurcation_figure
 
-    _, model = io.load_model_from_args(args)
-    name, lo, hi = parse_param(args.param, model)
+    if args.isotropy:
+        name, lo, hi = _dimension_range(args.param)
+        args.sets = [s for s in (args.sets or []) if s.partition("=")[0].strip() != "d"]
+        args.sets.append(f"d={int(lo) if lo <= io.TEMPLATE_LIMIT else io.TEMPLATE_D}")
+        _, model = io.load_model_from_args(args)
+    else:
+        _, model = io.load_model_from_args(args)
+        name, lo, hi = parse_param(args.param, model)
     if args.plot:
         io.check_plot_path(args.plot)
     with io.Progress(args, desc=f"continuation in {name}") as bar:
@@ -38,6 +65,7 @@ def run(args) -> int:
             point=args.point,
             switch=not args.no_switch,
             progress=lambda p: bar(0),
+            isotropy=args.isotropy,
         )
     doc = res.to_dict(timing=args.timing)
     if args.plot:
@@ -58,4 +86,10 @@ def run(args) -> int:
             or "no events"
         )
         print(f"{b['label'] or 'branch'}: {len(b['points'])} points, {b['status']}; {ev}")
+        for e in b["events"]:
+            if "component" in e:
+                print(
+                    f"#   d = {e['value']:.10f}: component {e['component']} (multiplicity "
+                    f"{e['multiplicity_formula']}) crosses zero"
+                )
     return 0

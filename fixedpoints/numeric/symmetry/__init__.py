@@ -12,6 +12,7 @@ from fixedpoints.numeric.symmetry.automorphisms import (
     find_isomorphism,
 )
 from fixedpoints.numeric.symmetry.certify import arb_kernels, certify_point, certify_search
+from fixedpoints.numeric.symmetry.dimension import DimensionFamily
 from fixedpoints.numeric.symmetry.group import Symmetry, detect_symmetry, symmetry_generators
 from fixedpoints.numeric.symmetry.isotypic import (
     isotypic_components,
@@ -47,6 +48,7 @@ from fixedpoints.numeric.symmetry.young import (
 )
 
 __all__ = [
+    "DimensionFamily",
     "arb_kernels",
     "certify_point",
     "certify_search",

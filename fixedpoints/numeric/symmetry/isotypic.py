@@ -254,7 +254,7 @@ def _generalized_eigenvalues(Hm, Gm, rtol: float = 1e-10):
     Hm = (Hm + Hm.T) / 2
     # Jacobi scaling first: copies' norms range over 1..d^2 (orbit sizes), and the range cut
     # must see each copy at unit scale
-    sc = np.array([1 / np.sqrt(float(v)) if float(v) > 0 else 0.0 for v in np.diagonal(Gm)])
+    sc = np.array([1 / np.sqrt(abs(float(v))) if float(v) else 0.0 for v in np.diagonal(Gm)])
     Gm = Gm * np.outer(sc, sc)
     Hm = Hm * np.outer(sc, sc).astype(Hm.dtype)
     if Hm.dtype == object:  # mpmath: the same reduction at the working precision
@@ -270,9 +270,16 @@ def _generalized_eigenvalues(Hm, Gm, rtol: float = 1e-10):
         lam = mpmath.eigsy(T.T * mpmath.matrix(Hm.tolist()) * T, eigvals_only=True)
         return [lam[i] for i in range(len(keep))]
     s, U = np.linalg.eigh((Gm + Gm.T) / 2)
-    keep = s > rtol * s.max()
-    T = U[:, keep] / np.sqrt(s[keep])
-    return np.linalg.eigvalsh(T.T @ Hm @ T)
+    keep = np.abs(s) > rtol * np.abs(s).max()
+    T = U[:, keep] / np.sqrt(np.abs(s[keep]))
+    if not np.all(np.isfinite(Hm)):  # a point on a kink (zero-norm neuron): no spectrum
+        return np.full(int(np.sum(keep)), np.nan)
+    if np.all(s[keep] > 0):
+        return np.linalg.eigvalsh(T.T @ Hm @ T)
+    # an indefinite Gram matrix (real counts below the sizes where the copies exist): the
+    # pencil's eigenvalues, real parts
+    lam = np.linalg.eigvals(np.sign(s[keep])[:, None] * (T.T @ Hm @ T))
+    return np.sort(lam.real)
 
 
 def _assemble(comps, gram, hess, d):

@@ -144,8 +144,10 @@ class YoungIsotropy:
         self.r = r = len(self.blocks)
         if counts is None:
             counts = self.blocks
-        if len(counts) != r or any(not np.isfinite(float(c)) or c <= 0 for c in counts):
-            raise out_of_range("counts", counts, f"{r} positive numbers (one per block)")
+        # real counts continue the formulas analytically (refined blocks of a family in d may
+        # reach counts <= 0 below the sizes where every component exists)
+        if len(counts) != r or any(not np.isfinite(float(c)) for c in counts):
+            raise out_of_range("counts", counts, f"{r} finite numbers (one per block)")
         self.kernels = kernels
         self.backend = "numpy" if kernels is None else kernels.backend
         # counts in the number type: products of real counts ~ d^2 must not round in float64
@@ -401,7 +403,8 @@ class YoungIsotropy:
         batch = xi.shape[:-1]
         X = xi.reshape(-1, n)
         m = X.shape[0]
-        s = 1.0 / np.sqrt(self.orbit_sizes)
+        o = np.abs(np.asarray(self.orbit_sizes, dtype=float))
+        s = 1.0 / np.sqrt(np.where(o > 0, o, 1.0))  # real counts may make an orbit size <= 0
 
         def grad(Z):
             Z = np.asarray(Z)
