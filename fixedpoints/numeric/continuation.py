@@ -251,6 +251,15 @@ def _detect(tr, prev: BranchPoint, new, t_old, t_new, events, tol):
     )
 
 
+def _resolve(tr, prev, t_old, p):
+    """The branch's point at parameter ``p``, by Newton at fixed p from the prediction along the
+    tangent at the last regular point ``prev``: both keep the branch's symmetry to round-off, so
+    Newton cannot slide onto a bifurcating branch."""
+    tx, tp = t_old
+    guess = prev.x + tx * ((p - prev.parameter) / tp) if abs(tp) > 1e-3 else prev.x
+    return newton(tr.space(p), guess, tol=1e-13, max_iter=30).x
+
+
 def _keyed(items):
     """Isotypic spectrum → {(label, rank within label): (eigenvalue, multiplicity, formula)}."""
     out, seen = {}, {}
@@ -270,12 +279,10 @@ def _detect_components(tr, prev, new, t_old, events, tol):
     xn, pn, _, idx_n = new
     a = _keyed(tr.space(prev.parameter).spectrum(prev.x))
     b = _keyed(tr.space(pn).spectrum(xn))
-    a_x, a_p = prev.x, prev.parameter
-    tx, tp = t_old
+    a_p = prev.parameter
 
     def point(p):
-        guess = a_x + tx * ((p - a_p) / tp) if abs(tp) > 1e-3 else a_x
-        return newton(tr.space(p), guess, tol=1e-13, max_iter=30).x
+        return _resolve(tr, prev, t_old, p)
 
     for key in a.keys() & b.keys():
         if a[key][0] * b[key][0] >= 0:
@@ -336,17 +343,10 @@ def _locate_crossing(tr, prev, pn, idx_n, t_old, tol):
     from scipy.optimize import brentq
 
     j = min(prev.index, idx_n)
-    a_x, a_p = prev.x, prev.parameter
-    cache = {}
+    a_p = prev.parameter
 
     def point(p):
-        # predict from the last regular point along its tangent: both keep the branch's
-        # symmetry to round-off, so Newton cannot slide onto a bifurcating branch
-        tx, tp = t_old
-        guess = a_x + tx * ((p - a_p) / tp) if abs(tp) > 1e-3 else a_x
-        r = newton(tr.space(p), guess, tol=1e-13, max_iter=30)
-        cache[p] = r.x
-        return r.x
+        return _resolve(tr, prev, t_old, p)
 
     def f(p):
         lam, _, _, _ = tr.classify(point(p), p)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["Jet", "as_numbers", "hessian_by_jets", "scalar", "to_digits", "to_float"]
+__all__ = ["Jet", "as_numbers", "hessian_by_jets", "scalar", "sqrt", "to_digits", "to_float"]
 
 
 class Jet:
@@ -82,17 +82,20 @@ class Jet:
         return Jet(vp * self.v, self.g * (e * vp))
 
     def sqrt(self):
-        s = _sqrt(self.v)
+        s = sqrt(self.v)
         return Jet(s, self.g / (2 * s))
 
     def acos(self):
-        return Jet(_acos(self.v), -self.g / _sqrt(1 - self.v * self.v))
+        return Jet(_acos(self.v), -self.g / sqrt(1 - self.v * self.v))
 
     def __repr__(self) -> str:
         return f"Jet({self.v!r}, {self.g!r})"
 
 
-def _sqrt(x):
+def sqrt(x):
+    """Square root of a scalar (float, mpf, arb, jet) or, element-wise, an object array."""
+    if isinstance(x, np.ndarray):
+        return np.frompyfunc(sqrt, 1, 1)(x)
     if hasattr(x, "sqrt"):
         return x.sqrt()
     import mpmath

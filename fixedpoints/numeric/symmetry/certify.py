@@ -39,7 +39,7 @@ from __future__ import annotations
 import numpy as np
 
 from fixedpoints.errors import ParameterError
-from fixedpoints.numeric.jets import hessian_by_jets
+from fixedpoints.numeric.jets import hessian_by_jets, to_float
 from fixedpoints.numeric.symmetry.isotypic import isotypic_components
 from fixedpoints.results import Certificate
 
@@ -69,10 +69,6 @@ def _ball(x, rad=0.0):
     from flint import arb
 
     return arb(x, rad) if rad else arb(x)
-
-
-def _mids(a) -> np.ndarray:
-    return np.array([[float(v.mid()) for v in row] for row in a])
 
 
 def _gershgorin_negatives(M):
@@ -107,7 +103,7 @@ def _congruence(V, A):
 def _pencil_bounds(Hm, Gm):
     """(lower bound on the smallest eigenvalue, number of negative eigenvalues or None) of the
     pencil (Hm, Gm): Hm an arb matrix, Gm exact floats (rows: copies, dependent ones dropped)."""
-    Hf = _mids(Hm)
+    Hf = to_float(np.array(Hm, dtype=object))
     Gf = np.asarray(Gm, dtype=float)
     # independent copies: Gram eigenvalues above 1e-10 of the largest
     s, U = np.linalg.eigh((Gf + Gf.T) / 2)
@@ -152,7 +148,7 @@ def _certify(iso, x, radii, arb, arb_mat):
     g = iso.reduced_gradient(xb)
     if not all(v.is_finite() for v in g):
         return Certificate("failed", 0.0, float("nan"), None, "gradient not finite at the point")
-    J0 = _mids(iso.reduced_hessian(xb))
+    J0 = to_float(iso.reduced_hessian(xb))
     try:
         C = np.linalg.inv(J0)
     except np.linalg.LinAlgError:

@@ -20,7 +20,6 @@ import math
 import numpy as np
 
 from fixedpoints.errors import ParameterError
-from fixedpoints.numeric.jets import to_digits, to_float
 from fixedpoints.numeric.symmetry.blocks import parse_sizes
 from fixedpoints.numeric.symmetry.young import YoungIsotropy
 
@@ -145,13 +144,3 @@ def _extrapolate(ts, xs, t):
                 w = w * (t - tj) / (ti - tj)
         out = out + xs[i] * w
     return out
-
-
-def digits_of(x, digits: int) -> list[str]:
-    """Coordinates as N-digit strings."""
-    return [to_digits(v, digits) for v in np.asarray(x, dtype=object)]
-
-
-def floats_of(x) -> np.ndarray:
-    """Coordinates as float64 (:func:`fixedpoints.numeric.jets.to_float`)."""
-    return to_float(x)

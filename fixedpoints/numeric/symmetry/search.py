@@ -18,12 +18,10 @@ from collections import Counter
 import numpy as np
 
 from fixedpoints.errors import ParameterError
-from fixedpoints.numeric.jets import to_digits
+from fixedpoints.numeric.jets import to_digits, to_float
 from fixedpoints.numeric.symmetry.blocks import isotropy_label, parse_sizes
 from fixedpoints.numeric.symmetry.isotypic import reduced_isotypic_spectrum
 from fixedpoints.numeric.symmetry.precision import (
-    digits_of,
-    floats_of,
     follow_dimension,
     polish,
     precise_isotropy,
@@ -96,28 +94,16 @@ FLOAT_LIMIT = 100_000
 SEARCH_D = 1000
 
 
-def _log_count(blocks, extra=()) -> str:
-    """(d!)^2/∏p_a!/∏extra! as ``"≈1.234e5678"`` (log-gamma) for orbits too large to print."""
-    d = sum(blocks)
-    lg = 2 * math.lgamma(d + 1) - sum(math.lgamma(p + 1) for p in (*blocks, *extra))
-    e = lg / math.log(10)
-    return f"≈{10 ** (e - math.floor(e)):.3f}e{math.floor(e)}"
-
-
 #: orbit sizes (d!)^2/|Iso| are exact ints up to this d, text "≈m.mmmeN" beyond
 EXACT_COUNT = 300
 
 
-def _square_factorial(d) -> str:
-    """(d!)^2 as ``"≈m.mmmeN"``."""
-    lg = 2 * math.lgamma(d + 1) / math.log(10)
-    return f"≈{10 ** (lg - math.floor(lg)):.3f}e{math.floor(lg)}"
-
-
-def _stab_text(blocks, extra) -> str:
-    """∏p_a! ∏extra! as ``"≈m.mmmeN"``."""
-    lg = sum(math.lgamma(p + 1) for p in (*blocks, *extra)) / math.log(10)
-    return f"≈{10 ** (lg - math.floor(lg)):.3f}e{math.floor(lg)}"
+def _approx_factorials(up=(), down=()) -> str:
+    """∏ q! over ``up`` divided by ∏ q! over ``down`` as ``"≈m.mmmeN"`` (log-gamma): orbit
+    sizes and group orders too large to print."""
+    lg = sum(math.lgamma(q + 1) for q in up) - sum(math.lgamma(q + 1) for q in down)
+    e = lg / math.log(10)
+    return f"≈{10 ** (e - math.floor(e)):.3f}e{math.floor(e)}"
 
 
 def find_isotropic_fixed_points(
@@ -171,12 +157,15 @@ def find_isotropic_fixed_points(
         if progress is not None:
             progress(min(s + batch, starts), starts)
     points, lost = [], 0
+    iso_f = iso
+    if precision is not None:
+        with working_precision(precision):
+            iso_f = precise_isotropy(spec, d, precise_kernels)
     for f in found:
         x = f["x"]
-        iso_f, digits = iso, None
+        digits = None
         if precision is not None:
             with working_precision(precision):
-                iso_f = precise_isotropy(spec, d, precise_kernels)
                 if d_search != d:
                     path = follow_dimension(spec, precise_kernels, x, d_search, d)
                     if not path or path[-1][0] != d:
@@ -190,13 +179,15 @@ def find_isotropic_fixed_points(
                 digits = {
                     "loss": to_digits(loss_p, precision),
                     "residual": to_digits(res, 5),
-                    "coordinates": dict(zip(iso.names, digits_of(xp, precision), strict=True)),
+                    "coordinates": {
+                        n: to_digits(v, precision) for n, v in zip(iso.names, xp, strict=True)
+                    },
                     "components": [[to_digits(v, precision), m, lab] for v, m, lab in comps_p],
                 }
                 g = iso_f.reduced_gradient(xp)
                 f = {**f, "loss": float(loss_p), "residual": float(res)}
                 f["reduced"] = float(sum(v * v for v in g) ** 0.5)
-                x = floats_of(xp)
+                x = to_float(xp)
                 spec_items = [(float(v), m, lab) for v, m, lab in comps_p]
         else:
             spec_items = reduced_isotypic_spectrum(iso, x)
@@ -205,13 +196,12 @@ def find_isotropic_fixed_points(
         eps = (null_tol if precision is None else 10.0 ** (-(precision // 2))) * lam_max
         index = sum(m for v, m, *_ in spec_items if v < -eps)
         nullity = sum(m for v, m, *_ in spec_items if abs(v) <= eps)
-        iso_d = iso_f if precision is not None else iso
-        iso_type = iso_d.isotropy_of(x)
+        iso_type = iso_f.isotropy_of(x)
         # D_a = O_a: the rows of block a are equal, and so are its columns, so row and column
         # permutations of the block fix W separately (stabiliser larger by p_a!)
         D, X = iso.split(x)
         equal = [
-            int(round(float(iso_d.p[a])))
+            int(round(float(iso_f.p[a])))
             for a, p in enumerate(iso.blocks)
             if p >= 2 and abs(D[a] - X[a, a]) <= 1e-9 * max(1.0, abs(D[a]))
         ]
@@ -220,8 +210,8 @@ def find_isotropic_fixed_points(
             stab = math.prod(math.factorial(p) for p in (*iso_type.blocks, *equal))
             count = math.factorial(d) ** 2 // stab
         else:  # (d!)^2 has millions of digits: its size, to 4 digits
-            count = _log_count(iso_type.blocks, equal)
-            stab = _stab_text(iso_type.blocks, equal)
+            count = _approx_factorials((d, d), (*iso_type.blocks, *equal))
+            stab = _approx_factorials((*iso_type.blocks, *equal))
         if equal:
             sizes = ", ".join(map(str, equal))
             label = (
@@ -295,7 +285,9 @@ def find_isotropic_fixed_points(
         statuses=dict(statuses),
         symmetry=f"S{d}×S{d} (student and teacher permutations)",
         group={
-            "order": math.factorial(int(d)) ** 2 if d <= EXACT_COUNT else _square_factorial(d),
+            "order": math.factorial(int(d)) ** 2
+            if d <= EXACT_COUNT
+            else _approx_factorials((d, d)),
             "generators": [
                 "(w1 w2)",
                 f"(w1 … w{d})",
@@ -311,5 +303,10 @@ def find_isotropic_fixed_points(
             "spectra per isotypic component (reduced Hessians; cost independent of d); "
             "count = (d!)^2 / |isotropy|",
             *twins,
+            *(
+                [f"{lost} point(s) found at d = {d_search} could not be followed to d = {d:g}"]
+                if lost
+                else []
+            ),
         ),
     )

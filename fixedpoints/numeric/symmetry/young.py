@@ -50,7 +50,7 @@ import numpy as np
 
 from fixedpoints.errors import ParameterError, out_of_range
 from fixedpoints.numeric.derivatives import STEP, hessian_vector_products
-from fixedpoints.numeric.jets import as_numbers, hessian_by_jets
+from fixedpoints.numeric.jets import as_numbers, hessian_by_jets, sqrt
 from fixedpoints.numeric.newton import newton_critical
 from fixedpoints.numeric.symmetry.blocks import (
     IsotropyType,
@@ -69,18 +69,6 @@ __all__ = [
     "parse_blocks",
     "young_isotropy",
 ]
-
-
-def _sqrt(x):
-    """Square root of a scalar or object array of mpf / arb."""
-    if isinstance(x, np.ndarray):
-        return np.frompyfunc(_sqrt, 1, 1)(x)
-    f = getattr(x, "sqrt", None)
-    if f is not None:
-        return f()
-    import mpmath
-
-    return mpmath.sqrt(x)
 
 
 def _close(x, y, tol):
@@ -441,7 +429,7 @@ class YoungIsotropy:
             return self.full_gradient_norm(xi)
         g = np.asarray(g)
         if g.dtype == object:
-            return _sqrt(np.sum(g * g / self.orbit_sizes, axis=-1))
+            return sqrt(np.sum(g * g / self.orbit_sizes, axis=-1))
         with np.errstate(all="ignore"):
             return np.sqrt(np.sum(g**2 / self.orbit_sizes, axis=-1))
 
