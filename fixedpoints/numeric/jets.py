@@ -83,13 +83,25 @@ class Jet:
 
     def sqrt(self):
         s = sqrt(self.v)
-        return Jet(s, self.g / (2 * s))
+        try:
+            return Jet(s, self.g / (2 * s))
+        except ZeroDivisionError:  # mpmath raises where Arb and NumPy give inf/nan
+            return Jet(s, self.g * _nan())
 
     def acos(self):
-        return Jet(_acos(self.v), -self.g / sqrt(1 - self.v * self.v))
+        try:
+            return Jet(_acos(self.v), -self.g / sqrt(1 - self.v * self.v))
+        except ZeroDivisionError:  # at ±1 (collinear vectors): no derivative
+            return Jet(_acos(self.v), self.g * _nan())
 
     def __repr__(self) -> str:
         return f"Jet({self.v!r}, {self.g!r})"
+
+
+def _nan():
+    import mpmath
+
+    return mpmath.nan
 
 
 def sqrt(x):

@@ -260,6 +260,12 @@ def _generalized_eigenvalues(Hm, Gm, rtol: float = 1e-10):
     if Hm.dtype == object:  # mpmath: the same reduction at the working precision
         import mpmath
 
+        if not all(mpmath.isfinite(v) for v in Hm.ravel()):  # singular kernel derivatives
+            G = np.array(Gm.tolist(), dtype=float)
+            g = np.linalg.eigvalsh((G + G.T) / 2)
+            size = int(np.sum(g > rtol * g.max()))
+            return [mpmath.nan] * size
+
         s, U = mpmath.eigsy(mpmath.matrix(((Gm + Gm.T) / 2).tolist()))
         s = [s[i] for i in range(len(s))]
         keep = [i for i, v in enumerate(s) if v > rtol * max(s)]

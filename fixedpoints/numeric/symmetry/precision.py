@@ -23,7 +23,7 @@ from fixedpoints.errors import ParameterError
 from fixedpoints.numeric.symmetry.blocks import parse_sizes
 from fixedpoints.numeric.symmetry.young import YoungIsotropy
 
-__all__ = ["follow_dimension", "polish", "precise_isotropy", "working_precision"]
+__all__ = ["accepted", "follow_dimension", "polish", "precise_isotropy", "working_precision"]
 
 
 class working_precision:
@@ -66,12 +66,18 @@ def polish(iso: YoungIsotropy, x, *, max_steps: int = 50):
     -------
     (x, residual)
         Coordinates (object array of mpf) and the full-space gradient norm
-        :math:`\|\nabla\mathcal L\|_F` there (mpf); residual is ``inf`` when Newton failed.
+        :math:`\|\nabla\mathcal L\|_F` there (mpf). When Newton fails (a singular or
+        undefined Jacobian, e.g. at collinear rows such as W = I) the start is returned with its
+        own residual, which may already be zero (:func:`accepted` decides).
     """
     import mpmath
 
     n = iso.dimension
     x = iso.numbers(x)
+
+    def start():
+        r = iso.full_gradient_norm(x)
+        return x, (r if not isinstance(r, mpmath.mpc) and mpmath.isfinite(r) else mpmath.inf)
 
     def f(*v):
         return list(iso.reduced_gradient(np.array(v, dtype=object)))
@@ -84,12 +90,21 @@ def polish(iso: YoungIsotropy, x, *, max_steps: int = 50):
     try:
         root = mpmath.findroot(f, list(x), J=J, tol=tol, maxsteps=max_steps, verify=False)
     except (ZeroDivisionError, ValueError, TypeError):  # singular Jacobian, complex values
-        return x, mpmath.inf
+        return start()
     xr = np.array([root[i] for i in range(n)] if n > 1 else [root], dtype=object)
-    if any(isinstance(v, mpmath.mpc) for v in xr):
-        return x, mpmath.inf
+    if any(isinstance(v, mpmath.mpc) or not mpmath.isfinite(v) for v in xr):
+        return start()
     res = iso.full_gradient_norm(xr)
     return xr, (res if not isinstance(res, mpmath.mpc) else mpmath.inf)
+
+
+def accepted(x, residual, d) -> bool:
+    r"""Whether :func:`polish` converged: the full-space gradient norm is below
+    :math:`10^{-(\text{dps}-15)}\max(1,\max|x|)\max(1,d)` (the gradient's terms grow like d)."""
+    import mpmath
+
+    scale = max(mpmath.mpf(1), max(abs(v) for v in x))
+    return bool(residual < mpmath.mpf(10) ** (-(mpmath.mp.dps - 15)) * scale * max(1, d))
 
 
 def follow_dimension(spec, kernels, x0, d0: float, d1: float, *, per_decade: int = 8):
@@ -125,8 +140,7 @@ def follow_dimension(spec, kernels, x0, d0: float, d1: float, *, per_decade: int
             t = mpmath.mpf(d) ** mpmath.mpf(-0.5)
             guess = _extrapolate(ts[-3:], xs[-3:], t)
         x, res = polish(iso, guess)
-        scale = max(mpmath.mpf(1), max(abs(v) for v in x))
-        if not res < mpmath.mpf(10) ** (-(mpmath.mp.dps - 15)) * scale * max(1, d):
+        if not accepted(x, res, d):
             break
         out.append((d, x, res))
         ts.append(mpmath.mpf(d) ** mpmath.mpf(-0.5))

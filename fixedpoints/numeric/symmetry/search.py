@@ -22,6 +22,7 @@ from fixedpoints.numeric.jets import to_digits, to_float
 from fixedpoints.numeric.symmetry.blocks import isotropy_label, parse_sizes
 from fixedpoints.numeric.symmetry.isotypic import reduced_isotypic_spectrum
 from fixedpoints.numeric.symmetry.precision import (
+    accepted,
     follow_dimension,
     polish,
     precise_isotropy,
@@ -156,24 +157,29 @@ def find_isotropic_fixed_points(
                 found.append({"x": x, "hits": 1, "residual": float(r), "loss": float(loss)})
         if progress is not None:
             progress(min(s + batch, starts), starts)
-    points, lost = [], 0
+    points, lost, unpolished, singular = [], 0, 0, 0
     iso_f = iso
     if precision is not None:
         with working_precision(precision):
             iso_f = precise_isotropy(spec, d, precise_kernels)
     for f in found:
         x = f["x"]
-        digits = None
+        digits, polished = None, False
         if precision is not None:
             with working_precision(precision):
-                if d_search != d:
+                if d_search != d:  # float64 is meaningless at d: followed, or dropped
                     path = follow_dimension(spec, precise_kernels, x, d_search, d)
                     if not path or path[-1][0] != d:
                         lost += 1
                         continue
                     xp, res = path[-1][1], path[-1][2]
-                else:
+                    polished = True
+                else:  # Newton at N digits may fail (collinear rows, e.g. W = I): kept in float64
                     xp, res = polish(iso_f, x)
+                    polished = accepted(xp, res, d)
+                    unpolished += not polished
+        if polished:
+            with working_precision(precision):
                 loss_p = iso_f.reduced_loss(xp)
                 comps_p = reduced_isotypic_spectrum(iso_f, xp)
                 digits = {
@@ -189,11 +195,17 @@ def find_isotropic_fixed_points(
                 f["reduced"] = float(sum(v * v for v in g) ** 0.5)
                 x = to_float(xp)
                 spec_items = [(float(v), m, lab) for v, m, lab in comps_p]
+                if not all(np.isfinite(v) for v, *_ in spec_items):
+                    # the closed-form kernel's derivatives are singular at collinear rows
+                    # (e.g. W = I), where the loss is still C^2: float64 differences instead
+                    float_iso = young_isotropy(spec, d, kernels)
+                    spec_items = reduced_isotypic_spectrum(float_iso, x)
+                    singular += 1
         else:
             spec_items = reduced_isotypic_spectrum(iso, x)
         lam_max = max(1.0, max(abs(v) for v, *_ in spec_items))
         # the null band: relative to the largest eigenvalue, at the precision the spectrum has
-        eps = (null_tol if precision is None else 10.0 ** (-(precision // 2))) * lam_max
+        eps = (10.0 ** (-(precision // 2)) if polished else null_tol) * lam_max
         index = sum(m for v, m, *_ in spec_items if v < -eps)
         nullity = sum(m for v, m, *_ in spec_items if abs(v) <= eps)
         iso_type = iso_f.isotropy_of(x)
@@ -225,7 +237,7 @@ def find_isotropic_fixed_points(
         _, _, N = iso._gram(*iso.split(x))
         kink = bool(np.min(N) <= 1e-12 * max(1.0, float(np.max(N))))
         # float64 cancellation in the ReLU loss is ~1e-16 d^2 (terms ~ d^2/4pi cancel)
-        tiny = 1e-14 * max(1.0, d * d) if precision is None else 0.0
+        tiny = 0.0 if polished else 1e-14 * max(1.0, d * d)
         loss = f["loss"] if abs(f["loss"]) > tiny else 0.0
         points.append(
             FixedPoint(
@@ -304,8 +316,28 @@ def find_isotropic_fixed_points(
             "count = (d!)^2 / |isotropy|",
             *twins,
             *(
-                [f"{lost} point(s) found at d = {d_search} could not be followed to d = {d:g}"]
+                [
+                    f"{lost} point(s) found at d = {d_search} could not be followed at "
+                    f"{precision} digits to d = {d:g} (dropped)"
+                ]
                 if lost
+                else []
+            ),
+            *(
+                [
+                    f"{unpolished} point(s) could not be polished at {precision} digits (Newton "
+                    "failed, e.g. at collinear rows where the kernel's closed-form derivatives "
+                    "are singular): float64 values, no *_digits"
+                ]
+                if unpolished
+                else []
+            ),
+            *(
+                [
+                    f"{singular} point(s) with collinear rows: spectrum in float64 (finite "
+                    "differences), the kernel's closed-form derivatives are singular there"
+                ]
+                if singular
                 else []
             ),
         ),

@@ -149,3 +149,17 @@ def test_cli_certify_precision_and_real_dimension(tmp_path):
     events = [e for b in doc["branches"] for e in b["events"] if "component" in e]
     values = {round(e["value"], 7): e["component"] for e in events}
     assert values.get(6.7448307) == "(d-3,1,1)" and values.get(5.4842436) == "(d-2,1)"
+
+
+def test_precision_keeps_points_newton_cannot_polish(model):
+    """At d = 1e4 (float search at d itself) W = I has collinear rows: the closed-form kernel's
+    derivatives are singular there, mpmath Newton fails, and the point stays, in float64, with a
+    note; the families get their digits (the digest's 80-digit values at d = 1e4)."""
+    res = fp.find_fixed_points(model, isotropy="d-1,1", starts=200, precision=30, dimension=10**4)
+    glob = [p for p in res.points if p.loss == 0.0]
+    assert glob and glob[0].digits is None and glob[0].index == 0
+    assert any("could not be polished" in n for n in res.notes)
+    digits = sorted(float(p.digits["loss"]) for p in res.points if p.digits and p.index == 0)
+    # the digest's printed digits: half a unit of the last one
+    for ref, tol in ((2.96125834e-5, 5e-14), (0.177465237774, 5e-13), (0.177471618324, 5e-13)):
+        assert min(abs(v - ref) for v in digits) <= tol
