@@ -48,6 +48,7 @@ _EXPORTS = {
     "simulate": "fixedpoints.api",
     "sphere_overlaps": "fixedpoints.numeric.initialize",
     "transition_graph": "fixedpoints.api",
+    "tangency_arcs": "fixedpoints.api",
     # studies
     "run_study": "fixedpoints.api",
     # results
@@ -58,6 +59,7 @@ _EXPORTS = {
     "SaddleSequence": "fixedpoints.results",
     "Simulation": "fixedpoints.results",
     "Status": "fixedpoints.results",
+    "TangencyArc": "fixedpoints.results",
     "Threshold": "fixedpoints.results",
     "TransitionGraph": "fixedpoints.results",
     # errors

@@ -13,11 +13,19 @@ off-diagonal, C12 block rows × special column, C21 special row × block columns
 from __future__ import annotations
 
 import math
+from pathlib import Path
+
+import numpy as np
 
 import fixedpoints as fp
 
 STARTS = 400
 EXTRAS: dict = {}
+GD_RUNS = 500  # Safran-Yehudai-Shamir protocol: 500 runs per d (digest §6)
+GD_FAST = (7, 8, 10, 12)
+GD_ALL = tuple(range(6, 21))
+#: the arc's fixed space of each family's smallest eigendirection (digest §5)
+ARC_SPACES = {"F_A": ("d-1,1", "d-2,1,1"), "F_d-1": ("d-1,1", "d-3,1,1,1"), "F_d": ("d", "d-2,1,1")}
 
 
 def _model():
@@ -66,6 +74,7 @@ def _certified(d):
 
 
 def _critical_dimensions():
+    """{family: (critical d, component, multiplicity formula, [(d, smallest eigenvalue)])}."""
     out = {}
     for iso, names in (("d-1,1", ("F_A", "F_d-1")), ("d", ("F_d",))):
         res = fp.continue_fixed_points(
@@ -84,11 +93,106 @@ def _critical_dimensions():
             else:
                 name = "F_A" if x[0] > 0 > x[1] else ("F_d-1" if x[0] < 0 < x[1] else None)
             if name in names and name not in out:
-                out[name] = (e.value, e.component, e.multiplicity_formula)
+                curve = [(q.parameter, q.min_eigenvalue) for q in b.points]
+                out[name] = (e.value, e.component, e.multiplicity_formula, curve)
     return out
 
 
-def run(report=None):
+def _two_rogue(d, **kw):
+    """The Δ(S_{d-2}×S_2) Safran–Shamir-type minimum (two rogue neurons; D1 > 0.5)."""
+    res = _search("d-2,2", d, **kw)
+    pts = [p for p in res.points if p.loss > 1e-9 and p.coordinates["D1"] > 0.5]
+    return min(pts, key=lambda p: p.loss) if pts else None
+
+
+def _gd(d, families):
+    """Batched GD, the digest §6 protocol (the preset's [simulate] table: Xavier init, step 5/d,
+    |grad| < 1e-9), outcomes named after the known families."""
+    known = {k: p for k, p in families.items() if p is not None and k != "S1"}
+    known["two-rogue"] = _two_rogue(d)
+    known = {k: p for k, p in known.items() if p is not None}
+    names = list(known)
+    sim = fp.simulate(
+        fp.load_model("relu-teacher", {"d": d}),
+        runs=GD_RUNS,
+        seed=0,
+        fixed_points=[known[k] for k in names],
+    )
+    count = {k: 0 for k in names}
+    spurious, losses = 0, set()
+    for g in sim.outcomes.groups:
+        if g.label == "global minimum":
+            continue
+        spurious += g.count
+        losses.add(round(g.loss, 10))
+        if g.label.startswith("fixed point "):
+            count[names[int(g.label.split()[-1])]] += g.count
+    return {
+        "spurious": spurious / GD_RUNS,
+        "counts": count,
+        "losses": sorted(losses),
+        "hidden": count.get("F_d", 0) + count.get("F_d-1", 0),
+    }
+
+
+def _arcs(d):
+    """Minimising tangency arc of each family (the arc of the two signs with the lower loss at
+    r0), its crossings, and the ± asymmetry of the loss at r0 (a cubic invariant or not)."""
+    model = fp.load_model("relu-teacher", {"d": d})
+    fams = _families(d)
+    out = {}
+    for name, (coarse, fine) in ARC_SPACES.items():
+        arcs = fp.tangency_arcs(model, fams[name], fine, point_isotropy=coarse, r_max=2.2)
+        best = min(arcs, key=lambda a: a.loss[0])
+        out[name] = {
+            "arc": best,
+            "asymmetry": abs(arcs[0].loss[0] - arcs[1].loss[0]),
+            "center": fams[name].loss,
+        }
+    return out
+
+
+def _spectra_fit(ds=(100, 300, 1000, 3000, 10000)):
+    """Smallest Hessian eigenvalue of F_A and F_d against d: the exponent α of
+    |λ - (1/4 - 1/2π)| ~ C d^{-α}(1 + c d^{-1/2}) and the d^{-1/2} coefficients."""
+    a0 = 0.25 - 1 / (2 * math.pi)
+    lam, losses = [], []
+    for d in ds:
+        fam = _families(d)
+        lam.append([fam["F_A"].components[0][0], fam["F_d"].components[0][0]])
+        losses.append([fam[n].loss for n in ("F_A", "F_d-1", "F_d")])
+    lam = np.array(lam)
+    d = np.array(ds, dtype=float)
+    t = d**-0.5
+    out = {"d": list(ds), "lambda_min": lam.tolist(), "losses": losses}
+    for j, name in enumerate(("F_A", "F_d")):
+        y = lam[:, j] - a0
+        M = np.column_stack([np.ones_like(t), -np.log(d), t])
+        out[f"alpha_{name}"] = float(np.linalg.lstsq(M, np.log(np.abs(y)), rcond=None)[0][1])
+        P = np.column_stack([t, t**2, t**3])
+        out[f"a1_{name}"] = float(np.linalg.lstsq(P, y, rcond=None)[0][0])
+    y = np.abs(lam[:, 0] - lam[:, 1])
+    M = np.column_stack([np.ones_like(t), -np.log(d), t])
+    out["alpha_difference"] = float(np.linalg.lstsq(M, np.log(y), rcond=None)[0][1])
+    return out
+
+
+def _transition_graph():
+    """The d = 8 transition graph in Fix(Δ(S7×S1)) (it contains Fix(ΔS8)): minima, and the
+    lowest index of a saddle with an edge into each minimum."""
+    g = fp.transition_graph(fp.load_model("relu-teacher", {"d": 8}), isotropy="7,1", starts=200)
+    G = g.graph
+    sinks = sorted(G.nodes[s["node"]]["loss"] for s in g.summary["sinks"])
+    gate = {}
+    for s in g.summary["sinks"]:
+        preds = [G.nodes[u]["index"] for u in G.predecessors(s["node"])]
+        gate[round(G.nodes[s["node"]]["loss"], 10)] = min(preds) if preds else None
+    index1 = [u for u in G.nodes if G.nodes[u]["index"] == 1]
+    targets = sorted({round(G.nodes[v]["loss"], 10) for u in index1 for v in G.successors(u)})
+    return {"graph": g, "sinks": sinks, "gate": gate, "index1_targets": targets}
+
+
+def run(report=None, slow=False):
     fams = {d: _families(d) for d in (6, 7, 10, 20, 100)}
     claims = {}
     for name in ("F_A", "F_d-1", "F_d", "S1"):
@@ -129,4 +233,152 @@ def run(report=None):
     )
     claims["certified_d6"] = [verdicts[6][n] for n in ("F_A", "F_d-1", "F_d")]
     claims["certified_S1_saddle"] = all(verdicts[d]["S1"] == "saddle" for d in range(7, 21))
+    # the Δ(S_{d-2}×S_2) two-rogue-neuron minima (Safran's GD data, digest §6)
+    rogue = {d: _two_rogue(d) for d in (8, 10, 14, 20)}
+    claims["two_rogue_losses"] = [rogue[d].loss for d in (10, 14, 20)]
+    claims["two_rogue_certified_d8_d10"] = [
+        _two_rogue(d, certify=True).certificate.verdict for d in (8, 10)
+    ]
+    # spectra: hidden and non-hidden agree to O(d^{-1/2})
+    fit = _spectra_fit()
+    EXTRAS["spectra_fit"] = fit
+    claims["spectra_exponents"] = [fit["alpha_F_A"], fit["alpha_F_d"], fit["alpha_difference"]]
+    claims["spectra_half_order_coefficients"] = [fit["a1_F_A"], fit["a1_F_d"]]
+    # tangency arcs (digest §5) at d = 10 and 14
+    arcs = {d: _arcs(d) for d in (10, 14)}
+    names = ("F_A", "F_d-1", "F_d")
+    claims["arc_mu_r0_d10"] = [arcs[10][n]["arc"].mu[0] for n in names]
+    for d in (10, 14):
+        first = [arcs[d][n]["arc"].crossings[0] for n in names]
+        second = [arcs[d][n]["arc"].crossings[1] for n in names]
+        claims[f"arc_saddle_loss_d{d}"] = [c.loss for c in first]
+        claims[f"arc_saddle_distance_d{d}"] = [c.distance for c in first]
+        claims[f"arc_barrier_d{d}"] = [c.barrier for c in first]
+        claims[f"arc_saddle_index_d{d}"] = [c.index for c in first]
+        claims[f"arc_end_loss_d{d}"] = [c.loss for c in second]
+        claims[f"arc_end_distance_d{d}"] = [c.distance for c in second]
+    claims["arc_end_isotropy_d10"] = [arcs[10][n]["arc"].crossings[1].isotropy for n in names]
+    asym = [arcs[10][n]["asymmetry"] for n in names]
+    EXTRAS["arc_asymmetry_d10"] = asym
+    claims["arc_cubic_term_only_non_hidden"] = [asym[0] > 1e-6, asym[1] < 1e-12, asym[2] < 1e-12]
+    # GD from Xavier init (digest §6): frequencies against Safran's data; hidden never reached
+    gd = {d: _gd(d, _families(d)) for d in (GD_ALL if slow else GD_FAST)}
+    EXTRAS["gd"] = gd
+    claims["gd_spurious_fraction"] = [gd[d]["spurious"] for d in GD_FAST]
+    claims["gd_F_A_fraction"] = [gd[d]["counts"]["F_A"] / GD_RUNS for d in GD_FAST]
+    claims["gd_spurious_losses_d10"] = gd[10]["losses"]
+    claims["gd_hidden_runs"] = sum(gd[d]["hidden"] for d in GD_FAST)
+    if slow:
+        claims["gd_spurious_fraction_d6_to_20"] = [gd[d]["spurious"] for d in GD_ALL]
+        claims["gd_hidden_runs_d6_to_20"] = sum(gd[d]["hidden"] for d in GD_ALL)
+    # transition graph at d = 8 in the symmetric subspace
+    tg = _transition_graph()
+    EXTRAS["transition_graph_d8"] = {k: v for k, v in tg.items() if k != "graph"}
+    claims["transition_d8_minima"] = tg["sinks"]
+    claims["transition_d8_index1_targets"] = tg["index1_targets"]
+    claims["transition_d8_lowest_gate_index"] = [tg["gate"][round(v, 10)] for v in tg["sinks"]]
+    if report is not None:
+        EXTRAS["figures"] = _figures(Path(report), fams, fit, arcs, EXTRAS["critical_dimensions"])
+        EXTRAS["tables"] = _tables(Path(report), verdicts_d=10)
     return claims
+
+
+def _axes():
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6.4, 4.2), layout="constrained")
+    return fig, fig.subplots()
+
+
+def _save(fig, path):
+    fig.savefig(path, dpi=150)
+    return str(path)
+
+
+def _figures(out, fams, fit, arcs, crit):
+    """Losses against d (log-log, with the asymptotes), smallest eigenvalues against d, the arc
+    profiles at d = 10 and the real-d stability diagram; returns the files written."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    hidden = 0.5 - 1 / math.pi
+    ds = sorted(set(fams) | set(fit["d"]))
+    loss = {d: [fams[d][n].loss for n in ("F_A", "F_d-1", "F_d")] for d in fams}
+    loss.update({d: row for d, row in zip(fit["d"], fit["losses"], strict=True)})
+    x = np.array(ds, dtype=float)
+    L = np.array([loss[d] for d in ds])
+    fig, ax = _axes()
+    ax.loglog(x, L[:, 0], "o", label="F_A: L")
+    ax.loglog(x, (0.5 - 2 / math.pi**2) / x, "-", lw=0.8, label="(1/2 − 2/π²)/d")
+    for j, name in ((1, "F_{d−1}"), (2, "F_d")):
+        ax.loglog(x, hidden - L[:, j], "s" if j == 1 else "^", label=f"{name}: 1/2 − 1/π − L")
+    ax.loglog(x, 4 / (3 * math.pi) / np.sqrt(x), "--", lw=0.8, label="4/(3π) d^{-1/2}")
+    ax.set_xlabel("d")
+    ax.set_ylabel("loss / distance to the hidden limit")
+    ax.legend(fontsize=8)
+    written.append(_save(fig, out / "losses_vs_d.png"))
+
+    fig, ax = _axes()
+    lam = np.array(fit["lambda_min"])
+    dd = np.array(fit["d"], dtype=float)
+    ax.semilogx(dd, lam[:, 0], "o-", label="F_A smallest (standard component)")
+    ax.semilogx(dd, lam[:, 1], "^-", label="F_d smallest ((d−2,1,1) component)")
+    for v, txt in ((0.25 - 1 / (2 * math.pi), "1/4 − 1/2π"), (0.25, "1/4")):
+        ax.axhline(v, color="gray", lw=0.6, ls=":")
+        ax.text(dd[0], v, txt, fontsize=7, va="bottom")
+    ax.set_xlabel("d")
+    ax.set_ylabel("smallest Hessian eigenvalue")
+    ax.legend(fontsize=8)
+    written.append(_save(fig, out / "spectra_vs_d.png"))
+
+    fig, ax = _axes()
+    for name, a in arcs[10].items():
+        arc = a["arc"]
+        ax.plot(arc.radius, np.array(arc.loss) - a["center"], label=f"{name} ({arc.isotropy})")
+        for c in arc.crossings:
+            ax.plot(c.distance, c.barrier, "kx" if c.index else "ko", ms=5)
+    ax.axhline(0, color="gray", lw=0.6)
+    ax.set_xlabel("r = ‖W − W_c‖_F")
+    ax.set_ylabel("L − L(c) along the minimising arc")
+    ax.set_title("tangency arcs at d = 10 (x: index-1 saddle, o: minimum)")
+    ax.legend(fontsize=8)
+    written.append(_save(fig, out / "arc_profiles_d10.png"))
+
+    fig, ax = _axes()
+    for name, (dc, comp, _, curve) in crit.items():
+        c = np.array(curve)
+        ax.plot(c[:, 0], c[:, 1], label=f"{name}: d* = {dc:.6f}, {comp}")
+        ax.plot(dc, 0, "ko", ms=4)
+    ax.axhline(0, color="gray", lw=0.6)
+    ax.set_xlabel("d (real)")
+    ax.set_ylabel("smallest isotypic eigenvalue")
+    ax.set_ylim(-0.05, 0.08)
+    ax.legend(fontsize=8)
+    written.append(_save(fig, out / "stability_in_real_d.png"))
+    return written
+
+
+def _tables(out, verdicts_d=10):
+    """LaTeX table of the families at d = ``verdicts_d``: coordinates, loss, index, certified
+    verdict and radius (Arb)."""
+    fam = _families(verdicts_d, certify=True)
+    rows = []
+    for name, p in fam.items():
+        if p is None:
+            continue
+        coords = ", ".join(f"{v:.8f}" for v in p.coordinates.values())
+        cert = p.certificate
+        rows.append(
+            f"${name.replace('d-1', '{d-1}')}$ & ({coords}) & {p.loss:.10f} & {p.index} & "
+            f"{cert.verdict} & {'' if cert.radius is None else f'{cert.radius:.1e}'} \\\\"
+        )
+    text = fp.export.latex_table(
+        "llllll",
+        r"family & coordinates & loss & index & certificate & radius \\",
+        rows,
+        f"Symmetric families of the $k = d = {verdicts_d}$ ReLU problem (coordinates $D_1, D_2, "
+        r"O_1, C_{12}, C_{21}$ of Fix$(\Delta(S_{d-1}\times S_1))$; $F_d$: $D, O$ of "
+        r"Fix$(\Delta S_d)$); radius: Krawczyk box (Arb)",
+    )
+    path = out / f"families_d{verdicts_d}.tex"
+    path.write_text(text + "\n", encoding="utf-8")
+    return [str(path)]

@@ -1,6 +1,6 @@
 """The façade users call (``fp.*``): one module per verb family (:mod:`.derivation`,
 :mod:`.landscapes`, :mod:`.search`, :mod:`.thresholds`, :mod:`.continuation`, :mod:`.simulation`,
-:mod:`.graphs`, :mod:`.study`), composing the layers; it owns no algorithm. Names load on first
+:mod:`.graphs`, :mod:`.arcs`, :mod:`.study`), composing the layers; it owns no algorithm. Names load on first
 use."""
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ _EXPORTS = {
     "run_study": "study",
     "saddle_to_saddle": "graphs",
     "simulate": "simulation",
+    "tangency_arcs": "arcs",
     "threshold": "thresholds",
     "transition_graph": "graphs",
 }

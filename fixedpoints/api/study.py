@@ -4,7 +4,8 @@
 computed values with the public API (with a ``report`` folder it may also write figures there,
 listed in its ``EXTRAS``);
 ``expected.json`` holds ``{"study", "paper", "claims": [{"id", "claim", "value", "tol",
-"source", "provenance"}]}``. :func:`run_study` runs one and compares
+"source", "provenance"}]}``; a claim with ``"slow": true`` runs only with ``slow=True`` (the study's
+``run`` then takes a keyword ``slow``; without it the slow claims are reported as skipped). :func:`run_study` runs one and compares
 (:func:`fixedpoints.export.compare_claims`). A study behaves the same wherever it runs: only the
 ``report`` argument decides whether it writes anything.
 """
@@ -63,7 +64,7 @@ def load_expected(directory) -> dict:
     return data
 
 
-def run_study(directory, *, report=None) -> StudyReport:
+def run_study(directory, *, report=None, slow: bool = False) -> StudyReport:
     """Run ``study.py`` of a study folder and compare with its ``expected.json``.
 
     Parameters
@@ -72,6 +73,9 @@ def run_study(directory, *, report=None) -> StudyReport:
     report : path, optional
         Folder the study may write its figures (and resumable caches) into; None: nothing is
         written.
+    slow : bool
+        Also run the claims marked ``"slow": true`` (passed to ``run(report, slow=...)`` when the
+        study's ``run`` takes it); otherwise they are reported with ``skipped: True``.
 
     Returns
     -------
@@ -97,7 +101,10 @@ def run_study(directory, *, report=None) -> StudyReport:
     sys.modules[name] = module
     try:
         spec.loader.exec_module(module)
-        if inspect.signature(module.run).parameters:
+        signature = inspect.signature(module.run).parameters
+        if "slow" in signature:
+            computed = module.run(None if report is None else Path(report), slow=bool(slow))
+        elif signature:
             computed = module.run(None if report is None else Path(report))
         else:  # a study that writes no figures may define run() without arguments
             computed = module.run()
@@ -106,6 +113,7 @@ def run_study(directory, *, report=None) -> StudyReport:
         raise StudyError(
             f"{script} raised {type(e).__name__}: {e} (at {Path(where.filename).name}:{where.lineno})"
         ) from e
+    skip = () if slow else [c["id"] for c in expected["claims"] if c.get("slow")]
     if not isinstance(computed, dict):
         raise StudyError(
             f"{script}: run() must return a dict of claim values; got {type(computed).__name__}."
@@ -113,6 +121,6 @@ def run_study(directory, *, report=None) -> StudyReport:
     return StudyReport(
         study=expected.get("study", directory.name),
         paper=expected.get("paper", ""),
-        claims=tuple(compare_claims(expected, computed)),
+        claims=tuple(compare_claims(expected, computed, skip=skip)),
         extras=getattr(module, "EXTRAS", {}),
     )

@@ -11,6 +11,7 @@ import sys
 
 from fixedpoints.cli.io import Parser, UsageError, cli_message
 from fixedpoints.cli.verbs import (
+    arcs,
     continuation,
     derive,
     fixed_points,
@@ -28,7 +29,17 @@ __all__ = ["VERBS", "build_parser", "main"]
 
 #: the verbs, in the order of ``fixedpoints --help`` (sweep and study last: sweep reads the verbs
 #: registered before it)
-VERBS = (presets, derive, fixed_points, threshold, continuation, graph, saddle_to_saddle, simulate)
+VERBS = (
+    presets,
+    derive,
+    fixed_points,
+    threshold,
+    continuation,
+    arcs,
+    graph,
+    saddle_to_saddle,
+    simulate,
+)
 
 
 def build_parser() -> Parser:

@@ -9,7 +9,7 @@ from fixedpoints.export.landscape import (
     fixed_points_table_text,
 )
 from fixedpoints.export.plots import trajectory_figure
-from fixedpoints.export.report import claims_table_latex, compare_claims
+from fixedpoints.export.report import claims_table_latex, compare_claims, latex_table
 from fixedpoints.export.simulation import simulation_figure
 from fixedpoints.export.staircase import staircase_figure
 from fixedpoints.export.sweep import phase_diagram_figure, sweep_line_figure
@@ -18,6 +18,7 @@ __all__ = [
     "bifurcation_figure",
     "claims_table_latex",
     "compare_claims",
+    "latex_table",
     "fixed_points_table_latex",
     "fixed_points_table_text",
     "flow_to_json",

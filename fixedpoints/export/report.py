@@ -23,14 +23,31 @@ def _close(value, expected, tol) -> bool:
     return math.isfinite(v) and abs(v - e) <= float(tol)
 
 
-def compare_claims(expected: dict, computed: dict) -> list[dict]:
-    """One row per claim of ``expected["claims"]``: id, claim, value, expected, tol, source, pass.
+def compare_claims(expected: dict, computed: dict, *, skip=()) -> list[dict]:
+    """One row per claim of ``expected["claims"]``: id, claim, value, expected, tol, source, pass
+    (and ``skipped: True`` for the ids in ``skip``).
 
     A claim passes iff ``|value - expected| <= tol`` (element-wise for lists; equality for strings
-    and booleans). A claim the study did not compute fails with ``value: None``.
+    and booleans). A claim the study did not compute fails with ``value: None``; a skipped claim
+    (a ``slow`` claim not run) has ``pass: None``.
     """
     rows = []
+    skip = set(skip)
     for c in expected.get("claims", []):
+        if c["id"] in skip:
+            rows.append(
+                {
+                    "id": c["id"],
+                    "claim": c.get("claim", ""),
+                    "value": None,
+                    "expected": c["value"],
+                    "tol": c.get("tol", 0),
+                    "source": c.get("source", ""),
+                    "pass": None,
+                    "skipped": True,
+                }
+            )
+            continue
         value = computed.get(c["id"])
         rows.append(
             {
@@ -58,7 +75,7 @@ def claims_table_latex(rows: list[dict], *, caption: str = "") -> str:
     """A ``tabular`` of claims: id, value, expected, tolerance, pass."""
     body = [
         f"{_tex(r['id'])} & {_tex(r['value'])} & {_tex(r['expected'])} & {_tex(r['tol'])} & "
-        f"{'yes' if r['pass'] else 'NO'} \\\\"
+        f"{'skipped' if r.get('skipped') else ('yes' if r['pass'] else 'NO')} \\\\"
         for r in rows
     ]
     return latex_table(

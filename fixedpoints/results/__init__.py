@@ -16,6 +16,7 @@ This module is the ground floor: standard library only (arrays are handled throu
 True
 """
 
+from fixedpoints.results.arcs import ArcCrossing, TangencyArc
 from fixedpoints.results.branches import Branch, BranchPoint, Continuation, Event, Threshold
 from fixedpoints.results.dynamics import (
     EscapeResult,
@@ -42,6 +43,7 @@ from fixedpoints.results.points import (
 from fixedpoints.results.status import Status, frozen_array, frozen_mapping
 
 __all__ = [
+    "ArcCrossing",
     "Branch",
     "BranchPoint",
     "Certificate",
@@ -61,6 +63,7 @@ __all__ = [
     "Solution",
     "Status",
     "StudyReport",
+    "TangencyArc",
     "Threshold",
     "Trajectory",
     "TransitionGraph",

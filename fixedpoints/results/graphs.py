@@ -157,9 +157,19 @@ class StudyReport:
         return sum(bool(c["pass"]) for c in self.claims)
 
     @property
+    def skipped(self) -> int:
+        """Number of slow claims not run (``run_study(..., slow=False)``)."""
+        return sum(bool(c.get("skipped")) for c in self.claims)
+
+    @property
+    def failed(self) -> int:
+        """Number of claims run that do not hold."""
+        return len(self.claims) - self.passed - self.skipped
+
+    @property
     def status(self) -> Status:
-        """``found`` when every claim holds, else ``not-found``."""
-        return Status.FOUND if self.passed == len(self.claims) else Status.NOT_FOUND
+        """``found`` when every claim that was run holds, else ``not-found``."""
+        return Status.FOUND if self.failed == 0 else Status.NOT_FOUND
 
     def to_dict(self) -> dict:
         """The document of ``study run --json`` (``report.json``)."""

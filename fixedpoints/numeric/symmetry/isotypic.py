@@ -42,6 +42,7 @@ import numpy as np
 
 from fixedpoints.errors import ParameterError
 from fixedpoints.numeric.derivatives import STEP, hessian_vector_products
+from fixedpoints.numeric.jets import to_float
 from fixedpoints.numeric.symmetry.spectra import dense_spectrum, merge_spectrum
 from fixedpoints.numeric.symmetry.young import YoungIsotropy, parse_blocks
 
@@ -373,13 +374,18 @@ def reduced_isotypic_spectrum(iso: YoungIsotropy, xi, step: float | None = None,
     :math:`\langle X_i,X_j\rangle=\sum_kc_{ik}c_{jk}n'_k`. Cost independent of d (milliseconds).
 
     With real counts (``iso.p``) the blocks and multiplicities continue to real d; ``names``
-    (linear sizes (c, e)) label the components in d. With mpmath kernels the Hessian is exact
+    (linear sizes (c, e)) label the components in d; without them, integer counts label them
+    (``(9998,1)`` at d = 10⁴ on a template structure). With mpmath kernels the Hessian is exact
     (jets) and the eigenvalues are mpf at the working precision.
     """
     if step is None:
         step = default_step(iso.d)
     if iso.kernels is None:
         raise ParameterError("`isotropy`: the reduced spectrum needs the model's pair kernels.")
+    if names is None:  # a template structure with integer counts: label with the real sizes
+        counts = [float(c) for c in to_float(list(iso.p))]
+        if all(c.is_integer() for c in counts):
+            names = tuple((int(c), 0) for c in counts)
     fine, comps = isotypic_components(iso.blocks, iso.kernels, counts=tuple(iso.p), names=names)
     # the point in refined coordinates: the trivial copies are the coarse orbit matrices
     xi = np.asarray(xi)
