@@ -19,9 +19,13 @@ from fixedpoints.numeric.bifurcation import follow_branches, seed_branches
 from fixedpoints.numeric.fixed_points import find_fixed_points as _search
 from fixedpoints.numeric.named import named_point_weights
 from fixedpoints.numeric.symmetry import detect_symmetry
+from fixedpoints.numeric.symmetry.precision import working_precision
 from fixedpoints.results import Continuation
 
 __all__ = ["continue_fixed_points"]
+
+#: geometric steps per decade of d when families are followed at N digits (``precision``)
+PER_DECADE = 8
 
 
 def continue_fixed_points(
@@ -38,8 +42,10 @@ def continue_fixed_points(
     max_branches: int = 24,
     progress=None,
     isotropy: str | None = None,
+    precision: int | None = None,
+    per_decade: int = PER_DECADE,
 ) -> Continuation:
-    """Continue the fixed points found at ``parameter = start`` up to ``end`` (pseudo-arclength),
+    r"""Continue the fixed points found at ``parameter = start`` up to ``end`` (pseudo-arclength),
     with fold and branch-point events, switching branches at branch points.
 
     Parameters
@@ -66,6 +72,23 @@ def continue_fixed_points(
         (reduced loss, k = d ReLU-type models), and each isotypic eigenvalue that crosses zero
         is an event with its ``component`` and ``multiplicity_formula`` (a polynomial in d):
         the families' real critical dimensions.
+    precision : int, optional
+        With ``isotropy``: digits N (15 to 1000). The points found at d = ``start`` (float64
+        search; above d = 1e5 that search runs at d = 1000 and is followed at N digits) are
+        followed to ``end`` at N digits in geometric steps, ``per_decade`` per decade
+        (:func:`~fixedpoints.numeric.symmetry.precision.follow_precise_branch`: extrapolation
+        in :math:`t=d^{-1/2}`, Newton at N digits), with no float64 cancellation at any d.
+        Index and smallest eigenvalue come from the isotypic spectrum at N digits, null band
+        :math:`10^{-\lfloor N/2\rfloor}\max(1,\max|\lambda|)`; each point carries
+        ``digits`` (``loss``, ``coordinates``, ``components``, ``residual`` as N-digit text).
+        Events: an isotypic eigenvalue changing sign between two steps, located in t at N
+        digits, with component, multiplicity formula and the index on either side (folds are
+        not detected: a branch whose Newton fails before ``end`` stops with status
+        ``step-too-small``; one that cannot be started or classified, ``stalled``, its label
+        says why).
+    per_decade : int
+        With ``precision``: steps per decade of d (1 to 1000; default 8). Fewer are faster, and
+        the families are analytic in t, so a few per decade usually suffice.
 
     Returns
     -------
@@ -76,7 +99,16 @@ def continue_fixed_points(
     Raises
     ------
     ParameterError
-        Naming ``parameter``, ``starts`` or ``point``.
+        Naming ``parameter``, ``starts``, ``point`` or ``precision``.
+
+    Examples
+    --------
+    The loss of the family F_A (found at d = 100) at d = 10⁸, to 40 digits: :math:`d\,L\to
+    \tfrac12-\tfrac{2}{\pi^2}` (a template model at d = 8 carries the kernels)::
+
+        res = continue_fixed_points(load_model("relu-teacher", {"d": 8}), "d", 100, 1e8,
+                                    isotropy="d-1,1", precision=40)
+        res.branches[1].points[-1].digits["loss"]
     """
     if not (math.isfinite(start) and math.isfinite(end)) or start == end:
         raise ParameterError(
@@ -85,10 +117,31 @@ def continue_fixed_points(
         )
     if not (isinstance(starts, int) and 1 <= starts <= MAX_STARTS):
         raise out_of_range("starts", starts, f"an integer in [1, {MAX_STARTS}]")
+    if precision is not None:
+        if isotropy is None or parameter != "d":
+            raise ParameterError(
+                "`precision` follows the families of a Young fixed space in the dimension: give "
+                f"`isotropy` (e.g. 'd-1,1') and parameter 'd'; got parameter {parameter!r}, "
+                f"isotropy {isotropy!r}.",
+                parameter="precision",
+            )
+        working_precision(precision)  # validates: an integer in [15, 1000]
+        if not (isinstance(per_decade, int) and 1 <= per_decade <= 1000):
+            raise out_of_range("per_decade", per_decade, "an integer in [1, 1000]")
     t0 = time.perf_counter()
     if isotropy is not None:
         return _continue_in_dimension(
-            model, parameter, start, end, params, isotropy, starts, seed, progress, t0
+            model,
+            parameter,
+            start,
+            end,
+            params,
+            isotropy,
+            starts,
+            seed,
+            progress,
+            t0,
+            (precision, per_decade),
         )
     family = LandscapeFamily(model, parameter, params)
     space = family.at(start)
@@ -125,12 +178,15 @@ def continue_fixed_points(
 
 
 def _continue_in_dimension(
-    model, parameter, start, end, params, isotropy, starts, seed, progress, t0
+    model, parameter, start, end, params, isotropy, starts, seed, progress, t0, precise_steps
 ):
-    """The branches of Fix(``isotropy``) in real d (see :func:`continue_fixed_points`)."""
+    """The branches of Fix(``isotropy``) in real d (see :func:`continue_fixed_points`);
+    ``precise_steps`` = (precision, per_decade)."""
     from fixedpoints.codegen import compile_pair_kernels
     from fixedpoints.numeric.continuation import continue_branch
     from fixedpoints.numeric.symmetry import DimensionFamily, find_isotropic_fixed_points
+    from fixedpoints.numeric.symmetry.precision import follow_precise_branch
+    from fixedpoints.numeric.symmetry.search import FLOAT_LIMIT
 
     if parameter != "d":
         raise ParameterError(
@@ -141,14 +197,40 @@ def _continue_in_dimension(
         raise out_of_range("parameter", start, "an integer d >= 2 at the start of the range")
     if min(start, end) <= 1:
         raise out_of_range("parameter", f"{start}:{end}", "a range of d above 1")
+    precision, per_decade = precise_steps
     kernels = compile_pair_kernels(model, params)
     family = DimensionFamily(kernels, isotropy)
-    found = find_isotropic_fixed_points(kernels, isotropy, int(start), starts=starts, seed=seed)
+    precise = None if precision is None else compile_pair_kernels(model, params, backend="mpmath")
+    found = find_isotropic_fixed_points(
+        kernels,
+        isotropy,
+        int(start),
+        starts=starts,
+        seed=seed,
+        # float64 cannot classify the start above FLOAT_LIMIT: the search does it at N digits
+        **({"precision": precision, "precise_kernels": precise} if start > FLOAT_LIMIT else {}),
+    )
     branches = []
     for p in found.points:
         if p.degenerate or str(p.status) != "converged":
             continue
         label = f"L={p.loss:.10g} {p.isotropy} index {p.index}"
+        if precision is not None:
+            branches.append(
+                follow_precise_branch(
+                    isotropy,
+                    precise,
+                    p.x,
+                    float(start),
+                    float(end),
+                    precision,
+                    per_decade=per_decade,
+                    float_kernels=kernels,
+                    label=label,
+                    progress=progress,
+                )
+            )
+            continue
         b = continue_branch(
             family,
             p.x,
@@ -162,6 +244,9 @@ def _continue_in_dimension(
         branches.append(b)
     settings = dict(model.settings)
     settings["d"] = start
+    if precision is not None:
+        settings["precision"] = precision
+        settings["per_decade"] = per_decade
     return Continuation(
         parameter="d",
         range=(start, end),

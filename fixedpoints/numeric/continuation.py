@@ -32,7 +32,7 @@ from fixedpoints.numeric.derivatives import hessian_vector_products
 from fixedpoints.numeric.newton import newton
 from fixedpoints.results import Branch, BranchPoint, Event, Status
 
-__all__ = ["continue_branch", "switch_branches"]
+__all__ = ["continue_branch", "keyed_spectrum", "switch_branches"]
 
 
 def _hessian_eigen(space, x):
@@ -260,7 +260,7 @@ def _resolve(tr, prev, t_old, p):
     return newton(tr.space(p), guess, tol=1e-13, max_iter=30).x
 
 
-def _keyed(items):
+def keyed_spectrum(items):
     """Isotypic spectrum → {(label, rank within label): (eigenvalue, multiplicity, formula)}."""
     out, seen = {}, {}
     for v, m, lab, *rest in items:
@@ -277,26 +277,26 @@ def _detect_components(tr, prev, new, t_old, events, tol):
     from scipy.optimize import brentq
 
     xn, pn, _, idx_n = new
-    a = _keyed(tr.space(prev.parameter).spectrum(prev.x))
-    b = _keyed(tr.space(pn).spectrum(xn))
+    a = keyed_spectrum(tr.space(prev.parameter).spectrum(prev.x))
+    b = keyed_spectrum(tr.space(pn).spectrum(xn))
     a_p = prev.parameter
 
     def point(p):
         return _resolve(tr, prev, t_old, p)
 
     for key in a.keys() & b.keys():
-        if a[key][0] * b[key][0] >= 0:
+        if not a[key][0] * b[key][0] < 0:  # same sign, or undefined (nan) on either side
             continue
 
         def f(p, key=key):
-            return _keyed(tr.space(p).spectrum(point(p))).get(key, (np.nan,))[0]
+            return keyed_spectrum(tr.space(p).spectrum(point(p))).get(key, (np.nan,))[0]
 
         try:
             pe = brentq(f, a_p, pn, xtol=tol, rtol=4 * np.finfo(float).eps, maxiter=200)
         except (ValueError, RuntimeError):
             pe = pn
         xe = point(pe)
-        m = _keyed(tr.space(pe).spectrum(xe)).get(key, b[key])[1]
+        m = keyed_spectrum(tr.space(pe).spectrum(xe)).get(key, b[key])[1]
         below, above = (prev.index, idx_n) if pn >= a_p else (idx_n, prev.index)
         events.append(
             Event(

@@ -12,24 +12,47 @@ __all__ = ["Branch", "BranchPoint", "Continuation", "Event", "Threshold"]
 
 @dataclass(frozen=True)
 class BranchPoint:
-    """A point on a branch: ``parameter``, ``loss``, ``index``, smallest eigenvalue, weights."""
+    """A point on a branch: ``parameter``, ``loss``, ``index``, smallest eigenvalue, weights.
+
+    ``digits`` (continuation at N digits, ``precision``): ``loss``, ``residual``,
+    ``coordinates`` {name: text} and ``components`` [[eigenvalue, multiplicity, label], ...]
+    as N-digit strings, as in ``FixedPoint.digits`` (JSON ``loss_digits``,
+    ``coordinates_digits``, ``residual_digits``, ``components_digits``).
+    """
 
     parameter: float
     loss: float
     index: int
     min_eigenvalue: float
     x: object = array_field(default=None)
+    digits: Mapping | None = None
 
     def __post_init__(self):
         freeze_arrays(self)
+        if self.digits is not None:
+            dg = dict(self.digits)
+            if "coordinates" in dg:
+                dg["coordinates"] = frozen_mapping(dg["coordinates"])
+            if "components" in dg:
+                dg["components"] = tuple(tuple(c) for c in dg["components"])
+            object.__setattr__(self, "digits", frozen_mapping(dg))
 
     def to_dict(self) -> dict:
-        return {
+        doc = {
             "parameter": self.parameter,
             "loss": self.loss,
             "index": self.index,
             "min_eigenvalue": self.min_eigenvalue,
         }
+        if self.digits is not None:
+            dg = self.digits
+            doc["loss_digits"] = dg["loss"]
+            doc["coordinates_digits"] = dict(dg.get("coordinates", {}))
+            if "residual" in dg:
+                doc["residual_digits"] = dg["residual"]
+            if "components" in dg:
+                doc["components_digits"] = [list(c) for c in dg["components"]]
+        return doc
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,21 @@ def add_parser(sub) -> None:
         "d, e.g. d-1,1) in real d; events name the isotypic component whose eigenvalue crosses "
         "zero and its multiplicity in d",
     )
+    p.add_argument(
+        "--precision",
+        type=int,
+        metavar="N",
+        help="with --isotropy: follow each family in d at N digits (mpmath; geometric steps, no "
+        "float64 cancellation at large d); index from the isotypic spectrum at N digits, JSON "
+        "points add loss_digits, coordinates_digits, ...",
+    )
+    p.add_argument(
+        "--per-decade",
+        type=int,
+        default=8,
+        metavar="K",
+        help="with --precision: geometric steps per decade of d (default 8)",
+    )
 
 
 def _dimension_range(text):
@@ -43,6 +58,12 @@ def run(args) -> int:
     from fixedpoints.api import continue_fixed_points
     from fixedpoints.export import bifurcation_figure
 
+    if args.precision is not None and not args.isotropy:
+        raise ParameterError(
+            "`--precision` follows the families of a Young fixed space in d: give `--isotropy` "
+            "(e.g. --isotropy d-1,1) and --param d=A:B.",
+            parameter="precision",
+        )
     if args.isotropy:
         name, lo, hi = _dimension_range(args.param)
         args.sets = [s for s in (args.sets or []) if s.partition("=")[0].strip() != "d"]
@@ -66,6 +87,8 @@ def run(args) -> int:
             switch=not args.no_switch,
             progress=lambda p: bar(0),
             isotropy=args.isotropy,
+            precision=args.precision,
+            per_decade=args.per_decade,
         )
     doc = res.to_dict(timing=args.timing)
     if args.plot:
@@ -86,6 +109,9 @@ def run(args) -> int:
             or "no events"
         )
         print(f"{b['label'] or 'branch'}: {len(b['points'])} points, {b['status']}; {ev}")
+        if b["points"] and "loss_digits" in b["points"][-1]:
+            last = b["points"][-1]
+            print(f"#   at d = {last['parameter']:g}: loss = {last['loss_digits']}")
         for e in b["events"]:
             if "component" in e:
                 print(

@@ -18,14 +18,16 @@ from collections import Counter
 import numpy as np
 
 from fixedpoints.errors import ParameterError
-from fixedpoints.numeric.jets import to_digits, to_float
+from fixedpoints.numeric.jets import to_float
 from fixedpoints.numeric.symmetry.blocks import isotropy_label, parse_sizes
 from fixedpoints.numeric.symmetry.isotypic import reduced_isotypic_spectrum
 from fixedpoints.numeric.symmetry.precision import (
     accepted,
     follow_dimension,
     polish,
+    precise_index,
     precise_isotropy,
+    precise_point,
     working_precision,
 )
 from fixedpoints.numeric.symmetry.spectra import merge_spectrum
@@ -160,13 +162,13 @@ def find_isotropic_fixed_points(
     points, lost, unpolished, singular = [], 0, 0, 0
     iso_f = iso
     if precision is not None:
-        with working_precision(precision):
+        with working_precision(precision, d=d):
             iso_f = precise_isotropy(spec, d, precise_kernels)
     for f in found:
         x = f["x"]
         digits, polished = None, False
         if precision is not None:
-            with working_precision(precision):
+            with working_precision(precision, d=d):
                 if d_search != d:  # float64 is meaningless at d: followed, or dropped
                     path = follow_dimension(spec, precise_kernels, x, d_search, d)
                     if not path or path[-1][0] != d:
@@ -179,35 +181,28 @@ def find_isotropic_fixed_points(
                     polished = accepted(xp, res, d)
                     unpolished += not polished
         if polished:
-            with working_precision(precision):
-                loss_p = iso_f.reduced_loss(xp)
-                comps_p = reduced_isotypic_spectrum(iso_f, xp)
-                digits = {
-                    "loss": to_digits(loss_p, precision),
-                    "residual": to_digits(res, 5),
-                    "coordinates": {
-                        n: to_digits(v, precision) for n, v in zip(iso.names, xp, strict=True)
-                    },
-                    "components": [[to_digits(v, precision), m, lab] for v, m, lab in comps_p],
-                }
+            with working_precision(precision, d=d):
+
+                def fallback(xf):
+                    # the closed-form kernel's derivatives are singular at collinear rows
+                    # (e.g. W = I), where the loss is still C^2: float64 differences instead
+                    return reduced_isotypic_spectrum(young_isotropy(spec, d, kernels), xf)
+
+                loss_p, spec_items, digits, sing = precise_point(
+                    iso_f, xp, res, precision, fallback=fallback
+                )
+                singular += sing
                 g = iso_f.reduced_gradient(xp)
                 f = {**f, "loss": float(loss_p), "residual": float(res)}
                 f["reduced"] = float(sum(v * v for v in g) ** 0.5)
                 x = to_float(xp)
-                spec_items = [(float(v), m, lab) for v, m, lab in comps_p]
-                if not all(np.isfinite(v) for v, *_ in spec_items):
-                    # the closed-form kernel's derivatives are singular at collinear rows
-                    # (e.g. W = I), where the loss is still C^2: float64 differences instead
-                    float_iso = young_isotropy(spec, d, kernels)
-                    spec_items = reduced_isotypic_spectrum(float_iso, x)
-                    singular += 1
+            index, nullity, eps = precise_index(spec_items, precision)
         else:
             spec_items = reduced_isotypic_spectrum(iso, x)
-        lam_max = max(1.0, max(abs(v) for v, *_ in spec_items))
-        # the null band: relative to the largest eigenvalue, at the precision the spectrum has
-        eps = (10.0 ** (-(precision // 2)) if polished else null_tol) * lam_max
-        index = sum(m for v, m, *_ in spec_items if v < -eps)
-        nullity = sum(m for v, m, *_ in spec_items if abs(v) <= eps)
+            # the null band: relative to the largest eigenvalue
+            eps = null_tol * max(1.0, max(abs(v) for v, *_ in spec_items))
+            index = sum(m for v, m, *_ in spec_items if v < -eps)
+            nullity = sum(m for v, m, *_ in spec_items if abs(v) <= eps)
         iso_type = iso_f.isotropy_of(x)
         # D_a = O_a: the rows of block a are equal, and so are its columns, so row and column
         # permutations of the block fix W separately (stabiliser larger by p_a!)

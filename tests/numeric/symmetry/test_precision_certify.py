@@ -163,3 +163,15 @@ def test_precision_keeps_points_newton_cannot_polish(model):
     # the digest's printed digits: half a unit of the last one
     for ref, tol in ((2.96125834e-5, 5e-14), (0.177465237774, 5e-13), (0.177471618324, 5e-13)):
         assert min(abs(v - ref) for v in digits) <= tol
+
+
+def test_continuation_in_d_reports_no_events_where_the_spectrum_is_undefined(model):
+    """W = I (the global minimum) has collinear rows, where the closed-form kernel's derivatives
+    are singular and the isotypic spectrum is nan: no spurious crossings on its branch, while F_A
+    still crosses at its critical dimension (down to d = 4, below the sizes where every component
+    exists)."""
+    res = fp.continue_fixed_points(model, "d", 20, 4, isotropy="d-1,1", starts=40)
+    glob = [b for b in res.branches if abs(b.points[0].loss) < 1e-12]
+    assert glob and all(not b.events for b in glob)
+    fa = [b for b in res.branches if 0.011 < b.points[0].loss < 0.0113 and b.points[0].index == 0]
+    assert fa and min(abs(e.value - 5.4842435917) for e in fa[0].events) < 1e-8
