@@ -12,6 +12,7 @@ off-diagonal, C12 block rows × special column, C21 special row × block columns
 
 from __future__ import annotations
 
+import functools
 import math
 from fractions import Fraction
 from pathlib import Path
@@ -36,11 +37,14 @@ SERIES_DEEP = {"F_A": [4], "F_d-1": [3], "F_d": [3]}
 ARC_SPACES = {"F_A": ("d-1,1", "d-2,1,1"), "F_d-1": ("d-1,1", "d-3,1,1,1"), "F_d": ("d", "d-2,1,1")}
 
 
+@functools.cache
 def _model():
     return fp.load_model("relu-teacher", {"d": 8})  # a template: d is passed as `dimension`
 
 
+@functools.cache
 def _search(iso, d, **kw):
+    """The search of Fix(``iso``) at d (each (iso, d, options) once per run)."""
     return fp.find_fixed_points(_model(), isotropy=iso, starts=STARTS, dimension=d, **kw)
 
 
@@ -265,7 +269,7 @@ def _pi_text(coefs):
 
 def _series(digits, d1, per_decade, orders, wanted):
     """Fitted coefficients (with the two-order error bar) and their closed forms: ``wanted`` =
-    {family: [k, ...]}."""
+    {family: [k, ...]}; and the N-digit losses {family: [(d, L), ...]} as floats."""
     with mpmath.workdps(digits + 20):
         data = _series_data(digits, d1, per_decade)
         out = {}
@@ -274,7 +278,13 @@ def _series(digits, d1, per_decade, orders, wanted):
             for k in ks:
                 err = abs(lo[k] - hi[k])
                 out[(name, k)] = (hi[k], err, _closed_form(hi[k], err))
-    return out
+        # the hidden families as their distance to the limit (float64 cannot subtract it)
+        limit = mpmath.mpf(1) / 2 - 1 / mpmath.pi
+        curves = {
+            n: [(float(d), float(v if n == "F_A" else limit - v)) for d, v in pts]
+            for n, pts in data.items()
+        }
+    return out, curves
 
 
 def _transition_graph():
@@ -328,7 +338,7 @@ def run(report=None, slow=False):
         (big[n].loss - hidden) * 1e4 for n in ("F_d-1", "F_d")
     ]
     # the expansion in t = d^{-1/2} from d = 10⁴ to 10¹⁰ (40 digits), coefficients by PSLQ
-    series = _series(40, 1e10, 4, (10, 12), SERIES_FAST)
+    series, curves = _series(40, 1e10, 4, (10, 12), SERIES_FAST)
     keys = [(n, k) for n, ks in SERIES_FAST.items() for k in ks]
     EXTRAS["series"] = {
         f"{n} c{k}": [mpmath.nstr(v[0], 25), float(v[1]), v[2]] for (n, k), v in series.items()
@@ -336,7 +346,7 @@ def run(report=None, slow=False):
     claims["series_closed_forms"] = [series[key][2] for key in keys]
     claims["series_coefficients"] = [float(series[key][0]) for key in keys]
     if slow:  # 60 digits up to d = 10¹²: the next coefficients, known only as decimals before
-        deep = _series(60, 1e12, 8, (18, 22), SERIES_DEEP)
+        deep, _ = _series(60, 1e12, 8, (18, 22), SERIES_DEEP)
         keys = [(n, k) for n, ks in SERIES_DEEP.items() for k in ks]
         EXTRAS["series_deep"] = {
             f"{n} c{k}": [mpmath.nstr(v[0], 30), float(v[1]), v[2]] for (n, k), v in deep.items()
@@ -404,7 +414,9 @@ def run(report=None, slow=False):
     claims["transition_d8_index1_targets"] = tg["index1_targets"]
     claims["transition_d8_lowest_gate_index"] = [tg["gate"][round(v, 10)] for v in tg["sinks"]]
     if report is not None:
-        EXTRAS["figures"] = _figures(Path(report), fams, fit, arcs, EXTRAS["critical_dimensions"])
+        EXTRAS["figures"] = _figures(
+            Path(report), fams, fit, arcs, EXTRAS["critical_dimensions"], curves
+        )
         EXTRAS["tables"] = _tables(Path(report), certified)
     return claims
 
@@ -421,8 +433,9 @@ def _save(fig, path):
     return str(path)
 
 
-def _figures(out, fams, fit, arcs, crit):
-    """Losses against d (log-log, with the asymptotes), smallest eigenvalues against d, the arc
+def _figures(out, fams, fit, arcs, crit, curves):
+    """Losses against d (log-log, with the asymptotes; float64 searches up to d = 10⁴, the
+    40-digit continuation ``curves`` up to 10¹⁰), smallest eigenvalues against d, the arc
     profiles at d = 10 and the real-d stability diagram; returns the files written."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -437,7 +450,13 @@ def _figures(out, fams, fit, arcs, crit):
     ax.loglog(x, (0.5 - 2 / math.pi**2) / x, "-", lw=0.8, label="(1/2 − 2/π²)/d")
     for j, name in ((1, "F_{d−1}"), (2, "F_d")):
         ax.loglog(x, hidden - L[:, j], "s" if j == 1 else "^", label=f"{name}: 1/2 − 1/π − L")
-    ax.loglog(x, 4 / (3 * math.pi) / np.sqrt(x), "--", lw=0.8, label="4/(3π) d^{-1/2}")
+    for name, style in (("F_A", "-"), ("F_d-1", "-"), ("F_d", ":")):
+        c = np.array(curves[name])
+        ax.loglog(c[:, 0], c[:, 1], style, color="k", lw=0.7)
+    ax.plot([], [], "k-", lw=0.7, label="40-digit continuation in d")
+    xx = np.geomspace(x[0], 1e10, 50)
+    ax.loglog(xx, (0.5 - 2 / math.pi**2) / xx, "-", lw=0.8, alpha=0.5)
+    ax.loglog(xx, 4 / (3 * math.pi) / np.sqrt(xx), "--", lw=0.8, label="4/(3π) d^{-1/2}")
     ax.set_xlabel("d")
     ax.set_ylabel("loss / distance to the hidden limit")
     ax.legend(fontsize=8)
