@@ -38,7 +38,7 @@ import numpy as np
 from fixedpoints.errors import out_of_range
 from fixedpoints.numeric.continuation import continue_branch
 from fixedpoints.numeric.newton import newton_critical
-from fixedpoints.numeric.symmetry.isotypic import reduced_isotypic_spectrum
+from fixedpoints.numeric.symmetry.isotypic import reduced_isotypic_spectrum, spectrum_index
 from fixedpoints.results import ArcCrossing, Status, TangencyArc
 
 __all__ = ["SphereProblem", "trace_arcs"]
@@ -114,8 +114,7 @@ def _directions(iso, c, count):
 
 def _index(iso, x, null_tol):
     items = reduced_isotypic_spectrum(iso, x)
-    index = int(round(sum(m for v, m, _ in items if v < -null_tol)))
-    return index, min((float(v) for v, _, _ in items), default=float("nan"))
+    return spectrum_index(items, null_tol)[0], min((float(v) for v, *_ in items), default=np.nan)
 
 
 def _crossings(iso, c, loss_c, branch, null_tol, tol):

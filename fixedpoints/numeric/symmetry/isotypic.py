@@ -54,6 +54,7 @@ __all__ = [
     "isotypic_spectrum",
     "merge_spectrum",
     "reduced_isotypic_spectrum",
+    "spectrum_index",
     "weight_space_hvp",
 ]
 
@@ -305,6 +306,19 @@ def _assemble(comps, gram, hess, d):
     if integral and float(d).is_integer() and abs(total - d * d) > 0.5:  # pragma: no cover
         raise RuntimeError(f"isotypic decomposition covers {total} dimensions, not d^2 = {d * d}.")
     return sorted(out, key=lambda t: t[0])
+
+
+def spectrum_index(items, eps) -> tuple[int, int]:
+    r"""Morse index and nullity of an isotypic spectrum ``[(eigenvalue, multiplicity, ...)]``:
+    :math:`\sum_{\lambda<-\varepsilon}m_\lambda` and :math:`\sum_{|\lambda|\le\varepsilon}m_\lambda`
+    (multiplicities are ints at integer d, floats at real d; rounded)."""
+    index = sum(m for v, m, *_ in items if v < -eps)
+    nullity = sum(m for v, m, *_ in items if abs(v) <= eps)
+    return _whole(index), _whole(nullity)
+
+
+def _whole(m) -> int:
+    return m if isinstance(m, int) else int(round(float(m)))
 
 
 def isotypic_spectrum(hvp, W, blocks, tol: float = 1e-9):

@@ -29,7 +29,7 @@ from fixedpoints.numeric.continuation import keyed_spectrum
 from fixedpoints.numeric.jets import to_digits, to_float
 from fixedpoints.numeric.symmetry.blocks import parse_sizes
 from fixedpoints.numeric.symmetry.dimension import DimensionFamily
-from fixedpoints.numeric.symmetry.isotypic import reduced_isotypic_spectrum
+from fixedpoints.numeric.symmetry.isotypic import reduced_isotypic_spectrum, spectrum_index
 from fixedpoints.numeric.symmetry.young import YoungIsotropy
 from fixedpoints.results import Branch, BranchPoint, Event, Status
 
@@ -263,16 +263,8 @@ def precise_index(items, digits: int) -> tuple[int, int, float]:
     -------
     (index, nullity, eps)
     """
-    lam_max = max(1.0, max(abs(v) for v, *_ in items))
-    eps = 10.0 ** (-(digits // 2)) * lam_max
-    index = sum(m for v, m, *_ in items if v < -eps)
-    nullity = sum(m for v, m, *_ in items if abs(v) <= eps)
-    # multiplicities are ints at integer d (exact, however large) and floats at real d
-    return _whole(index), _whole(nullity), eps
-
-
-def _whole(m) -> int:
-    return m if isinstance(m, int) else int(round(float(m)))
+    eps = 10.0 ** (-(digits // 2)) * max(1.0, max(abs(v) for v, *_ in items))
+    return (*spectrum_index(items, eps), eps)
 
 
 def follow_precise_branch(
@@ -412,7 +404,7 @@ def _crossings(spec, kernels, a, b, labels, formulas, digits):
         here = keyed_spectrum(reduced_isotypic_spectrum(iso, xe, names=labels))
 
         def index(crossed, here=here):
-            return _whole(
+            return round(
                 sum(
                     float(m)
                     for k, (v, m, _) in here.items()
@@ -430,7 +422,7 @@ def _crossings(spec, kernels, a, b, labels, formulas, digits):
                 below,
                 above,
                 float(iso.reduced_loss(xe)),
-                max(1, _whole(here.get(key, kb[key])[1])),
+                max(1, round(float(here.get(key, kb[key])[1]))),
                 to_float(xe),
                 component=str(key[0]),
                 multiplicity_formula=formulas.get(key[0], ""),

@@ -20,7 +20,7 @@ import numpy as np
 from fixedpoints.errors import ParameterError
 from fixedpoints.numeric.jets import to_float
 from fixedpoints.numeric.symmetry.blocks import isotropy_label, parse_sizes
-from fixedpoints.numeric.symmetry.isotypic import reduced_isotypic_spectrum
+from fixedpoints.numeric.symmetry.isotypic import reduced_isotypic_spectrum, spectrum_index
 from fixedpoints.numeric.symmetry.precision import (
     accepted,
     follow_dimension,
@@ -201,8 +201,7 @@ def find_isotropic_fixed_points(
             spec_items = reduced_isotypic_spectrum(iso, x)
             # the null band: relative to the largest eigenvalue
             eps = null_tol * max(1.0, max(abs(v) for v, *_ in spec_items))
-            index = sum(m for v, m, *_ in spec_items if v < -eps)
-            nullity = sum(m for v, m, *_ in spec_items if abs(v) <= eps)
+            index, nullity = spectrum_index(spec_items, eps)
         iso_type = iso_f.isotropy_of(x)
         # D_a = O_a: the rows of block a are equal, and so are its columns, so row and column
         # permutations of the block fix W separately (stabiliser larger by p_a!)
