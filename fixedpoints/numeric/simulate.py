@@ -12,8 +12,16 @@ Methods
     gradient flow with step :math:`\eta` (row normalisation after each step for spherical
     neurons), time :math:`t=\eta\cdot\text{steps}`.
 ``flow``
-    Gradient flow :math:`\dot W=-\nabla\mathcal L(W)` by Dormand–Prince 5(4) with a shared
-    adaptive step (:class:`~fixedpoints.numeric.ode.ErrorControl` with ``shared=True``).
+    Gradient flow :math:`\dot W=-\nabla\mathcal L(W)` with a shared adaptive step
+    (:class:`~fixedpoints.numeric.ode.ErrorControl` with ``shared=True``) by ``integrator``:
+    ``auto`` (default) is Dormand–Prince 5(4) switching each run to the L-stable Rosenbrock
+    method ROS34PW2 once its explicit step is stability-limited
+    (:mod:`~fixedpoints.numeric.ode.stiffness`; states of at most 400 weights). Near a minimum
+    the Hessian's largest eigenvalue :math:`\lambda_{\max}` caps an explicit step at
+    :math:`h\approx3.3/\lambda_{\max}` while the error control keeps the state jittering at the
+    tolerance, so a small gradient tolerance is reached after :math:`10^4`–:math:`10^5` explicit
+    steps; the Rosenbrock method's steps grow as the gradient decays. ``dopri5``: Dormand–Prince
+    only. ``stats['integrators']`` names the method of each run's last step.
 ``sgd``
     Minibatch SGD: Euler steps along the gradient of fresh Gaussian samples each step
     (:class:`~fixedpoints.numeric.sampled.SampledLoss`); stop rules use the exact population
@@ -35,12 +43,24 @@ import numpy as np
 from fixedpoints.errors import out_of_range
 from fixedpoints.numeric.backend import array_device as _device
 from fixedpoints.numeric.backend import normal_sampler, to_numpy
-from fixedpoints.numeric.ode import DOPRI5, EULER, ErrorControl, FixedStep, solve
+from fixedpoints.numeric.ode import (
+    AUTO,
+    DOPRI5,
+    EULER,
+    ROS34PW2,
+    Auto,
+    ErrorControl,
+    FixedStep,
+    Rosenbrock,
+    Tableau,
+    solve,
+)
 from fixedpoints.results import Simulation, Status
 
 __all__ = ["METHODS", "StopRule", "simulate"]
 
 METHODS = ("gd", "flow", "sgd")
+INTEGRATORS = {"auto": AUTO, "dopri5": DOPRI5, "ros34pw2": ROS34PW2}
 
 
 @dataclass(frozen=True)
@@ -150,6 +170,8 @@ def simulate(
     batch_size: int = 256,
     seed: int = 0,
     progress=None,
+    integrator="auto",
+    record_times=None,
 ) -> Simulation:
     r"""Train ``runs`` networks at once on the population loss.
 
@@ -177,14 +199,29 @@ def simulate(
         ``sgd`` sampling seed.
     progress : callable, optional
         ``progress(t, active_runs)`` after each step.
+    record_times : array_like, optional
+        Record the loss at the first step reaching each of these increasing times instead of
+        ``records`` log-spaced ones (the steps do not land on them: the recorded times are the
+        steps' own).
+    integrator : {'auto', 'dopri5', 'ros34pw2'} or a method
+        ``flow`` integrator (module docstring): a name, or an adaptive
+        :class:`~fixedpoints.numeric.ode.Tableau`, :class:`~fixedpoints.numeric.ode.Rosenbrock`
+        or :class:`~fixedpoints.numeric.ode.Auto`.
 
     Returns
     -------
     Simulation
-        Host arrays; ``stats['seconds']`` is the wall time.
+        Host arrays; ``stats['seconds']`` is the wall time, ``stats['integrators']`` (``flow``)
+        the method of each run's last step.
     """
     if method not in METHODS:
         raise out_of_range("method", method, "one of " + ", ".join(METHODS))
+    if isinstance(integrator, str):
+        if integrator not in INTEGRATORS:
+            raise out_of_range("integrator", integrator, "one of " + ", ".join(INTEGRATORS))
+        integrator = INTEGRATORS[integrator]
+    elif not isinstance(integrator, Tableau | Rosenbrock | Auto) or not integrator.adaptive:
+        raise out_of_range("integrator", integrator, "a name or an adaptive method")
     if method != "flow" and not (lr is not None and lr > 0):
         raise out_of_range("lr", lr, f"a step size > 0 (required for method {method!r})")
     if method == "sgd" and sampled is None:
@@ -205,11 +242,27 @@ def simulate(
             batch_size,
             seed,
             progress,
+            integrator,
+            record_times,
         )
 
 
 def _run(
-    population, W0, a0, method, lr, stop, records, rtol, atol, sampled, batch_size, seed, progress
+    population,
+    W0,
+    a0,
+    method,
+    lr,
+    stop,
+    records,
+    rtol,
+    atol,
+    sampled,
+    batch_size,
+    seed,
+    progress,
+    integrator,
+    record_times,
 ):
     xp = population.xp
     spherical = population.kernels.spherical
@@ -230,10 +283,13 @@ def _run(
             return (-sW, None if sa is None else -sa)
 
     t_first = lr if method != "flow" else 1e-3
-    rec_times = np.concatenate([[0.0], np.geomspace(t_first, stop.t_max, max(records, 2))])
+    if record_times is None:
+        rec_times = np.concatenate([[0.0], np.geomspace(t_first, stop.t_max, max(records, 2))])
+    else:
+        rec_times = np.asarray(record_times, dtype=float)
     monitor = _Monitor(population, stop, rec_times, runs, method == "sgd")
     if method == "flow":
-        tableau, control = DOPRI5, ErrorControl(rtol=rtol, atol=atol, shared=True)
+        tableau, control = integrator, ErrorControl(rtol=rtol, atol=atol, shared=True)
     else:
         tableau, control = EULER, FixedStep(float(lr))
     retract = (lambda y: (_retract(xp, y[0], True), y[1])) if spherical else None
@@ -270,7 +326,10 @@ def _run(
         status=tuple(status),
         method=method,
         loss_quantiles=quantiles,
-        stats={"seconds": _time.perf_counter() - t0},
+        stats={
+            "seconds": _time.perf_counter() - t0,
+            **({"integrators": sol.methods} if method == "flow" else {}),
+        },
     )
 
 

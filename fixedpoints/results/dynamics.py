@@ -41,7 +41,8 @@ class Solution:
     ``event_times``: first time the event reached its level (``inf`` if never); ``status``:
     ``event``, ``stopped`` (or the status the stop rule gave), ``max-time``, ``max-steps``,
     ``step-too-small`` or ``diverged`` per trajectory; ``steps``/``rejected``: accepted and
-    rejected steps.
+    rejected steps; ``methods``: the method of each trajectory's last step (``dopri5``,
+    ``ros34pw2``, ...: with stiffness switching, whether it ended stiff).
     """
 
     states: object = array_field()
@@ -50,10 +51,12 @@ class Solution:
     status: tuple = ()
     steps: object = array_field(default=None)
     rejected: object = array_field(default=None)
+    methods: tuple = ()
 
     def __post_init__(self):
         freeze_arrays(self)
         object.__setattr__(self, "status", tuple(Status(s) for s in self.status))
+        object.__setattr__(self, "methods", tuple(self.methods))
 
 
 @dataclass(frozen=True)

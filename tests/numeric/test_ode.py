@@ -1,6 +1,8 @@
 """The one ODE engine: every tableau converges at its order, controllers (fixed, rule,
 per-trajectory and shared adaptive) behave as documented, retraction and events work on tuple
-states, and every caller goes through it."""
+states, the Rosenbrock method keeps its order with any Jacobian and is L-stable, stiffness
+switching happens where (and only where) the explicit step is stability-limited, and every caller
+goes through it."""
 
 from __future__ import annotations
 
@@ -9,17 +11,25 @@ import pathlib
 
 import numpy as np
 import pytest
+from scipy.integrate import solve_ivp
 
+import fixedpoints as fp
 from fixedpoints.errors import ParameterError
 from fixedpoints.numeric.ode import (
+    AUTO,
     DOPRI5,
     EULER,
     HEUN,
     RK4,
+    ROS34PW2,
+    Auto,
     ErrorControl,
     FixedStep,
+    Layout,
     StepRule,
+    forward_jacobian,
     rk_step,
+    rosenbrock_step,
     solve,
 )
 from fixedpoints.results import Status
@@ -166,3 +176,228 @@ def test_every_caller_integrates_through_the_engine():
                 assert not any(w in node.name.lower() for w in integrator), (path, node.name)
             if isinstance(node, ast.Name):
                 assert node.id not in ("DP_A", "DP_E", "_DP_A", "_DP_E"), path
+
+
+# --- Rosenbrock (ROS34PW2), forward-difference Jacobians, stiffness switching -----------------
+
+
+def _square_decay(y):
+    """y1' = -y1^2, y2' = y1 y2 from (1, 1): y = (1 / (1 + t), 1 + t)."""
+    return np.stack([-(y[:, 0] ** 2), y[:, 0] * y[:, 1]], axis=1)
+
+
+def _square_decay_jacobian(y):
+    J = np.zeros((y.shape[0], 2, 2))
+    J[:, 0, 0], J[:, 1, 0], J[:, 1, 1] = -2 * y[:, 0], y[:, 1], y[:, 0]
+    return J
+
+
+@pytest.mark.parametrize(
+    "jacobian",
+    [
+        _square_decay_jacobian,
+        lambda y: _square_decay_jacobian(y) + np.array([[0.3, 0.2], [-0.5, 0.1]]),
+        lambda y: np.zeros((y.shape[0], 2, 2)),
+        None,  # forward differences
+    ],
+    ids=["exact", "perturbed", "zero", "forward-differences"],
+)
+def test_rosenbrock_converges_at_order_three_with_any_jacobian(jacobian):
+    """ROS34PW2 is a W-method: global error ratio 2^3 for steps h and h/2 on a nonlinear problem
+    whatever the Jacobian."""
+    errors = []
+    for h in (0.05, 0.025):
+        sol = solve(
+            _square_decay,
+            np.ones((1, 2)),
+            1.0,
+            tableau=ROS34PW2,
+            control=FixedStep(h),
+            jacobian=jacobian,
+        )
+        errors.append(np.abs(sol.states[0] - [0.5, 2.0]).max())
+    assert np.log2(errors[0] / errors[1]) == pytest.approx(3, abs=0.15)
+    assert sol.methods == ("ros34pw2",)
+
+
+def test_rosenbrock_embedded_error_estimate_scales_as_h_cubed():
+    """One step: the embedded (order 2) estimate is a local error O(h^3)."""
+    y = (np.ones((1, 2)),)
+    layout = Layout(y)
+
+    def field(s):
+        return (_square_decay(s[0]),)
+
+    J = _square_decay_jacobian(y[0])
+    e = [
+        abs(rosenbrock_step(field, ROS34PW2, y, field(y), h, J, np, layout=layout).error[0]).max()
+        for h in (0.02, 0.01)
+    ]
+    assert np.log2(e[0] / e[1]) == pytest.approx(3, abs=0.1)
+
+
+def _stability_function(z):
+    """R(z) = y_new / y of one ROS34PW2 step of y' = z y with h = 1 and the exact Jacobian."""
+    y = (np.ones((1, 1)),)
+    st = rosenbrock_step(
+        lambda s: (z * s[0],),
+        ROS34PW2,
+        y,
+        (z * y[0],),
+        1.0,
+        np.full((1, 1, 1), z),
+        np,
+        layout=Layout(y),
+    )
+    return st.y[0][0, 0]
+
+
+def test_ros34pw2_is_l_stable():
+    """R(z) -> 0 as z -> -inf, |R| <= 1 on the negative axis and on the imaginary axis (a
+    rotation y' = [[0, -w], [w, 0]] y does not grow), and R(z) = e^z + O(z^4)."""
+    assert abs(_stability_function(-1e12)) < 1e-9
+    assert all(abs(_stability_function(-x)) <= 1 for x in np.geomspace(1e-3, 1e6, 60))
+    for w in np.geomspace(1e-2, 1e4, 40):
+        A = np.array([[0.0, -w], [w, 0.0]])
+        y = (np.array([[1.0, 0.0]]),)
+        st = rosenbrock_step(
+            lambda s, A=A: (s[0] @ A.T,),
+            ROS34PW2,
+            y,
+            (y[0] @ A.T,),
+            1.0,
+            A[None],
+            np,
+            layout=Layout(y),
+        )
+        assert np.linalg.norm(st.y[0]) <= 1 + 1e-12
+    e = [abs(_stability_function(-z) - np.exp(-z)) for z in (0.02, 0.01)]
+    assert np.log2(e[0] / e[1]) == pytest.approx(4, abs=0.1)
+
+
+def test_forward_jacobian_matches_the_exact_one_on_a_tuple_state():
+    """State (X (N, 2, 2), None, v (N, 3)), F = (sin(X) v0, None, v^2 + x00 x11): the batched
+    forward differences agree with the closed form to ~sqrt(eps)."""
+    rng = np.random.default_rng(1)
+    X, v = rng.normal(size=(4, 2, 2)), rng.normal(size=(4, 3))
+
+    def field(y):
+        X, _, v = y
+        return (np.sin(X) * v[:, :1, None], None, v**2 + (X[:, 0, 0] * X[:, 1, 1])[:, None])
+
+    y = (X, None, v)
+    layout = Layout(y)
+    J = forward_jacobian(field, y, field(y), layout, np)
+    exact = np.zeros((4, 7, 7))
+    x = X.reshape(4, 4)
+    for a in range(4):
+        exact[:, a, a] = np.cos(x[:, a]) * v[:, 0]
+        exact[:, a, 4] = np.sin(x[:, a])
+    for k in range(3):
+        exact[:, 4 + k, 4 + k] = 2 * v[:, k]
+        exact[:, 4 + k, 0], exact[:, 4 + k, 3] = x[:, 3], x[:, 0]
+    assert J.shape == (4, 7, 7) and layout.n == 7
+    assert np.abs(J - exact).max() < 1e-6
+
+
+def _linear(eigenvalues):
+    Q = np.array([[np.cos(0.3), -np.sin(0.3)], [np.sin(0.3), np.cos(0.3)]])
+    A = Q @ np.diag(eigenvalues) @ Q.T
+    return A, (lambda t: Q @ np.diag(np.exp(t * np.asarray(eigenvalues))) @ Q.T)
+
+
+def test_auto_switches_to_rosenbrock_on_a_stiff_problem_with_far_fewer_steps():
+    """Eigenvalues -1 and -1000: DOPRI5 is held at h ~ 3.3/1000 (about 3000 steps to t = 10);
+    AUTO switches after about 15 of them and needs several times fewer in all."""
+    A, flow = _linear([-1.0, -1000.0])
+    y0 = np.array([[1.0, 1.0], [0.5, -2.0]])
+    control = ErrorControl(rtol=1e-6, atol=1e-9)
+    explicit = solve(lambda y: y @ A.T, y0, 10.0, control=control)
+    auto = solve(lambda y: y @ A.T, y0, 10.0, tableau=AUTO, control=control)
+    assert explicit.methods == ("dopri5",) * 2 and auto.methods == ("ros34pw2",) * 2
+    assert explicit.steps.min() > 2500 and auto.steps.max() < explicit.steps.min() / 5
+    assert np.abs(auto.states - y0 @ flow(10.0).T).max() < 1e-8
+
+
+def test_auto_stays_explicit_on_a_non_stiff_problem():
+    """Eigenvalues -1 and -2: AUTO takes exactly DOPRI5's steps."""
+    A, _ = _linear([-1.0, -2.0])
+    y0 = np.array([[1.0, 1.0]])
+    explicit = solve(lambda y: y @ A.T, y0, 10.0)
+    auto = solve(lambda y: y @ A.T, y0, 10.0, tableau=AUTO)
+    assert auto.methods == ("dopri5",) and np.array_equal(auto.states, explicit.states)
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_auto_on_a_tuple_state_with_none_entries(shared):
+    """The stiff system on the state (u (N, 1), None, w (N, 1, 1)), rows started apart: both
+    per-trajectory and shared steps switch and land on the exact solution."""
+    A, flow = _linear([-1.0, -1000.0])
+
+    def field(y):
+        u, _, w = y
+        z = np.concatenate([u, w[:, 0]], axis=1) @ A.T
+        return (z[:, :1], None, z[:, 1:, None])
+
+    z0 = np.array([[1.0, 1.0], [0.5, -2.0], [0.0, 1.0]])
+    sol = solve(
+        field,
+        (z0[:, :1], None, z0[:, 1:, None]),
+        5.0,
+        tableau=AUTO,
+        control=ErrorControl(rtol=1e-6, atol=1e-9, shared=shared),
+    )
+    u, none, w = sol.states
+    assert none is None and sol.methods == ("ros34pw2",) * 3
+    assert np.abs(np.concatenate([u, w[:, 0]], axis=1) - z0 @ flow(5.0).T).max() < 1e-7
+    assert sol.steps.max() < 600
+
+
+def test_auto_switches_back_when_the_stiffness_fades():
+    """y' = -1e5 e^(-s) (y - sin s), s' = 1: stiff at first (DOPRI5 alone needs at least
+    int 1e5 e^(-s) / 3.3 ds ~ 3e4 steps), not after s ~ 12. The run ends on DOPRI5 after far
+    fewer steps, on SciPy's Radau solution."""
+
+    def field(y):
+        lam = 1e5 * np.exp(-y[:, 1])
+        return np.stack([-lam * (y[:, 0] - np.sin(y[:, 1])), np.ones_like(lam)], axis=1)
+
+    auto = solve(
+        field, np.zeros((1, 2)), 30.0, tableau=AUTO, control=ErrorControl(rtol=1e-7, atol=1e-10)
+    )
+    ref = solve_ivp(lambda t, y: field(y[None])[0], (0, 30), [0.0, 0.0], "Radau", rtol=1e-11)
+    assert auto.methods == ("dopri5",) and auto.steps[0] < 3000
+    assert abs(auto.states[0, 0] - ref.y[0, -1]) < 1e-6
+
+
+@pytest.mark.parametrize("backend", ["numpy", "array_api_strict"])
+def test_auto_switches_each_trajectory_on_its_own(backend):
+    """Decays with rates 1 and 1000 in one batch (per-trajectory steps; the rate is part of the
+    state): only the fast one switches; both land on e^(-r t), in NumPy and the strict array API."""
+    xp = pytest.importorskip(backend)
+    y0 = (xp.asarray(np.ones((2, 1))), xp.asarray(np.array([[1.0], [1000.0]])))
+    sol = solve(_rated, y0, 2.0, tableau=AUTO, control=ErrorControl(rtol=1e-6, atol=1e-9))
+    assert sol.methods == ("dopri5", "ros34pw2")
+    assert np.abs(sol.states[0][:, 0] - np.exp([-2.0, -2000.0])).max() < 1e-7
+    assert sol.steps[1] < 200
+
+
+def test_rosenbrock_arguments_name_the_parameter():
+    with pytest.raises(ParameterError, match="`jacobian`"):
+        solve(_decay, np.ones((2, 3)), 1.0, tableau=ROS34PW2, jacobian=lambda y: np.zeros((2, 3)))
+    with pytest.raises(ParameterError, match="`explicit`"):
+        Auto(explicit=RK4)
+    with pytest.raises(ParameterError, match="`window`"):
+        Auto(window=0)
+
+
+def test_flow_on_the_quadratic_network_converges_quickly_with_stiffness_switching():
+    """Quadratic activations, teacher eigenvalues (5, 3, 2), d = 5, m = 2 (10 weights): at the
+    minimum (loss 2.5) the Hessian spans 2 ... 37.6 and DOPRI5 alone needs 1e4-1e5 steps to
+    |grad| < 1e-8; with the switch every run converges by t ~ 15 in a few hundred steps."""
+    model = fp.load_model("quadratic", {"teacher_eigenvalues": "5,3,2", "d": 5, "m": 2})
+    sim = fp.simulate(model, runs=10)
+    assert sim.status == (Status.CONVERGED,) * 10
+    assert np.all(sim.gradient_norms < 1e-8) and sim.stop_times.max() < 100
+    assert np.abs(sim.final_losses - 2.5).max() < 1e-10 and sim.steps.max() < 1000
+    assert set(sim.stats["integrators"]) == {"ros34pw2"}

@@ -15,6 +15,7 @@ from fixedpoints.codegen.arrayapi import activation_functions
 from fixedpoints.errors import ParameterError
 from fixedpoints.numeric.backend import array_backend, to_numpy
 from fixedpoints.numeric.initialize import initial_weights
+from fixedpoints.numeric.ode import RK4
 from fixedpoints.numeric.outcomes import outcomes
 from fixedpoints.numeric.population import PopulationLoss
 from fixedpoints.numeric.sampled import SampledLoss
@@ -169,6 +170,11 @@ def test_method_and_step_size_are_validated():
         simulate(model, runs=2, method="adam")
     with pytest.raises(ParameterError, match="`runs`"):
         simulate(model, runs=0)
+    be, pop, V = _population(model)
+    W0 = np.ones((2, 3, 3))
+    for bad in ("radau", RK4):
+        with pytest.raises(ParameterError, match="`integrator`"):
+            run_batch(pop, W0, method="flow", integrator=bad)
 
 
 # --- sampled data (SGD) against the closed form -------------------------------------------------

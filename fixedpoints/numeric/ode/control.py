@@ -133,8 +133,9 @@ class ErrorControl:
         with np.errstate(invalid="ignore", over="ignore"):
             return _rows_rms(scaled, xp)
 
-    def decide(self, err, h, t, order: int):
-        """``(accept, h_next, failed)`` per trajectory for the errors ``err`` of steps ``h``."""
+    def decide(self, err, h, t, order):
+        """``(accept, h_next, failed)`` per trajectory for the errors ``err`` of steps ``h``;
+        ``order`` is :math:`q`, one for all or one per trajectory (stiffness switching)."""
         with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
             finite = np.isfinite(err)
             ok = finite & (err <= 1.0)

@@ -1,7 +1,10 @@
 r"""The batched Runge–Kutta driver: many trajectories of :math:`\dot y=F(y)` as one array program.
 
 :func:`solve` advances ``N`` trajectories at once with any :class:`~fixedpoints.numeric.ode.Tableau`
-and step controller (:mod:`~fixedpoints.numeric.ode.control`): per-trajectory or shared steps,
+(explicit), :class:`~fixedpoints.numeric.ode.Rosenbrock` method (linearly implicit, for stiff
+problems) or :class:`~fixedpoints.numeric.ode.Auto` (explicit, switching each trajectory to the
+Rosenbrock method where it is stiff: :mod:`~fixedpoints.numeric.ode.stiffness`) and step
+controller (:mod:`~fixedpoints.numeric.ode.control`): per-trajectory or shared steps,
 an optional retraction after every step (e.g. onto spheres), an event located inside the step,
 and a stop rule; finished trajectories leave the batch, so the cost follows the trajectories still
 moving. The state is an array ``(N, ...)`` or a tuple of them (entries may be None) in any
@@ -42,8 +45,9 @@ from array_api_compat import device as _device
 from fixedpoints.errors import out_of_range
 from fixedpoints.numeric.backend import to_numpy
 from fixedpoints.numeric.ode.control import ErrorControl, StepRule
-from fixedpoints.numeric.ode.step import rk_step, scale_rows
-from fixedpoints.numeric.ode.tableau import DOPRI5
+from fixedpoints.numeric.ode.step import scale_rows
+from fixedpoints.numeric.ode.stiffness import Auto, Methods
+from fixedpoints.numeric.ode.tableau import DOPRI5, Rosenbrock, Tableau
 from fixedpoints.results import Solution, Status
 
 __all__ = ["solve"]
@@ -116,6 +120,7 @@ def solve(
     tableau=DOPRI5,
     control=None,
     xp=None,
+    jacobian=None,
     retract=None,
     event=None,
     level: float | None = None,
@@ -135,12 +140,18 @@ def solve(
         Initial states, one row per trajectory.
     t_max : float
         End time, > 0 (``inf``: an event, the stop rule or ``max_steps`` ends each trajectory).
-    tableau : Tableau
-        The Runge–Kutta method (default Dormand–Prince 5(4)).
+    tableau : Tableau, Rosenbrock or Auto
+        The method (default Dormand–Prince 5(4)); ``AUTO``: Dormand–Prince 5(4) switching to
+        ROS34PW2 per stiff trajectory.
     control : ErrorControl, FixedStep or StepRule
         Step controller (default: per-trajectory :class:`ErrorControl` for an adaptive tableau).
     xp : array namespace, optional
         Default: the namespace of ``y0``.
+    jacobian : callable, optional
+        ``jacobian(y) -> (n, m, m)``: :math:`\\partial F/\\partial y` of each trajectory over its
+        ``m`` numbers (the non-None components flattened row-major, side by side) for the
+        Rosenbrock method; default forward differences (one batched field call). Unused by an
+        explicit tableau.
     retract : callable, optional
         Applied to the state after every accepted step (e.g. row normalisation).
     event, level, direction, bisections
@@ -161,7 +172,8 @@ def solve(
     ------
     ParameterError
         Non-positive ``t_max`` or ``max_steps``, bad ``direction``, ``event`` without ``level``,
-        a fixed-step method without a step, or ``field``/``event``/``stop`` returning wrong shapes.
+        an unknown ``tableau``, a fixed-step method without a step, or
+        ``field``/``event``/``stop``/``jacobian`` returning wrong shapes.
     """
     if not t_max > 0:
         raise out_of_range("t_max", t_max, "> 0")
@@ -171,6 +183,8 @@ def solve(
         raise out_of_range("direction", direction, "one of -1, 0, 1")
     if event is not None and level is None:
         raise out_of_range("level", level, "a number when `event` is given")
+    if not isinstance(tableau, Tableau | Rosenbrock | Auto):
+        raise out_of_range("tableau", tableau, "a Tableau, Rosenbrock or Auto (e.g. DOPRI5, AUTO)")
     if control is None:
         if not tableau.adaptive:
             raise out_of_range("control", None, f"a step controller for method {tableau.name!r}")
@@ -187,14 +201,16 @@ def solve(
         R = None if retract is None else (lambda s: (retract(s[0]),))
         G = None if event is None else (lambda s: event(s[0]))
         S = None if stop is None else (lambda t, s, fs, ids: stop(t, s[0], fs[0], ids))
+        Jac = None if jacobian is None else (lambda s: jacobian(s[0]))
         if isinstance(control, StepRule):
             rule = control.rule
             control = replace(control, rule=lambda t, s, fs: rule(t, s[0], fs[0]))
     else:
-        F, R, G, S = field, retract, event, stop
+        F, R, G, S, Jac = field, retract, event, stop, jacobian
     xp = xp or array_namespace(_first(y))
     N = int(_first(y).shape[0])
     rows = _Rows(xp, _first(y), N)
+    methods = Methods(tableau, F, Jac, y, xp, rows)
     f = F(y)
     for c, fc in zip(y, f, strict=True):
         if c is not None and tuple(fc.shape) != tuple(c.shape):
@@ -259,16 +275,17 @@ def solve(
         ta = t[ids]
         ha = np.minimum(h, t_max - ta) if control.caps and np.isfinite(t_max) else h
         hb = float(ha[0]) if control.shared else xp.asarray(ha, device=rows.dev)
-        y_new, f_new, err = rk_step(F, tableau, y, f, hb, xp, error=adaptive)
+        y_new, f_new, err, _ = methods.step(y, f, ha, hb, ids, adaptive)
         n = ids.size
         if adaptive:
             e = control.error(y, y_new, err, xp)
-            accept, h_next, failed = control.decide(e, ha, ta, tableau.error_order)
+            accept, h_next, failed = control.decide(e, ha, ta, methods.orders(ids))
             all_in = bool(accept.all())
             if not all_in:
                 rejected[ids[~accept & ~failed]] += 1
         else:
             accept, h_next, failed, all_in = None, h, None, True
+        methods.accepted(accept, ids)
         y_old, f_old = y, f
         if all_in or accept.any():
             y = y_new if all_in else rows.where(accept, y_new, y)
@@ -355,6 +372,7 @@ def solve(
         status=tuple(status),
         steps=steps,
         rejected=rejected,
+        methods=methods.names(),
     )
 
 
