@@ -12,6 +12,8 @@ student–student interaction: every neuron is simulated as its own run (``runs`
 
 from __future__ import annotations
 
+import time as _time
+
 import numpy as np
 
 from fixedpoints.api.landscapes import model_teacher_vectors
@@ -23,6 +25,7 @@ from fixedpoints.numeric.initialize import initial_weights
 from fixedpoints.numeric.landscape import decouple
 from fixedpoints.numeric.outcomes import outcomes
 from fixedpoints.numeric.population import PopulationLoss
+from fixedpoints.numeric.riccati import RiccatiProblem, exact_flow
 from fixedpoints.numeric.sampled import SampledLoss
 from fixedpoints.numeric.simulate import METHODS, StopRule
 from fixedpoints.numeric.simulate import simulate as _simulate
@@ -38,7 +41,11 @@ DEFAULT_PROTOCOL = {
     "gradient_tol": 1e-8,
     "t_max": 1e4,
     "records": 100,
+    "times": None,
+    "integrator": "auto",
 }
+#: methods beyond the batched trainers of :mod:`fixedpoints.numeric.simulate`
+EXACT = "exact"
 
 
 def simulate(
@@ -84,7 +91,11 @@ def simulate(
         ``progress(t, active_runs)`` after each step.
     **protocol
         Overrides of :data:`DEFAULT_PROTOCOL` / the model's ``[simulate]`` table: ``method``
-        (``gd``, ``flow``, ``sgd``), ``lr``, ``init``, ``scale``, ``gradient_tol``, ``t_max``,
+        (``gd``, ``flow``, ``sgd``, ``exact``), ``lr``, ``init``, ``scale``, ``gradient_tol``,
+        ``t_max``, ``times`` (increasing record times; the last one ends the runs; ``exact``
+        gives the state exactly there, the others at the first step reaching each),
+        ``integrator`` (``flow``: ``auto``, ``dopri5`` or ``ros34pw2``, see
+        :func:`fixedpoints.numeric.simulate.simulate`),
         ``records``; None values are ignored.
 
     Returns
@@ -112,8 +123,8 @@ def simulate(
         raise out_of_range("runs", runs, "an integer >= 1")
     proto = {**DEFAULT_PROTOCOL, **dict(model.simulation)}
     proto.update({k: v for k, v in protocol.items() if v is not None})
-    if proto["method"] not in METHODS:
-        raise out_of_range("method", proto["method"], "one of " + ", ".join(METHODS))
+    if proto["method"] not in (*METHODS, EXACT):
+        raise out_of_range("method", proto["method"], "one of " + ", ".join((*METHODS, EXACT)))
     be = array_backend(backend, device)
     kernels = compile_pair_kernels(model, params, xp=be.xp)
     kernels, k, decoupled = decouple(kernels, model.student.width)
@@ -129,6 +140,14 @@ def simulate(
         outputs=model.outputs if kernels.a is None else None,
         seed=seed,
     )
+    times = _record_times(proto)
+    if times is not None:  # the last record time ends the runs
+        proto["t_max"] = float(times[-1]) if times[-1] > 0 else proto["t_max"]
+    if proto["method"] == EXACT:
+        result = _exact(population, W0, proto, times, rtol, atol, progress)
+        return _finish(
+            model, result, V, W0, a0, proto, be, runs, k, d, decoupled, fixed_points, loss_tol
+        )
     sampled = None
     if proto["method"] == "sgd":
         sampled = SampledLoss(population, *activation_functions(model, be.xp))
@@ -151,7 +170,64 @@ def simulate(
         batch_size=batch_size,
         seed=seed,
         progress=progress,
+        integrator=proto["integrator"],
+        record_times=times,
     )
+    return _finish(
+        model, result, V, W0, a0, proto, be, runs, k, d, decoupled, fixed_points, loss_tol
+    )
+
+
+def _record_times(proto):
+    """Explicit record times (the ``times`` protocol entry), checked, or None."""
+    times = proto.get("times")
+    if times is None:
+        return None
+    arr = np.asarray(times, dtype=float).ravel()
+    if arr.size < 1 or not np.all(np.isfinite(arr)) or arr[0] < 0 or np.any(np.diff(arr) <= 0):
+        raise out_of_range("times", list(np.ravel(times))[:6], "increasing finite times >= 0")
+    return arr
+
+
+def _exact(population, W0, proto, times, rtol, atol, progress):
+    r"""The exact (Riccati) flow of a quadratic network (:mod:`fixedpoints.numeric.riccati`) as a
+    :class:`~fixedpoints.results.Simulation`; records at ``times`` or log-spaced to ``t_max``."""
+    problem = RiccatiProblem.from_population(population)
+    t_max = float(proto["t_max"])
+    if times is None:
+        n = max(int(proto["records"]), 2)
+        times = np.concatenate([[0.0], np.geomspace(min(1e-3, t_max / 10), t_max, n)])
+    t0 = _time.perf_counter()
+    flow = exact_flow(
+        problem,
+        np.asarray(W0, dtype=float),
+        times,
+        gradient_tol=float(proto["gradient_tol"]),
+        rtol=min(rtol, 1e-10),
+        atol=min(atol, 1e-12),
+        progress=progress,
+    )
+    losses = flow.observables["loss"]
+    obs = {n: v for n, v in flow.observables.items() if n != "loss"}
+    return Simulation(
+        times=flow.times,
+        losses=losses,
+        W=flow.W,
+        a=None,
+        final_losses=flow.final["loss"],
+        gradient_norms=flow.final["gradient_norm"],
+        stop_times=flow.stop_times,
+        steps=flow.steps,
+        status=flow.status,
+        method=EXACT,
+        loss_quantiles=np.quantile(losses, [0.1, 0.5, 0.9], axis=0),
+        stats={"seconds": _time.perf_counter() - t0},
+        observables=obs,
+    )
+
+
+def _finish(model, result, V, W0, a0, proto, be, runs, k, d, decoupled, fixed_points, loss_tol):
+    """Outcomes, protocol and provenance added to a finished simulation."""
     square = model.loss.kind == "square"
     labelled = outcomes(result, V, square=square, fixed_points=fixed_points, loss_tol=loss_tol)
     setup = {

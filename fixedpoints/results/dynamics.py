@@ -8,7 +8,14 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from fixedpoints.results.status import Status, array_field, freeze_arrays, frozen_mapping, plain
+from fixedpoints.results.status import (
+    Status,
+    array_field,
+    freeze_arrays,
+    frozen_array,
+    frozen_mapping,
+    plain,
+)
 
 __all__ = ["EscapeResult", "Outcome", "Outcomes", "Simulation", "Solution", "Trajectory"]
 
@@ -181,6 +188,10 @@ class Simulation:
         The model's name and parameter values.
     stats : Mapping
         ``seconds`` (wall time).
+    observables : Mapping
+        Per record, name -> array (runs, n_records) of further order parameters where the method
+        gives them (``exact``: ``phi``, ``trace``, ``teacher_overlap``, ``frobenius``,
+        ``overlap``, ``gradient_norm``, ``log_det_K``; see :mod:`fixedpoints.numeric.riccati`).
     """
 
     times: object = array_field()
@@ -204,10 +215,16 @@ class Simulation:
     model: str = ""
     settings: Mapping = field(default_factory=dict)
     stats: Mapping = field(default_factory=dict, compare=False)
+    observables: Mapping = field(default_factory=dict, compare=False)
 
     def __post_init__(self):
         freeze_arrays(self)
         object.__setattr__(self, "status", tuple(Status(s) for s in self.status))
+        object.__setattr__(
+            self,
+            "observables",
+            frozen_mapping({k: frozen_array(v) for k, v in (self.observables or {}).items()}),
+        )
         for name in ("protocol", "settings", "stats"):
             object.__setattr__(self, name, frozen_mapping(getattr(self, name)))
 
@@ -274,4 +291,9 @@ class Simulation:
                 "q90": q[2].tolist() if q is not None else [],
             },
             "runs": runs,
+            **(
+                {"observables": {k: v.tolist() for k, v in self.observables.items()}}
+                if self.observables
+                else {}
+            ),
         }

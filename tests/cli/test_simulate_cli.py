@@ -84,3 +84,30 @@ def test_sweep_over_simulate_tabulates_the_summary(capsys, tmp_path):
     rows = {row["d"]: row for row in doc["table"]}
     assert set(rows) == {4, 5}
     assert all("summary.nonzero_loss_fraction" in r for r in rows.values())
+
+
+def test_simulate_quadratic_acceptance_every_run_ends_at_the_top_two_minimum(capsys):
+    sets = ["--set", "teacher_eigenvalues=5,3,2", "--set", "d=5", "--set", "m=2"]
+    for method in ([], ["--method", "exact"]):
+        doc = run_json(capsys, "simulate", "quadratic", *sets, "--runs", "100", *method)
+        assert doc["summary"]["status_counts"] == {"converged": 100}
+        assert max(abs(v - 2.5) for v in doc["final_losses"]) < 1e-10
+
+
+def test_simulate_exact_records_at_the_requested_times(capsys):
+    doc = run_json(
+        capsys, "simulate", "quadratic", "--method", "exact", "--runs", "2", "--times", "0,0.5,2"
+    )
+    assert doc["trajectory"]["times"] == [0.0, 0.5, 2.0]
+    assert set(doc["observables"]) >= {"phi", "overlap", "trace", "log_det_K"}
+    assert len(doc["observables"]["phi"]) == 2 and len(doc["observables"]["phi"][0]) == 3
+    assert doc["protocol"]["method"] == "exact"
+
+
+def test_simulate_exact_and_times_errors(capsys):
+    code, _, err = run(capsys, "simulate", "soft-committee", "--method", "exact", "--runs", "1")
+    assert code == 2 and "method`" in err and "quadratic" in err
+    code, _, err = run(capsys, "simulate", "quadratic", "--times", "1,0.5", "--method", "exact")
+    assert code == 2 and "times`" in err
+    code, _, err = run(capsys, "simulate", "quadratic", "--times", "1,x")
+    assert code == 2 and "--times" in err

@@ -21,7 +21,12 @@ def add_parser(sub) -> None:
     )
     io.add_common(p)
     p.add_argument("--runs", type=int, default=100, help="random initializations (default 100)")
-    p.add_argument("--method", choices=["gd", "flow", "sgd"], help="default: the preset's")
+    p.add_argument(
+        "--method",
+        choices=["gd", "flow", "sgd", "exact"],
+        help="default: the preset's; exact: the closed-form (Riccati) solution of quadratic "
+        "networks at the record times",
+    )
     p.add_argument("--lr", type=float, help="step size (gd, sgd)")
     p.add_argument(
         "--init",
@@ -35,6 +40,17 @@ def add_parser(sub) -> None:
         "--plateau-tol", type=float, help="stop a run whose loss moves less than this (relative)"
     )
     p.add_argument("--records", type=int, help="loss-curve samples (log-spaced, default 100)")
+    p.add_argument(
+        "--times",
+        metavar="T1,T2,...",
+        help="record at these increasing times instead (the last one ends the runs)",
+    )
+    p.add_argument(
+        "--integrator",
+        choices=["auto", "dopri5", "ros34pw2"],
+        help="flow: Dormand-Prince switching to the L-stable Rosenbrock ROS34PW2 where its step is "
+        "stability-limited (auto, default), or either alone",
+    )
     p.add_argument("--rtol", type=float, default=1e-6, help="flow: relative tolerance")
     p.add_argument("--atol", type=float, default=1e-9, help="flow: absolute tolerance")
     p.add_argument("--batch-size", type=int, default=256, help="sgd: samples per step and run")
@@ -69,6 +85,11 @@ def _check(args) -> None:
         raise out_of_range("--plateau-tol", args.plateau_tol, "> 0")
     if args.records is not None and args.records < 2:
         raise out_of_range("--records", args.records, "an integer >= 2")
+    if args.times is not None:
+        try:
+            args.times = [float(v) for v in args.times.split(",") if v.strip()]
+        except ValueError:
+            raise out_of_range("--times", args.times, "comma-separated numbers") from None
     if args.batch_size < 1:
         raise out_of_range("--batch-size", args.batch_size, "an integer >= 1")
 
@@ -118,6 +139,8 @@ def run(args) -> int:
             gradient_tol=args.gradient_tol,
             t_max=args.t_max,
             records=args.records,
+            times=args.times,
+            integrator=args.integrator,
         )
     doc = res.to_dict(timing=args.timing)
     if args.plot:
