@@ -153,6 +153,18 @@ class Landscape:
         t = np.diag(self.kernels.T)
         return float(np.sqrt(np.mean(t))) if t.size and np.mean(t) > 0 else 1.0
 
+    def closed_form_starts(self):
+        """Exact critical points known in closed form for the model's class, as coordinate
+        vectors ``(n, dimension)``, and whether they are all of them (``(None, False)`` when
+        none is known). Quadratic networks: every :math:`Z_S` (:meth:`~fixedpoints.numeric.
+        riccati.RiccatiProblem.critical_starts`)."""
+        from fixedpoints.numeric.riccati import RiccatiProblem
+
+        if self.decoupled or self.trainable or RiccatiProblem.class_error(self.population):
+            return None, False
+        W, complete = RiccatiProblem.from_population(self.population).critical_starts(self.k)
+        return self.pack(W), complete
+
     def random_start(self, rng) -> np.ndarray:
         """Gaussian rows of random norm around :meth:`scale`."""
         s = self.scale() * rng.uniform(0.3, 1.5, size=(self.k, 1))

@@ -1,5 +1,6 @@
 """Symmetry, in one home: the landscape's group (:mod:`.group`; generators and exact orders from
-coloured-graph automorphisms, :mod:`.automorphisms`), exact orbits (:mod:`.orbits`), fixed-point
+coloured-graph automorphisms, :mod:`.automorphisms`; rotations of degenerate teacher eigenspaces,
+:mod:`.eigenspaces`), exact orbits (:mod:`.orbits`), fixed-point
 subspaces of any subgroup in weight space and the lattice the search visits (:mod:`.subspace`),
 the reduced loss on diagonal Young subgroups of the k = d ReLU problem (:mod:`.young`), Hessian
 spectra by isotypic components (:mod:`.isotypic`, :mod:`.spectra`) and the search inside a

@@ -18,9 +18,18 @@ The discrete group is :math:`G=G_{\rm student}\times G_{\rm teacher}`:
   teacher neurons.
 
 Each generator is checked numerically: the loss is invariant at random points (1e-10 relative);
-one that fails is dropped and named in ``failed``. Continuous symmetries: rotations of input space
-fixing the teacher (the complement of span V) and student rotations :math:`W\mapsto RW`,
-:math:`R\in O(k)`, when the loss depends on :math:`W^\top W` only (detected numerically).
+one that fails is dropped and named in ``failed``. Continuous symmetries:
+
+* rotations of input space fixing the teacher (the complement of span V);
+* rotations :math:`W\mapsto WR^\top`, :math:`R\in O(E)`, inside a joint eigenspace :math:`E`
+  (dimension :math:`\ge2`) of the teacher's quadratic forms
+  :math:`G_o=V^\top\operatorname{diag}(b_{\cdot o})V` restricted to span V
+  (:mod:`.eigenspaces`), kept only where the loss is invariant under random such :math:`R`
+  (e.g. a quadratic network whose :math:`Z^*` has a repeated eigenvalue; not, e.g., ReLU or erf
+  teachers of equal norms, whose :math:`G` is a multiple of the projector onto span V), and only
+  where every teacher generator preserves :math:`E`;
+* student rotations :math:`W\mapsto RW`, :math:`R\in O(k)`, when the loss depends on
+  :math:`W^\top W` only (detected numerically).
 
 Orbits of points under this group: :mod:`fixedpoints.numeric.symmetry.orbits`.
 """
@@ -37,6 +46,12 @@ from fixedpoints.numeric.symmetry.automorphisms import (
     ColouredGraph,
     automorphism_group,
     cluster_labels,
+)
+from fixedpoints.numeric.symmetry.eigenspaces import (
+    eigenspace_forms,
+    eigenspace_label,
+    rotation_in,
+    teacher_eigenspaces,
 )
 
 __all__ = [
@@ -146,6 +161,14 @@ class Symmetry:
         Dimension of the orthogonal complement of the teacher span.
     failed : tuple of str
         Generators dropped because the loss was not invariant under them.
+    eigenspaces : tuple of (int, str)
+        Dimension and label (``"span{v1, v2}"``) of each teacher eigenspace :math:`E_i` whose
+        rotations :math:`O(E_i)` are symmetries (:mod:`.eigenspaces`).
+    eigenspace_bases : tuple of array (n_i, d)
+        Orthonormal rows spanning each :math:`E_i`.
+    eigenspace_forms : tuple of array (m, m)
+        :math:`(K_1,\\dots,K_p,J)`: the invariants :math:`P_i=MK_iM^\\top` and :math:`M_F=MJ` of a
+        point (:func:`~.eigenspaces.eigenspace_forms`); ``()`` without eigenspace rotations.
     """
 
     k: int
@@ -158,6 +181,9 @@ class Symmetry:
     complement: int
     failed: tuple = ()
     teacher_colouring: ColouredGraph = field(default=None, compare=False, repr=False)
+    eigenspaces: tuple = ()
+    eigenspace_bases: tuple = field(default=(), compare=False, repr=False)
+    eigenspace_forms: tuple = field(default=(), compare=False, repr=False)
 
     @property
     def student_permutations(self) -> bool:
@@ -185,7 +211,9 @@ class Symmetry:
     @property
     def order(self) -> int:
         """Order of the discrete group: student × teacher; with student rotations the student
-        part is continuous and only the teacher part counts."""
+        part is continuous and only the teacher part counts. Teacher elements inside the
+        eigenspace rotations :math:`O(E_i)` still count: they fix every point's invariants, so
+        an orbit's size :math:`|G|/|G_x|` counts the distinct critical manifolds it holds."""
         if self.student_rotations:
             return self.teacher_order
         return self.student_order * self.teacher_order
@@ -221,6 +249,8 @@ class Symmetry:
             elif self.sign_flips == "odd":
                 out.append("(w1,a1)↦(−w1,−a1)")
         out += [_format_signed(pi, eps) for pi, eps in self.teacher_generators()]
+        for n, label in self.eigenspaces:
+            out.append(f"O({n}) rotations of the teacher eigenspace {label} W↦WRᵀ")
         if self.student_rotations:
             out.append(f"O({self.k}) student rotations W↦RW")
         if self.complement > 1:
@@ -238,6 +268,8 @@ class Symmetry:
         if self.teacher_order > 1:
             kind = "signed permutations" if self.teacher_reflections else "permutations"
             parts.append(f"teacher {kind} (order {self.teacher_order})")
+        for n, label in self.eigenspaces:
+            parts.append(f"O({n}) rotations of the teacher eigenspace {label}")
         if self.student_rotations:
             parts.append(f"O({self.k}) student rotations")
         if self.complement > 1:
@@ -341,6 +373,15 @@ def detect_symmetry(space, *, seed: int = 0) -> Symmetry:
         R, _ = np.linalg.qr(rng.standard_normal((k, k)))
         rot = invariant(lambda W, a: (R @ W, a))
     comp = space.d - (int(np.linalg.matrix_rank(space.V)) if m else 0)
+    maps = [orthogonal_map(space.V, pi, eps) for pi, eps in map(_signed, tgroup.generators)]
+    eigen = []
+    for U, value in teacher_eigenspaces(space.V, kern.b) if m else ():
+        P = U.T @ U  # the teacher group must preserve E (so that it normalises O(E))
+        if any(np.abs(O @ P - P @ O).max() > 1e-8 for O in maps):
+            continue
+        Rs = [rotation_in(U, rng, det) for det in (1.0, -1.0)]
+        if all(invariant(lambda W, a, R=R: (W @ R.T, a)) for R in Rs):
+            eigen.append((U, eigenspace_label(space.V, U, value)))
     return Symmetry(
         k=k,
         m=m,
@@ -352,18 +393,23 @@ def detect_symmetry(space, *, seed: int = 0) -> Symmetry:
         complement=int(comp),
         failed=tuple(failed),
         teacher_colouring=colouring,
+        eigenspaces=tuple((U.shape[0], label) for U, label in eigen),
+        eigenspace_bases=tuple(U for U, _ in eigen),
+        eigenspace_forms=eigenspace_forms(space.V, [U for U, _ in eigen]) if eigen else (),
     )
 
 
 def symmetry_generators(space, x, sym: Symmetry) -> np.ndarray:
     r"""Tangent vectors (rows, weight coordinates) of the continuous symmetries at ``x``: input
-    rotations fixing the teacher, :math:`\delta W=W\Omega` (:math:`\Omega` antisymmetric on the
-    complement of the teacher span), and student rotations :math:`\delta W=\Omega W`."""
+    rotations :math:`\delta W=W\Omega` with :math:`\Omega=u_pu_q^\top-u_qu_p^\top` for pairs of
+    an orthonormal basis :math:`u` of the complement of the teacher span or of a teacher
+    eigenspace :math:`E_i` (:attr:`Symmetry.eigenspaces`), and student rotations
+    :math:`\delta W=\Omega W`."""
     W, a = space.unpack(x)
     gens = []
-    if sym.complement > 1:
-        # orthonormal basis of the complement of the teacher span
-        U = complement_basis(space)
+    # orthonormal bases of the complement of the teacher span and of the teacher eigenspaces
+    bases = [complement_basis(space)] if sym.complement > 1 else []
+    for U in [*bases, *sym.eigenspace_bases]:
         for p in range(U.shape[0]):
             for q in range(p + 1, U.shape[0]):
                 omega = np.outer(U[p], U[q]) - np.outer(U[q], U[p])

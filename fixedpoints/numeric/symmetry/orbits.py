@@ -14,8 +14,17 @@ get different colours. Its automorphisms are exactly the group elements fixing t
 neurons. Two points are on one orbit iff their point graphs (values clustered jointly, to a
 tolerance) are isomorphic.
 
+With rotations :math:`O(E_i)` of teacher eigenspaces (:mod:`.eigenspaces`) the overlaps with
+the teachers are replaced by their invariants: :math:`M_F=MJ` (the overlaps with the part
+:math:`F` of the teacher span outside the :math:`E_i`) on the student–teacher edges, and the Gram
+matrices :math:`P_i=MK_iM^\top` of the students' components in each :math:`E_i` as further
+student–student edge values (their diagonals as vertex values). With no such rotation
+:math:`M_F=M` and nothing is added.
+
 With student rotations (the loss depends on :math:`W^\top W` only) points are compared by the
-spectrum of Q and the teacher graph coloured by :math:`M^\top M` and :math:`M^\top QM`.
+spectra of Q and of the :math:`P_i`, the traces :math:`\operatorname{tr}P_iP_j` and
+:math:`\operatorname{tr}P_iQ`, and the teacher graph coloured by :math:`M_F^\top M_F`,
+:math:`M_F^\top QM_F` and :math:`M_F^\top P_iM_F`.
 """
 
 from __future__ import annotations
@@ -88,10 +97,20 @@ def _pm(n: int):
     return sgn, np.repeat(np.arange(n), 2)
 
 
+def _eigen_invariants(M, sym: Symmetry) -> tuple:
+    """``(M_F, [P_1, …, P_p])``: the overlaps with the teacher span outside the rotated teacher
+    eigenspaces and the students' Gram matrices inside each (``(M, [])`` without any)."""
+    forms = sym.eigenspace_forms
+    if not forms or M.shape[1] == 0:
+        return M, []
+    return M @ forms[-1], [M @ K @ M.T for K in forms[:-1]]
+
+
 def _raw_graph(Q, M, a, sym: Symmetry) -> _RawGraph:
     Q, M = np.asarray(Q, float), np.asarray(M, float)
+    M, Ps = _eigen_invariants(M, sym)
     if sym.student_rotations:
-        return _rotation_graph(Q, M, sym)
+        return _rotation_graph(Q, M, Ps, sym)
     k, m = Q.shape[0], M.shape[1]
     ss, si = _pm(k)
     ts, ti = _pm(m)
@@ -106,23 +125,27 @@ def _raw_graph(Q, M, a, sym: Symmetry) -> _RawGraph:
     if m:
         vk[tea] = 4 * (cls.max(initial=0) + 1) + sym.teacher_colouring.colours
     na = 0 if a is None else np.asarray(a).reshape(k, -1).shape[1]
-    vv = np.zeros((n, 1 + na))
+    p = len(Ps)
+    vv = np.zeros((n, 1 + p + na))
     vv[stu, 0] = np.diag(Q)[si]
+    for i, P in enumerate(Ps):
+        vv[stu, 1 + i] = np.diag(P)[si]
     if a is not None:
         av = np.asarray(a, float).reshape(k, -1)[si]
-        vv[stu, 1:] = av * (ss[:, None] if flips == "odd" else 1.0)
+        vv[stu, 1 + p :] = av * (ss[:, None] if flips == "odd" else 1.0)
     ek = np.zeros((n, n), dtype=np.int64)
-    ev = np.zeros((n, n, 1))
+    ev = np.zeros((n, n, 1 + p))
     ek[np.ix_(stu, stu)] = 2
-    ev[np.ix_(stu, stu)] = (np.outer(ss, ss) * Q[np.ix_(si, si)])[..., None]
+    sgn = np.outer(ss, ss)
+    ev[np.ix_(stu, stu)] = np.stack([sgn * X[np.ix_(si, si)] for X in (Q, *Ps)], axis=-1)
     if m:
         ek[np.ix_(stu, tea)] = 3
         ek[np.ix_(tea, stu)] = 3
         mv = np.outer(ss, ts) * M[np.ix_(si, ti)]
-        ev[np.ix_(stu, tea)] = mv[..., None]
-        ev[np.ix_(tea, stu)] = mv.T[..., None]
+        ev[stu[:, None], tea, 0] = mv
+        ev[tea[:, None], stu, 0] = mv.T
         ek[np.ix_(tea, tea)] = 4
-        ev[np.ix_(tea, tea)] = sym.teacher_colouring.edges[..., None]
+        ev[tea[:, None], tea, 0] = sym.teacher_colouring.edges
     idx = np.concatenate([si, k + ti])
     same = idx[:, None] == idx[None, :]
     ek[same] = 1
@@ -131,24 +154,27 @@ def _raw_graph(Q, M, a, sym: Symmetry) -> _RawGraph:
     return _RawGraph(vk, vv, ek, ev, np.zeros(0))
 
 
-def _rotation_graph(Q, M, sym: Symmetry) -> _RawGraph:
-    """The teacher graph alone, coloured further by :math:`\\epsilon\\eta(M^\\top M)_{rs}` and
-    :math:`\\epsilon\\eta(M^\\top QM)_{rs}`; the spectrum of Q compared on the side."""
+def _rotation_graph(Q, M, Ps, sym: Symmetry) -> _RawGraph:
+    """The teacher graph alone, coloured further by :math:`\\epsilon\\eta(M^\\top M)_{rs}`,
+    :math:`\\epsilon\\eta(M^\\top QM)_{rs}` and :math:`\\epsilon\\eta(M^\\top P_iM)_{rs}` (``M``
+    is :math:`M_F`); the spectra of Q and the :math:`P_i`, :math:`\\operatorname{tr}P_iP_j`
+    (:math:`i<j`) and :math:`\\operatorname{tr}P_iQ` compared on the side."""
     m = M.shape[1]
     ts, ti = _pm(m)
-    A, B = M.T @ M, M.T @ Q @ M
+    forms = [M.T @ X @ M for X in (np.eye(M.shape[0]), Q, *Ps)]
     n = 2 * m
     g = sym.teacher_colouring
-    vv = np.column_stack([np.diag(A)[ti], np.diag(B)[ti]])
+    vv = np.column_stack([np.diag(A)[ti] for A in forms])
     sgn = np.outer(ts, ts)
-    ev = np.stack([g.edges.astype(float), sgn * A[np.ix_(ti, ti)], sgn * B[np.ix_(ti, ti)]], -1)
+    ev = np.stack([g.edges.astype(float), *(sgn * A[np.ix_(ti, ti)] for A in forms)], -1)
     ek = np.full((n, n), 4, dtype=np.int64)
     same = ti[:, None] == ti[None, :]
     ek[same] = 1
     ev[same] = 0.0
     ek[np.arange(n), np.arange(n)] = 0
-    extra = np.sort(np.linalg.eigvalsh((Q + Q.T) / 2))
-    return _RawGraph(1 + g.colours, vv, ek, ev, extra)
+    extra = [np.linalg.eigvalsh((X + X.T) / 2) for X in (Q, *Ps)]
+    extra += [[np.sum(X * P) for X in (*Ps[i + 1 :], Q)] for i, P in enumerate(Ps)]
+    return _RawGraph(1 + g.colours, vv, ek, ev, np.concatenate(extra))
 
 
 @dataclass(frozen=True)
@@ -346,8 +372,10 @@ def same_orbit(o1: Orbit, o2: Orbit) -> bool:
 
 def _signature(Q, M, a, sym: Symmetry) -> np.ndarray:
     Q, M = np.asarray(Q, float), np.asarray(M, float)
+    M, Ps = _eigen_invariants(M, sym)
     flips = sym.sign_flips != "none" or sym.teacher_reflections
     parts = [np.linalg.eigvalsh((Q + Q.T) / 2), np.sort(np.diag(Q))]
+    parts += [np.linalg.eigvalsh((P + P.T) / 2) for P in Ps]
     if M.size:
         parts.append(np.linalg.eigvalsh(M.T @ M))
         if not sym.student_rotations:
@@ -359,11 +387,13 @@ def _signature(Q, M, a, sym: Symmetry) -> np.ndarray:
 
 
 def overlap_signature(space, x, sym) -> np.ndarray:
-    """A symmetry-invariant signature of ``x``: the spectrum and the sorted diagonal of
-    :math:`Q=WW^\top`, the spectrum of :math:`M^\top M` (:math:`M=WV^\top`), the sorted entries
-    of :math:`M` (absolute values under sign flips or teacher reflections; omitted under student
-    rotations) and of the trainable second layer. Equal on an orbit (a necessary condition for
-    two points to be on one orbit; :func:`same_orbit` decides)."""
+    r"""A symmetry-invariant signature of ``x``: the spectrum and the sorted diagonal of
+    :math:`Q=WW^\top`, the spectra of the Gram matrices :math:`P_i` in the rotated teacher
+    eigenspaces, the spectrum of :math:`M^\top M` (:math:`M=WV^\top`, or :math:`M_F` with
+    eigenspace rotations), the sorted entries of :math:`M` (absolute values under sign flips or
+    teacher reflections; omitted under student rotations) and of the trainable second layer.
+    Equal on an orbit (a necessary condition for two points to be on one orbit;
+    :func:`same_orbit` decides)."""
     Q, M, a = space.overlaps(x)
     return _signature(Q, M, a if space.trainable else None, sym)
 
