@@ -51,6 +51,7 @@ _EXPORTS = {
     "tangency_arcs": "fixedpoints.api",
     # studies
     "run_study": "fixedpoints.api",
+    "study_part": "fixedpoints.api",
     # results
     "Branch": "fixedpoints.results",
     "Continuation": "fixedpoints.results",

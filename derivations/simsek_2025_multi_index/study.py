@@ -16,8 +16,6 @@ diagrams) and ``beta_c.tex`` into ``report`` when given (``fixedpoints study run
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import warnings
 from collections import Counter
 from pathlib import Path
@@ -39,14 +37,8 @@ MIXTURES = (("He3+0.5*He4", 3), ("He3+He5", 4), ("He4+0.3*He6", 3), ("He3+0.2*He
 
 
 def _part(name: str):
-    """Import a sibling part module (``escape.py`` ...) of this study."""
-    mod_name = f"simsek_2025_{name}"
-    if mod_name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(mod_name, HERE / f"{name}.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[mod_name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[mod_name]
+    """A sibling part module (``escape.py`` ...) of this study."""
+    return fp.study_part(HERE, name)
 
 
 def _model(k, target, beta=None, d=None, n=1):

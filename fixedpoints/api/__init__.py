@@ -19,6 +19,7 @@ _EXPORTS = {
     "model_teacher_vectors": "landscapes",
     "ncf_kkt_points": "graphs",
     "run_study": "study",
+    "study_part": "study",
     "saddle_to_saddle": "graphs",
     "simulate": "simulation",
     "tangency_arcs": "arcs",

@@ -23,7 +23,7 @@ from fixedpoints.errors import ParameterError, StudyError
 from fixedpoints.export import compare_claims
 from fixedpoints.results import StudyReport
 
-__all__ = ["REQUIRED", "load_expected", "run_study"]
+__all__ = ["REQUIRED", "load_expected", "run_study", "study_part"]
 
 REQUIRED = ("id", "claim", "value", "tol", "source", "provenance")
 
@@ -64,6 +64,42 @@ def load_expected(directory) -> dict:
     return data
 
 
+def _import(path: Path, name: str, *, fresh: bool = False):
+    """Execute ``path`` as the module ``name`` (again when ``fresh``, else once per process)."""
+    if not fresh and name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def study_part(directory, name: str):
+    """The sibling module ``name.py`` of a study split into parts (``study.py`` next to
+    ``landscape.py``, ...), imported once per process.
+
+    Parameters
+    ----------
+    directory : path
+        The study folder (a part passes ``Path(__file__).parent``).
+    name : str
+        The part's file name without ``.py``.
+
+    Raises
+    ------
+    ParameterError
+        Naming ``name`` when the file does not exist.
+    """
+    directory = Path(directory).resolve()
+    path = directory / f"{name}.py"
+    if not path.is_file():
+        raise ParameterError(
+            f"`name` must be a part of the study {directory.name}; got {name!r}.", parameter="name"
+        )
+    return _import(path, f"fixedpoints_study_{directory.name.replace('-', '_')}_{name}")
+
+
 def run_study(directory, *, report=None, slow: bool = False) -> StudyReport:
     """Run ``study.py`` of a study folder and compare with its ``expected.json``.
 
@@ -96,11 +132,8 @@ def run_study(directory, *, report=None, slow: bool = False) -> StudyReport:
             f"`directory` must contain study.py; got {str(directory)!r}.", parameter="directory"
         )
     name = f"fixedpoints_study_{directory.resolve().name.replace('-', '_')}"
-    spec = importlib.util.spec_from_file_location(name, script)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
     try:
-        spec.loader.exec_module(module)
+        module = _import(script, name, fresh=True)
         signature = inspect.signature(module.run).parameters
         if "slow" in signature:
             computed = module.run(None if report is None else Path(report), slow=bool(slow))

@@ -11,7 +11,10 @@ def _close(value, expected, tol) -> bool:
     if isinstance(expected, (list, tuple)):
         if not isinstance(value, (list, tuple)) or len(value) != len(expected):
             return False
-        return all(_close(v, e, tol) for v, e in zip(value, expected, strict=True))
+        tols = tol if isinstance(tol, (list, tuple)) else [tol] * len(expected)
+        if len(tols) != len(expected):
+            return False
+        return all(_close(v, e, t) for v, e, t in zip(value, expected, tols, strict=True))
     if isinstance(expected, str) or isinstance(value, str):
         return str(value) == str(expected)
     if isinstance(expected, bool) or isinstance(value, bool):
@@ -27,8 +30,8 @@ def compare_claims(expected: dict, computed: dict, *, skip=()) -> list[dict]:
     """One row per claim of ``expected["claims"]``: id, claim, value, expected, tol, source, pass
     (and ``skipped: True`` for the ids in ``skip``).
 
-    A claim passes iff ``|value - expected| <= tol`` (element-wise for lists; equality for strings
-    and booleans). A claim the study did not compute fails with ``value: None``; a skipped claim
+    A claim passes iff ``|value - expected| <= tol`` (element-wise for lists, with one ``tol`` per
+    element when ``tol`` is a list; equality for strings and booleans). A claim the study did not compute fails with ``value: None``; a skipped claim
     (a ``slow`` claim not run) has ``pass: None``.
     """
     rows = []
