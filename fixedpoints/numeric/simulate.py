@@ -155,6 +155,7 @@ class _Monitor:
         return why
 
 
+@np.errstate(all="ignore")  # a diverging run is reported by its status, not a warning
 def simulate(
     population,
     W0,
@@ -227,43 +228,6 @@ def simulate(
     if method == "sgd" and sampled is None:
         raise out_of_range("sampled", None, "a SampledLoss for method 'sgd'")
     stop = stop or StopRule()
-    with np.errstate(all="ignore"):  # a diverging run is reported by its status, not a warning
-        return _run(
-            population,
-            W0,
-            a0,
-            method,
-            lr,
-            stop,
-            records,
-            rtol,
-            atol,
-            sampled,
-            batch_size,
-            seed,
-            progress,
-            integrator,
-            record_times,
-        )
-
-
-def _run(
-    population,
-    W0,
-    a0,
-    method,
-    lr,
-    stop,
-    records,
-    rtol,
-    atol,
-    sampled,
-    batch_size,
-    seed,
-    progress,
-    integrator,
-    record_times,
-):
     xp = population.xp
     spherical = population.kernels.spherical
     runs = W0.shape[0]
