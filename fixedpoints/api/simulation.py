@@ -125,6 +125,13 @@ def simulate(
     proto.update({k: v for k, v in protocol.items() if v is not None})
     if proto["method"] not in (*METHODS, EXACT):
         raise out_of_range("method", proto["method"], "one of " + ", ".join((*METHODS, EXACT)))
+    if proto["method"] == EXACT and backend != "numpy":
+        raise out_of_range(
+            "backend",
+            backend,
+            "'numpy' for method 'exact'",
+            "The closed form runs on the host: p + 2 numbers per run.",
+        )
     be = array_backend(backend, device)
     kernels = compile_pair_kernels(model, params, xp=be.xp)
     kernels, k, decoupled = decouple(kernels, model.student.width)

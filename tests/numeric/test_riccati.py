@@ -126,9 +126,11 @@ def test_simulate_exact_at_requested_times():
     assert {"phi", "overlap", "trace", "gradient_norm"} <= set(sim.observables)
 
 
-def test_exact_refuses_models_outside_the_class():
+def test_exact_refuses_models_outside_the_class_and_device_backends():
     with pytest.raises(ParameterError, match="method"):
         fp.simulate(fp.load_model("soft-committee", {"k": 2, "m": 2}), runs=1, method="exact")
+    with pytest.raises(ParameterError, match="backend"):
+        fp.simulate(fp.load_model("quadratic"), runs=1, method="exact", backend="torch")
 
 
 def test_exact_refuses_rank_deficient_starts_and_bad_times():

@@ -165,7 +165,7 @@ class RiccatiProblem:
         b = np.asarray(kt.b, dtype=float)[:, 0]
         return cls.from_teacher(V.T @ (b[:, None] * V), a=float(kt.a[0, 0]), s=kt.scale)
 
-    def critical_starts(self, k: int, limit: int = 5000):
+    def critical_starts(self, k: int, limit: int = 2000):
         r"""Every critical point :math:`Z_S` of the landscape as weights (notes §3): for each
         choice of :math:`c_g\le n_g` directions of each eigenvalue group (:math:`s=\sum c_g\le
         \min(k,d)`), :math:`\tau_S=-2\sum_{l\notin S}\mu_l/(2+s)` and students
@@ -205,11 +205,6 @@ class RiccatiProblem:
     @property
     def d(self) -> int:
         return int(self.basis.shape[0])
-
-    @property
-    def rows_mu(self) -> np.ndarray:
-        """:math:`\\mu` of every eigenbasis row."""
-        return np.repeat(self.mu, self.sizes)
 
     @property
     def time_scale(self) -> float:
