@@ -34,9 +34,11 @@ so a run is :math:`p+2` numbers (:math:`u`, :math:`\phi`, :math:`h_1\dots h_p`,
 first rotated (an orthogonal change of student basis, which leaves :math:`Z` unchanged) so that
 the rows of each group vanish *exactly* on the columns the groups above it already span — the
 structural zeros (e.g. students in the null space of :math:`Z^*`) are then exact, and no rounding
-error is amplified by :math:`e^{4u\mu}` (the pitfall of the notes, §2). With
-:math:`R=QT` (thin QR), :math:`Z=Q\,N\,Q^\top`,
-:math:`N=(e^{2\phi}T^{-\top}T^{-1}+Q^\top HQ)^{-1}` (:math:`H` the :math:`h_g` on the rows of
+error is amplified by :math:`e^{4u\mu}` (the pitfall of the notes, §2). Column :math:`i` is then
+scaled by :math:`e^{-2u\mu_{t(i)}}`, :math:`t(i)` the first group with a non-zero entry in it, so
+that :math:`\tilde R=RD` has entries :math:`e^{2u(\mu_g-\mu_{t(i)})}C_{gi}` of at most order one
+whatever :math:`u`. With :math:`\tilde R=QT` (thin QR), :math:`Z=Q\,N\,Q^\top`,
+:math:`N=(e^{2\phi}T^{-\top}D^2T^{-1}+Q^\top HQ)^{-1}` (:math:`H` the :math:`h_g` on the rows of
 group :math:`g`, times :math:`e^{4u(\nu_g-\mu_g)}`). When every rotated Gram matrix :math:`C_g^\top C_g` is diagonal (e.g. orthonormal
 students and a two-level teacher: the reduction to :math:`m` eigenvalues :math:`x_i` and three
 scalar ODEs of the notes) :math:`K` is diagonal and
@@ -46,10 +48,10 @@ scalar ODEs of the notes) :math:`K` is diagonal and
     \operatorname{tr}Z=\sum_i\frac{\sum_ge^{4u(\mu_g-\mu_{t(i)})}s_{gi}}
     {e^{2\phi-4u\mu_{t(i)}}+\sum_ge^{4u(\nu_g-\mu_{t(i)})}h_gs_{gi}},
 
-:math:`s_{gi}=(C_g^\top C_g)_{ii}`, :math:`t(i)` the first group with :math:`s_{gi}>0`. Runs are
-re-anchored (:math:`C\leftarrow` a factor of :math:`Z(u)`, :math:`u,\phi,h\leftarrow0`)
-after at most :math:`\Delta u=300/\max|\mu|` or once :math:`|\phi|>100` since the anchor, so no
-exponential overflows.
+:math:`s_{gi}=(C_g^\top C_g)_{ii}`. Nothing overflows for :math:`\mu\ge0`; runs are re-anchored
+(:math:`C\leftarrow` a factor of :math:`Z(u)`, :math:`u,\phi,h\leftarrow0`) once
+:math:`|\phi|>100` since the anchor, and after :math:`\Delta u=150/|\mu_{\min}|` for a negative
+teacher eigenvalue (then :math:`D^2=e^{-4u\mu_t}` grows).
 
 Observables, with :math:`X=2(QN-DQ)+\tau Q` (:math:`D=Q`-space action of :math:`Z^*`):
 :math:`\|\nabla_W\mathcal L\|^2=16as^2\operatorname{tr}(XNX^\top)` and
@@ -212,9 +214,10 @@ class RiccatiProblem:
         return 4.0 * self.a * self.s
 
     def anchor_interval(self) -> float:
-        r"""Longest standard time between re-anchorings: :math:`300/\max|\mu|` (module
-        docstring)."""
-        return 300.0 / max(float(np.max(np.abs(self.mu))), 1e-300)
+        r"""Longest standard time between re-anchorings: :math:`150/|\mu_{\min}|` for a negative
+        teacher eigenvalue, else unbounded (module docstring)."""
+        low = -float(np.min(self.mu))
+        return 150.0 / low if low > 0 else float("inf")
 
 
 def _choices(sizes: tuple, budget: int):
@@ -309,13 +312,14 @@ class Anchor:
         gh = h[:, self.row_group] * np.exp(
             4.0 * u[:, None] * (np.maximum(self.row_mu, 0.0) - self.row_mu)
         )
-        R = S * np.exp(2.0 * u[:, None, None] * self.row_mu[None, :, None])
-        Q, T = np.linalg.qr(R)
-        Ti = np.linalg.inv(T)
-        M = np.exp(2.0 * phi)[:, None, None] * (np.swapaxes(Ti, -1, -2) @ Ti)
+        mt = self.problem.mu[self.top[rows]]  # (n, r): the exponent of each column's top group
+        scaled = np.exp(2.0 * u[:, None, None] * (self.row_mu[None, :, None] - mt[:, None, :]))
+        Q, T = np.linalg.qr(S * np.where(S != 0, scaled, 0.0))
+        X = np.exp(-2.0 * u[:, None, None] * mt[:, :, None]) * np.linalg.inv(T)  # D T^{-1}
+        M = np.exp(2.0 * phi)[:, None, None] * (np.swapaxes(X, -1, -2) @ X)
         M = M + np.swapaxes(Q, -1, -2) @ (gh[:, :, None] * Q)
         logdet = 2 * np.sum(np.log(np.abs(np.diagonal(T, axis1=-2, axis2=-1))), 1)
-        logdet = logdet + np.linalg.slogdet(M)[1] - 2.0 * phi * self.r
+        logdet = logdet + np.linalg.slogdet(M)[1] - 2.0 * phi * self.r + 4 * u * mt.sum(1)
         return Q, np.linalg.inv(M), logdet
 
     def trace(self, u, phi, h, rows):
