@@ -160,9 +160,12 @@ class Landscape:
         riccati.RiccatiProblem.critical_starts`)."""
         from fixedpoints.numeric.riccati import RiccatiProblem
 
-        if self.decoupled or self.trainable or RiccatiProblem.class_error(self.population):
+        problem = None
+        if not (self.decoupled or self.trainable):
+            problem = RiccatiProblem.of_population(self.population)
+        if problem is None:
             return None, False
-        W, complete = RiccatiProblem.from_population(self.population).critical_starts(self.k)
+        W, complete = problem.critical_starts(self.k)
         return self.pack(W), complete
 
     def random_start(self, rng) -> np.ndarray:

@@ -162,6 +162,15 @@ class RiccatiProblem:
                 "'gd', 'flow' or 'sgd' for this model",
                 f"The exact (Riccati) solution needs {why}.",
             )
+        return cls._build(population)
+
+    @classmethod
+    def of_population(cls, population):
+        """The problem of a compiled model in the class, or None (:meth:`class_error`)."""
+        return None if cls.class_error(population) else cls._build(population)
+
+    @classmethod
+    def _build(cls, population):
         kt = population.kernels
         V = np.asarray(population.V, dtype=float)
         b = np.asarray(kt.b, dtype=float)[:, 0]
@@ -328,17 +337,28 @@ class Anchor:
             return np.sum(self._diagonal(u, phi, h, rows)[0], axis=1)
         return np.trace(self.qn(u, phi, h, rows)[1], axis1=-2, axis2=-1)
 
+    def _gradient_norm(self, Q, N):
+        r""":math:`\|\nabla_W\mathcal L\|=4s\sqrt{a\operatorname{tr}(XNX^\top)}`,
+        :math:`X=2(QN-DQ)+\tau Q` (no cancellation near a critical point), and :math:`\tau`."""
+        pb = self.problem
+        tau = np.trace(N, axis1=-2, axis2=-1) - float(np.sum(pb.mu * np.array(pb.sizes)))
+        X = 2.0 * (Q @ N - self.row_mu[None, :, None] * Q) + tau[:, None, None] * Q
+        grad2 = np.einsum("nij,njk,nik->n", X, N, X)
+        return np.sqrt(16 * pb.a * pb.s**2 * np.clip(grad2, 0.0, None)), tau
+
+    def gradient_norm(self, u, phi, h, rows):
+        r""":math:`\|\nabla_W\mathcal L\|` alone (the stop rule's quantity)."""
+        Q, N, _ = self.qn(u, phi, h, rows)
+        return self._gradient_norm(Q, N)[0]
+
     def observables(self, u, phi, h, rows):
         """Loss, gradient norm, traces and the factor :math:`QN^{1/2}` (module docstring)."""
         pb = self.problem
         Q, N, logdet = self.qn(u, phi, h, rows)
         sizes = np.array(pb.sizes)
-        tr_star = float(np.sum(pb.mu * sizes))
         trZ = np.trace(N, axis1=-2, axis2=-1)
-        tau = trZ - tr_star
+        gradient_norm, tau = self._gradient_norm(Q, N)
         DQ = self.row_mu[None, :, None] * Q
-        X = 2.0 * (Q @ N - DQ) + tau[:, None, None] * Q
-        grad2 = np.einsum("nij,njk,nik->n", X, N, X)
         E = Q @ N @ np.swapaxes(Q, -1, -2) - np.eye(Q.shape[1]) * self.row_mu
         dropped = sizes - np.array([s.shape[1] for s in self.S])
         frob_err2 = np.sum(E * E, axis=(1, 2)) + float(np.sum(pb.mu**2 * dropped))
@@ -351,7 +371,7 @@ class Anchor:
         factor = Q @ (v * np.sqrt(np.clip(w, 0.0, None))[:, None, :])
         return {
             "loss": 4 * pb.s * (0.5 * frob_err2 + 0.25 * tau**2),
-            "gradient_norm": np.sqrt(16 * pb.a * pb.s**2 * np.clip(grad2, 0.0, None)),
+            "gradient_norm": gradient_norm,
             "trace": trZ,
             "teacher_overlap": ZZs,
             "frobenius": frob,
