@@ -21,6 +21,14 @@ from fixedpoints.kernels.quadrature import (
     quadrature_kernel,
 )
 from fixedpoints.kernels.registry import Kernel, pair_kernel, self_kernel
+from fixedpoints.kernels.subspace_norm import (
+    N,
+    subspace_norm_alpha,
+    subspace_norm_derivatives,
+    subspace_norm_energy,
+    subspace_norm_kernel,
+    subspace_norm_latex,
+)
 
 __all__ = [
     "A",
@@ -40,4 +48,10 @@ __all__ = [
     "QuadratureKernel",
     "quadrature_kernel",
     "quadrature_functions",
+    "N",
+    "subspace_norm_alpha",
+    "subspace_norm_kernel",
+    "subspace_norm_derivatives",
+    "subspace_norm_energy",
+    "subspace_norm_latex",
 ]

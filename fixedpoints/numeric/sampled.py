@@ -42,7 +42,10 @@ class SampledLoss:
         a = p.a if a is None else a
         lam = X @ self.xp.matrix_transpose(W)  # (runs, B, k)
         f = self.sigma(lam) @ a  # (runs, B, o)
-        fstar = self.tau(X @ p.V.T) @ p.b  # (runs, B, o)
+        if getattr(p, "target", None) is not None:  # an exact target (one output)
+            fstar = self.xp.asarray(p.target(X))
+        else:
+            fstar = self.tau(X @ p.V.T) @ p.b  # (runs, B, o)
         return a, lam, f, fstar
 
     def loss(self, W, a, X):
