@@ -34,6 +34,8 @@ _EXPORTS = {
     "integrate": "fixedpoints.numeric.ode",
     "integrate_batch": "fixedpoints.numeric.ode",
     "reduce_flow": "fixedpoints.symbolic",
+    "check_equivariance": "fixedpoints.symbolic",
+    "fixed_point_ansatz": "fixedpoints.symbolic",
     # fixed points, thresholds, continuation
     "LandscapeFamily": "fixedpoints.api",
     "continue_fixed_points": "fixedpoints.api",
@@ -46,7 +48,13 @@ _EXPORTS = {
     "outcomes": "fixedpoints.numeric.outcomes",
     "saddle_to_saddle": "fixedpoints.api",
     "simulate": "fixedpoints.api",
+    "training_loss": "fixedpoints.api",
     "sphere_overlaps": "fixedpoints.numeric.initialize",
+    "particle_group": "fixedpoints.numeric.symmetry.particles",
+    "orbit_closed": "fixedpoints.numeric.symmetry.particles",
+    "symmetry_defect": "fixedpoints.numeric.symmetry.particles",
+    "equivariance_defect": "fixedpoints.numeric.symmetry.particles",
+    "subspace_norm_alpha": "fixedpoints.numeric.meanfield",
     "transition_graph": "fixedpoints.api",
     "tangency_arcs": "fixedpoints.api",
     # studies

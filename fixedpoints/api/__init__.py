@@ -22,6 +22,7 @@ _EXPORTS = {
     "study_part": "study",
     "saddle_to_saddle": "graphs",
     "simulate": "simulation",
+    "training_loss": "simulation",
     "tangency_arcs": "arcs",
     "threshold": "thresholds",
     "transition_graph": "graphs",

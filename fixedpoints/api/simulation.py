@@ -23,6 +23,7 @@ from fixedpoints.errors import out_of_range
 from fixedpoints.numeric.backend import array_backend
 from fixedpoints.numeric.initialize import initial_weights
 from fixedpoints.numeric.landscape import decouple
+from fixedpoints.numeric.meanfield import MeanFieldScaling, ReducedLoss, SubspaceNormTarget
 from fixedpoints.numeric.outcomes import outcomes
 from fixedpoints.numeric.population import PopulationLoss
 from fixedpoints.numeric.riccati import RiccatiProblem, exact_flow
@@ -31,7 +32,7 @@ from fixedpoints.numeric.simulate import METHODS, StopRule
 from fixedpoints.numeric.simulate import simulate as _simulate
 from fixedpoints.results import Simulation
 
-__all__ = ["DEFAULT_PROTOCOL", "simulate"]
+__all__ = ["DEFAULT_PROTOCOL", "simulate", "training_loss"]
 
 DEFAULT_PROTOCOL = {
     "method": "flow",
@@ -43,7 +44,15 @@ DEFAULT_PROTOCOL = {
     "records": 100,
     "times": None,
     "integrator": "auto",
+    "scaling": "standard",
+    "target": "teacher",
+    "subspace": None,
+    "reduced": False,
 }
+SCALINGS = ("standard", "mean-field")
+#: targets the model's teacher neurons represent exactly (the mean-field-relu preset's names)
+TEACHER_TARGETS = ("teacher", "odd-linear", "odd-cubic")
+TARGETS = (*TEACHER_TARGETS, "norm-subspace")
 #: methods beyond the batched trainers of :mod:`fixedpoints.numeric.simulate`
 EXACT = "exact"
 
@@ -63,9 +72,10 @@ def simulate(
     fixed_points=None,
     loss_tol: float = 1e-6,
     progress=None,
+    start=None,
     **protocol,
 ) -> Simulation:
-    """Train ``runs`` copies of ``model`` from random initializations, batched, and label where
+    r"""Train ``runs`` copies of ``model`` from random initializations, batched, and label where
     they end.
 
     Parameters
@@ -89,6 +99,10 @@ def simulate(
         Final losses this close are one outcome.
     progress : callable, optional
         ``progress(t, active_runs)`` after each step.
+    start : (W0, a0), optional
+        Start from these weights instead of drawing them (e.g. to continue a run from its final
+        ``W``, ``a``): ``W0`` of shape ``(runs, k, d)`` — ``(runs, k, d_H + 1)`` for
+        ``reduced`` — and ``a0`` ``(runs, k, outputs)`` or None for a fixed second layer.
     **protocol
         Overrides of :data:`DEFAULT_PROTOCOL` / the model's ``[simulate]`` table: ``method``
         (``gd``, ``flow``, ``sgd``, ``exact``), ``lr``, ``init``, ``scale``, ``gradient_tol``,
@@ -96,7 +110,16 @@ def simulate(
         gives the state exactly there, the others at the first step reaching each),
         ``integrator`` (``flow``: ``auto``, ``dopri5`` or ``ros34pw2``, see
         :func:`fixedpoints.numeric.simulate.simulate`),
-        ``records``; None values are ignored.
+        ``records``; ``scaling`` (``standard``, or ``mean-field``: output :math:`\frac1m`,
+        step :math:`\times m`, :class:`~fixedpoints.numeric.meanfield.MeanFieldScaling`;
+        second layers start at :math:`a_i\sim\mathcal N(0,\delta^2)`),
+        ``target`` (``teacher``: the teacher neurons; ``norm-subspace``: the exact
+        :math:`\\|P_Hx\\|`, :math:`H=\\operatorname{span}(e_1..e_r)`, r = ``subspace``,
+        :class:`~fixedpoints.numeric.meanfield.SubspaceNormTarget`), ``reduced`` (the exact
+        reduction by the rotations of :math:`H^\\perp`, r + 1 numbers per neuron from the same
+        initialization, :class:`~fixedpoints.numeric.meanfield.ReducedLoss`); ``init`` may be
+        ``symmetric:GENERATORS`` (:mod:`fixedpoints.numeric.symmetry.particles`); None values are
+        ignored.
 
     Returns
     -------
@@ -133,11 +156,8 @@ def simulate(
             "The closed form runs on the host: p + 2 numbers per run.",
         )
     be = array_backend(backend, device)
-    kernels = compile_pair_kernels(model, params, xp=be.xp)
-    kernels, k, decoupled = decouple(kernels, model.student.width)
-    V = model_teacher_vectors(model, kernels.T)
+    kernels, k, decoupled, V, target, population = _setup(model, params, proto, be)
     d = V.shape[1]
-    population = PopulationLoss(kernels, V, device=be.device)
     W0, a0 = initial_weights(
         proto["init"],
         int(runs),
@@ -147,6 +167,10 @@ def simulate(
         outputs=model.outputs if kernels.a is None else None,
         seed=seed,
     )
+    if proto["scaling"] == "mean-field" and a0 is not None:
+        a0 = a0 * np.sqrt(k)  # a_i ~ N(0, scale^2): O(1) per particle, the output carries 1/m
+    if start is not None:
+        W0, a0 = _start(start, W0, a0, target if proto["reduced"] else None)
     times = _record_times(proto)
     if times is not None:  # the last record time ends the runs
         proto["t_max"] = float(times[-1]) if times[-1] > 0 else proto["t_max"]
@@ -158,6 +182,12 @@ def simulate(
     sampled = None
     if proto["method"] == "sgd":
         sampled = SampledLoss(population, *activation_functions(model, be.xp))
+    W_start = W0
+    if proto["reduced"]:
+        population, W_start, V = _reduction(kernels, target, W0, proto, start is not None)
+    if proto["scaling"] == "mean-field":
+        population = MeanFieldScaling(population, k)
+        sampled = None if sampled is None else population.sampled(sampled)
     stop = StopRule(
         gradient_tol=float(proto["gradient_tol"]),
         t_max=float(proto["t_max"]),
@@ -165,7 +195,7 @@ def simulate(
     )
     result = _simulate(
         population,
-        be.asarray(W0),
+        be.asarray(W_start),
         None if a0 is None else be.asarray(a0),
         method=proto["method"],
         lr=proto["lr"],
@@ -181,8 +211,110 @@ def simulate(
         record_times=times,
     )
     return _finish(
-        model, result, V, W0, a0, proto, be, runs, k, d, decoupled, fixed_points, loss_tol
+        model, result, V, W_start, a0, proto, be, runs, k, d, decoupled, fixed_points, loss_tol
     )
+
+
+def training_loss(model, params=None, *, backend: str = "numpy", device=None, **protocol):
+    r"""The loss object :func:`simulate` trains, to evaluate at any weights: ``loss(W, a)``
+        and ``gradient(W, a)`` (minus the velocity field; batched over leading dimensions).
+
+        With ``scaling='mean-field'`` (the ``mean-field-relu`` preset's default) it is
+        :class:`~fixedpoints.numeric.meanfield.MeanFieldScaling` of the population loss, so
+        ``gradient`` is :math:`m
+    abla R`; with ``reduced=True`` the states are
+        :math:`(v_i,arrho_i)` rows of the rotation-reduced model
+        (:class:`~fixedpoints.numeric.meanfield.ReducedLoss`). Protocol entries as for
+        :func:`simulate` (``scaling``, ``target``, ``subspace``, ``reduced``).
+
+        Examples
+        --------
+        >>> import fixedpoints as fp, numpy as np
+        >>> model = fp.load_model("mean-field-relu", {"d": 4, "d_H": 2, "target": "norm-subspace"})
+        >>> full = fp.training_loss(model)
+        >>> reduced = fp.training_loss(model, reduced=True)
+        >>> W, a = np.ones((8, 4)), np.ones((8, 1))  # every particle (1, 1, 1, 1): rho = sqrt(2)
+        >>> Y = np.concatenate([W[:, :2], np.full((8, 1), np.sqrt(2))], 1)
+        >>> bool(full.loss(W, a) > reduced.loss(Y, a))  # the orbit average spreads the particles
+        True
+    """
+    unknown = set(protocol) - set(DEFAULT_PROTOCOL)
+    if unknown:
+        raise out_of_range("protocol", sorted(unknown), "keys " + ", ".join(DEFAULT_PROTOCOL))
+    proto = {**DEFAULT_PROTOCOL, **dict(model.simulation)}
+    proto.update({k: v for k, v in protocol.items() if v is not None})
+    kernels, k, _, V, target, population = _setup(
+        model, params, proto, array_backend(backend, device)
+    )
+    if proto["reduced"]:
+        population = _reduction(kernels, target, V, {**proto, "method": "gd"}, True)[0]
+    if proto["scaling"] == "mean-field":
+        population = MeanFieldScaling(population, k)
+    return population
+
+
+def _setup(model, params, proto, be):
+    """Compiled kernels, neurons per run, decoupling, teacher vectors (or the target's basis),
+    exact target and the standard-parameterization population loss."""
+    kernels = compile_pair_kernels(model, params, xp=be.xp)
+    kernels, k, decoupled = decouple(kernels, model.student.width)
+    V = model_teacher_vectors(model, kernels.T)
+    target = _exact_target(proto, V.shape[1], be, model.student.activation)
+    if target is not None:
+        V = target.basis()
+    population = PopulationLoss(kernels, V, device=be.device, target=target)
+    return kernels, k, decoupled, V, target, population
+
+
+def _exact_target(proto, d, be, activation):
+    """The exact target the protocol names (None: the teacher neurons), checked."""
+    if proto["scaling"] not in SCALINGS:
+        raise out_of_range("scaling", proto["scaling"], "one of " + ", ".join(SCALINGS))
+    if proto["target"] in TEACHER_TARGETS:
+        if proto["reduced"]:
+            raise out_of_range("reduced", True, "target 'norm-subspace' (a target of P_H x)")
+        return None
+    if proto["target"] != "norm-subspace":
+        raise out_of_range("target", proto["target"], "one of " + ", ".join(TARGETS))
+    if be.name != "numpy":
+        raise out_of_range("backend", be.name, "'numpy' for target 'norm-subspace'")
+    if activation != "relu":
+        raise out_of_range("student.activation", activation, "relu for target 'norm-subspace'")
+    r = proto["subspace"]
+    if r is None or float(r) != int(r):
+        raise out_of_range("subspace", r, f"an integer in [1, d = {d}] (dim H)")
+    return SubspaceNormTarget(d, int(r))
+
+
+def _reduction(kernels, target, W0, proto, reduced_already=False):
+    """The reduced loss and the state (v, |P_perp w|) of the same initialization."""
+    if proto["method"] not in ("gd", "flow"):
+        raise out_of_range("method", proto["method"], "gd or flow for the reduced model")
+    r = target.r
+    Y0 = W0
+    if not reduced_already:
+        Y0 = np.concatenate([W0[..., :r], np.linalg.norm(W0[..., r:], axis=-1)[..., None]], -1)
+    return ReducedLoss(kernels, target), Y0, np.eye(r, r + 1)
+
+
+def _start(start, W_drawn, a_drawn, reduced_target):
+    """The given start weights, checked against the shapes of the drawn ones."""
+    try:
+        W0, a0 = start
+        W0 = np.array(W0, dtype=float)
+        a0 = None if a0 is None else np.array(a0, dtype=float)
+    except (TypeError, ValueError):
+        raise out_of_range("start", type(start).__name__, "a pair (W0, a0) of arrays") from None
+    shape = W_drawn.shape
+    if reduced_target is not None:
+        shape = (*shape[:-1], reduced_target.r + 1)
+    a_shape = None if a_drawn is None else a_drawn.shape
+    if W0.shape != shape or (None if a0 is None else a0.shape) != a_shape:
+        got = (W0.shape, None if a0 is None else a0.shape)
+        raise out_of_range("start", got, f"arrays of shapes {shape} and {a_shape}")
+    if not (np.all(np.isfinite(W0)) and (a0 is None or np.all(np.isfinite(a0)))):
+        raise out_of_range("start", "non-finite weights", "finite arrays")
+    return W0, a0
 
 
 def _record_times(proto):

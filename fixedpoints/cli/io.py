@@ -44,6 +44,8 @@ FLAGS = {
     "method": "--method",
     "lr": "--lr",
     "init": "--init",
+    "scaling": "--scaling",
+    "reduced": "--reduced",
     "scale": "--scale",
     "gradient_tol": "--gradient-tol",
     "t_max": "--t-max",

@@ -141,9 +141,20 @@ _KEYS = {
     "student": {"width", "activation", "second_layer", "a", "spherical"},
     "teacher": {"width", "activation", "b", "overlap"},
     "loss": {"kind", "scale"},
-    "simulate": {"method", "lr", "init", "scale", "gradient_tol", "t_max", "records"},
+    "simulate": {
+        "method",
+        "lr",
+        "init",
+        "scale",
+        "gradient_tol",
+        "t_max",
+        "records",
+        "scaling",
+        "target",
+        "subspace",
+    },
 }
-_SIMULATE_WORDS = {"method", "init"}
+_SIMULATE_WORDS = {"method", "init", "scaling", "target"}
 _TOP = {
     "name",
     "description",

@@ -30,8 +30,22 @@ def add_parser(sub) -> None:
     p.add_argument("--lr", type=float, help="step size (gd, sgd)")
     p.add_argument(
         "--init",
-        choices=["gaussian", "orthonormal", "sphere"],
-        help="gaussian N(0,1/d) (Xavier), orthonormal (Haar) or sphere (default: the preset's)",
+        metavar="SCHEME",
+        help="gaussian N(0,1/d) (Xavier), orthonormal (Haar), sphere, or symmetric:GENERATORS "
+        "(gaussian neurons closed under the group of flip, reflect:I,J.., swap:I,J, "
+        "rotate:I,J,N joined by '+', e.g. symmetric:reflect:5+swap:4,5); default: the preset's",
+    )
+    p.add_argument(
+        "--scaling",
+        choices=["standard", "mean-field"],
+        help="mean-field: output 1/m and step x m (the particle discretization of the "
+        "Wasserstein flow); default: the preset's",
+    )
+    p.add_argument(
+        "--reduced",
+        action="store_true",
+        help="target norm-subspace: simulate the exact reduction by the rotations of H^perp "
+        "(d_H + 2 numbers per neuron) from the same initialization",
     )
     p.add_argument("--scale", type=float, help="multiply the initialization by δ (small init)")
     p.add_argument("--gradient-tol", type=float, help="stop a run when |grad| < this")
@@ -141,6 +155,8 @@ def run(args) -> int:
             records=args.records,
             times=args.times,
             integrator=args.integrator,
+            scaling=args.scaling,
+            reduced=args.reduced or None,
         )
     doc = res.to_dict(timing=args.timing)
     if args.plot:
