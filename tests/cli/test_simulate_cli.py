@@ -111,3 +111,50 @@ def test_simulate_exact_and_times_errors(capsys):
     assert code == 2 and "times`" in err
     code, _, err = run(capsys, "simulate", "quadratic", "--times", "1,x")
     assert code == 2 and "--times" in err
+
+
+def test_simulate_mean_field_reduced_and_symmetric(capsys):
+    """The mean-field preset with the exact ||P_H x|| target: the reduced model from the same
+    draw (d_H + 1 coordinates per neuron) ends near the full one; orbit-closed inits."""
+    common = [
+        "mean-field-relu",
+        "--set",
+        "target=norm-subspace",
+        "--set",
+        "d=8",
+        "--set",
+        "d_H=2",
+        "--set",
+        "particles=32",
+        "--runs",
+        "2",
+        "--method",
+        "gd",
+        "--lr",
+        "0.05",
+        "--times",
+        "0,5",
+        "--init",
+        "symmetric:reflect:8",
+    ]
+    full = run_json(capsys, "simulate", *common)
+    reduced = run_json(capsys, "simulate", *common, "--reduced")
+    assert full["protocol"]["scaling"] == "mean-field" and reduced["protocol"]["reduced"] is True
+    assert full["protocol"]["init"] == "symmetric:reflect:8"
+    f, r = full["final_losses"], reduced["final_losses"]
+    assert all(abs(a - b) < 0.05 * a + 0.01 for a, b in zip(f, r, strict=True))
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["--init", "symmetric:mirror"], "--init"),
+        (["--init", "symmetric:reflect:9"], "--init"),
+        (["--reduced"], "--reduced"),
+        (["--set", "particles=6", "--init", "symmetric:flip+reflect:5"], "particles"),
+        (["--scaling", "wide"], "--scaling"),
+    ],
+)
+def test_simulate_mean_field_bad_input(capsys, argv, needle):
+    code, _, err = run(capsys, "simulate", "mean-field-relu", "--runs", "1", *argv)
+    assert code == 2 and needle in err and len(err.strip().splitlines()) == 1
