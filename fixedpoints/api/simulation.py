@@ -118,8 +118,9 @@ def simulate(
         :class:`~fixedpoints.numeric.meanfield.SubspaceNormTarget`), ``reduced`` (the exact
         reduction by the rotations of :math:`H^\\perp`, r + 1 numbers per neuron from the same
         initialization, :class:`~fixedpoints.numeric.meanfield.ReducedLoss`); ``init`` may be
-        ``symmetric:GENERATORS`` (:mod:`fixedpoints.numeric.symmetry.particles`); None values are
-        ignored.
+        ``symmetric:GENERATORS`` (:mod:`fixedpoints.numeric.symmetry.particles`) or a named group,
+        ``symmetric:odd`` (the flip) or ``symmetric:perp`` (:math:`-I` on :math:`H^\perp`); None
+        values are ignored.
 
     Returns
     -------
@@ -159,7 +160,7 @@ def simulate(
     kernels, k, decoupled, V, target, population = _setup(model, params, proto, be)
     d = V.shape[1]
     W0, a0 = initial_weights(
-        proto["init"],
+        _named_group(str(proto["init"]), proto, d),
         int(runs),
         k,
         d,
@@ -264,6 +265,23 @@ def _setup(model, params, proto, be):
         V = target.basis()
     population = PopulationLoss(kernels, V, device=be.device, target=target)
     return kernels, k, decoupled, V, target, population
+
+
+#: named groups of ``init="symmetric:NAME"``: the sign flip, and -I on the complement of H
+NAMED_GROUPS = ("odd", "perp")
+
+
+def _named_group(init: str, proto, d: int) -> str:
+    """``symmetric:odd`` -> ``symmetric:flip``; ``symmetric:perp`` -> the reflection of every
+    coordinate of the complement of H (``subspace`` = dim H)."""
+    if init == "symmetric:odd":
+        return "symmetric:flip"
+    if init == "symmetric:perp":
+        r = proto.get("subspace")
+        if r is None or not 1 <= int(r) < d:
+            raise out_of_range("init", init, f"a model with a subspace H of dimension < d = {d}")
+        return "symmetric:reflect:" + ",".join(str(i) for i in range(int(r) + 1, d + 1))
+    return init
 
 
 def _exact_target(proto, d, be, activation):

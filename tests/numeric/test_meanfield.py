@@ -260,3 +260,26 @@ def test_numeric_target_matches_the_symbolic_kernel(r):
         for g, e in zip(got, exprs, strict=True):
             want = float(sp.N(e.subs({SA: sp.Float(A, 30), SN: sp.Float(N, 30)}), 30))
             assert float(g) == pytest.approx(want, rel=1e-13, abs=1e-15)
+
+
+def test_named_groups_and_sampled_data():
+    """symmetric:perp is -I on H^perp, symmetric:odd the flip; SGD on sampled data in the
+    mean-field scaling (fresh Gaussian inputs, the exact target) lowers the risk."""
+    model = fp.load_model(
+        "mean-field-relu", {"d": 6, "d_H": 2, "target": "norm-subspace", "particles": 16}
+    )
+    sim = fp.simulate(model, runs=1, init="symmetric:perp", method="gd", lr=0.05, t_max=1.0)
+    X = np.random.default_rng(1).standard_normal((100, 6))
+    perp = fp.particle_group("reflect:3,4,5,6", 6).elements[1]
+    f = lambda x: np.maximum(x @ sim.W[0].T, 0) @ sim.a[0, :, 0] / 16  # noqa: E731
+    assert fp.symmetry_defect(f, X, perp) < 1e-13
+    odd = fp.load_model("mean-field-relu", {"d": 4, "target": "odd-cubic", "particles": 8})
+    sim = fp.simulate(odd, runs=1, init="symmetric:odd", method="gd", lr=0.05, t_max=0.5)
+    W, a = sim.W0[0], sim.a0[0]
+    assert np.allclose(W[4:], -W[:4]) and np.allclose(a[4:], -a[:4])
+    with pytest.raises(ParameterError, match="init"):  # no subspace H in this model
+        fp.simulate(fp.load_model("relu-teacher", {"d": 4}), runs=1, init="symmetric:perp")
+    sgd = fp.simulate(
+        model, runs=2, method="sgd", lr=0.05, t_max=10.0, batch_size=512, gradient_tol=0.0
+    )
+    assert np.all(sgd.final_losses < 0.5 * sgd.losses[:, 0])

@@ -33,7 +33,8 @@ def add_parser(sub) -> None:
         metavar="SCHEME",
         help="gaussian N(0,1/d) (Xavier), orthonormal (Haar), sphere, or symmetric:GENERATORS "
         "(gaussian neurons closed under the group of flip, reflect:I,J.., swap:I,J, "
-        "rotate:I,J,N joined by '+', e.g. symmetric:reflect:5+swap:4,5); default: the preset's",
+        "rotate:I,J,N joined by '+', e.g. symmetric:reflect:5+swap:4,5, or the named groups "
+        "symmetric:odd (flip) and symmetric:perp (-I on the complement of H)); default: the preset's",
     )
     p.add_argument(
         "--scaling",
