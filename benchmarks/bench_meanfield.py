@@ -18,6 +18,7 @@ exact population loss: the full model moves m particles of d + 1 numbers
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -27,29 +28,17 @@ DIMS = (10, 30, 100, 300, 1000, 3000)
 REPEATS = 3
 
 
+ROOT = Path(__file__).resolve().parents[1]
+#: the study's timing function (one copy): seconds per GD step, full and reduced
+cost_per_step = fp.study_part(
+    ROOT / "derivations" / "hajjar_chizat_2022_symmetries", "figures"
+).cost_per_step
+
+
 def _model(d, m):
     return fp.load_model(
         "mean-field-relu", {"target": "norm-subspace", "d": d, "d_H": 2, "particles": m}
     )
-
-
-def step_seconds(d, m, runs=2, steps=20):
-    model = _model(d, m)
-    best = [np.inf, np.inf]
-    for _ in range(REPEATS):
-        for i, reduced in enumerate((False, True)):
-            t0 = time.perf_counter()
-            fp.simulate(
-                model,
-                runs=runs,
-                method="gd",
-                lr=0.05,
-                t_max=0.05 * steps,
-                gradient_tol=0.0,
-                reduced=reduced,
-            )
-            best[i] = min(best[i], (time.perf_counter() - t0) / steps)
-    return best
 
 
 def gradient_seconds(d, m=256, calls=5):
@@ -74,7 +63,7 @@ def main():
     print(f"{'d':>6} {'m':>5} {'full ms':>9} {'reduced ms':>11} {'full/reduced':>13}")
     for m in (64, 256):
         for d in DIMS:
-            f, r = step_seconds(d, m)
+            f, r = cost_per_step(d, m, steps=20, repeats=REPEATS)
             print(f"{d:6d} {m:5d} {1e3 * f:9.2f} {1e3 * r:11.2f} {f / r:13.2f}", flush=True)
     print("\n2. seconds per gradient of the loss objects (m = 256, one run)")
     print(f"{'d':>6} {'orbit nodes/terms':>18} {'full ms':>9} {'reduced ms':>11} {'ratio':>7}")

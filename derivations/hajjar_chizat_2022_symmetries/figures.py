@@ -72,12 +72,14 @@ def odd_excess(odd, path):
     plt.close(fig)
 
 
-def _cost(d, m=64, runs=2, steps=40):
+def cost_per_step(d, m=64, runs=2, steps=40, repeats=3):
+    """Seconds per GD step of ``fp.simulate`` (full, reduced) for ||P_H x||, d_H = 2: the
+    minimum over interleaved repeats (``benchmarks/bench_meanfield.py`` uses it too)."""
     model = fp.load_model(
         "mean-field-relu", {"target": "norm-subspace", "d": d, "d_H": 2, "particles": m}
     )
     best = [np.inf, np.inf]
-    for _ in range(3):  # interleaved repeats, the minimum of each
+    for _ in range(repeats):  # interleaved repeats, the minimum of each
         for i, reduced in enumerate((False, True)):
             t0 = time.perf_counter()
             fp.simulate(
@@ -109,7 +111,7 @@ def full_vs_reduced(red, path):
     ax.set_ylabel(r"risk $R(\mu_t)$")
     ax.set_title(rf"$\|P_Hx\|$, d = {red.AGREE_D}, $d_H$ = 2, m = {m}: full vs reduced")
     ax.legend(fontsize=7)
-    costs = np.array([_cost(d) for d in COST_DIMS])
+    costs = np.array([cost_per_step(d) for d in COST_DIMS])
     bx.loglog(COST_DIMS, 1e3 * costs[:, 0], "o-", label="full model")
     bx.loglog(COST_DIMS, 1e3 * costs[:, 1], "s--", label="reduced model")
     for d, (f, r) in zip(COST_DIMS, costs, strict=True):

@@ -99,7 +99,7 @@ def claims() -> dict:
         "lambda_min_over_2": [round(float(x), 4) for x in slowest],
     }
     W, a = states[-1]
-    _, g_states, g_losses, lin_generic = run("gaussian", runs=2)
+    _, g_states, g_losses, lin_generic = run("gaussian", runs=1)
     return {
         "odd_predictor_nonlinearity": lin,
         "odd_final_excess_risk": float(np.max(np.abs(losses[:, -1] - R_STAR))),

@@ -29,7 +29,7 @@ import numpy as np
 
 import fixedpoints as fp
 
-AGREE_D, AGREE_M, AGREE_T = 1000, (16, 64), (0.0, 1.0, 2.0, 5.0, 10.0, 20.0, 40.0)
+AGREE_D, AGREE_M, AGREE_T = 1000, (16, 64), (0.0, 1.0, 2.0, 5.0, 10.0, 20.0)
 MIN_D, MIN_M = 1000, 64
 MIN_DH = (1, 2, 3, 5)
 LR = 0.05

@@ -26,7 +26,7 @@ import fixedpoints as fp
 D, D_H, M = 6, 2, 60
 GENERATORS = ("reflect:6", "swap:5,6", "rotate:3,4,5", "reflect:1", "reflect:1,2,3,4,5,6")
 NOT_SYMMETRIES = ("swap:2,3",)
-TIMES = (1.0, 4.0, 10.0, 30.0)
+TIMES = (1.0, 4.0, 10.0, 20.0)
 LR = 0.05
 DATA: dict = {}  # what the figures reuse
 FLIP = {"perm": [2, 3, 0, 1], "signs": [-1] * 4, "flip_a": True}

@@ -33,6 +33,12 @@ def kernels():
     return compile_pair_kernels(fp.load_model("mean-field-relu", {"d": 3, "particles": 2}))
 
 
+def _models(kernels, d, r):
+    """The reduced and the full loss (standard parameterization) of ||P_H x||, dim H = r."""
+    target = SubspaceNormTarget(d, r)
+    return ReducedLoss(kernels, target), PopulationLoss(kernels, target.basis(), target=target)
+
+
 def _reduced_state(rng, k, r, runs=None):
     shape = (k, r + 1) if runs is None else (runs, k, r + 1)
     Y = rng.standard_normal(shape)
@@ -64,11 +70,7 @@ def test_reduced_equals_full_in_codimension_one(kernels, r):
     invariant measure exactly: loss and gradient agree to round-off (acceptance: 1e-10)."""
     rng = np.random.default_rng(r)
     d, k = r + 1, 4
-    target = SubspaceNormTarget(d, r)
-    reduced, full = (
-        ReducedLoss(kernels, target),
-        PopulationLoss(kernels, target.basis(), target=target),
-    )
+    reduced, full = _models(kernels, d, r)
     Y, a = _reduced_state(rng, k, r)
     W = np.concatenate([Y, Y * np.r_[np.ones(r), -1.0]])
     a2 = np.concatenate([a, a]) / 2
@@ -87,11 +89,7 @@ def test_reduced_equals_full_in_codimension_two(kernels, r):
     n^-4 (the self pairs' |phi|^3 kink), within 1e-10 at n = 800."""
     rng = np.random.default_rng(10 + r)
     d, k = r + 2, 3
-    target = SubspaceNormTarget(d, r)
-    reduced, full = (
-        ReducedLoss(kernels, target),
-        PopulationLoss(kernels, target.basis(), target=target),
-    )
+    reduced, full = _models(kernels, d, r)
     Y, a = _reduced_state(rng, k, r)
     L, (gY, ga) = reduced.loss(Y, a), reduced.gradient(Y, a)
     errors = []
