@@ -64,13 +64,13 @@ def _model(init_particles=M, **extra):
     )
 
 
-def _predictor(W, a):
-    return lambda X: np.maximum(X @ W.T, 0.0) @ a[:, 0] / W.shape[0]
-
-
 def _defect(W, a, element, X) -> float:
+    """Worst run's predictor defect; the predictor is the mean-field network's own
+    (``MeanFieldScaling.output``: f = (1/m) sum a_i relu(w_i.x))."""
+    mf = fp.training_loss(_model())
     return max(
-        float(fp.symmetry_defect(_predictor(W[r], a[r]), X, element)) for r in range(W.shape[0])
+        float(fp.symmetry_defect(lambda x, r=r: mf.output(W[r], a[r], x), X, element))
+        for r in range(W.shape[0])
     )
 
 

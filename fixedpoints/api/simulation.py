@@ -248,7 +248,7 @@ def training_loss(model, params=None, *, backend: str = "numpy", device=None, **
         model, params, proto, array_backend(backend, device)
     )
     if proto["reduced"]:
-        population = _reduction(kernels, target, V, {**proto, "method": "gd"}, True)[0]
+        population = ReducedLoss(kernels, target)
     if proto["scaling"] == "mean-field":
         population = MeanFieldScaling(population, k)
     return population

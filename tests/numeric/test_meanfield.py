@@ -232,10 +232,10 @@ def test_simulated_reduced_and_full_agree_and_symmetry_is_kept():
     assert np.all(full.losses[:, -1] < 0.5 * full.losses[:, 0])
     assert np.abs(full.losses - reduced.losses).max() < 0.05 * full.losses[:, 0].max()
     G = particle_group("reflect:8", 8)
-    out = MeanFieldScaling(full, 32) if False else None  # noqa: F841 (the predictor below)
     X = np.random.default_rng(0).standard_normal((200, 8))
+    mf = fp.training_loss(model)
     for W, a in zip(full.W, full.a, strict=True):
-        f = lambda x, W=W, a=a: np.maximum(x @ W.T, 0) @ a[:, 0] / 32  # noqa: E731
+        f = lambda x, W=W, a=a: mf.output(W, a, x)  # noqa: E731
         assert symmetry_defect(f, X, G.elements[1]) < 1e-12
     with pytest.raises(ParameterError, match="reduced"):
         fp.simulate(fp.load_model("mean-field-relu"), runs=1, reduced=True)

@@ -178,8 +178,6 @@ class ReducedLoss:
         return self._averaged(v, rho, A)
 
     def _averaged(self, v, rho, A):
-        k = A.shape[-1]
-        idx = np.arange(k)
         P0 = v @ np.swapaxes(v, -1, -2)
         s = rho[..., :, None] * rho[..., None, :]
         if self.rule.moments is not None:
@@ -189,7 +187,6 @@ class ReducedLoss:
         Ai = A[..., :, None]
         safe = np.where(Ai > 0, Ai, 1.0)
         KA = np.where(Ai > 0, (K - P0 * KP - s * Ks) / (2 * safe), 0.0)
-        KA[..., idx, idx] = np.where(A > 0, KA[..., idx, idx], 0.0)
         return K, KA, KP, Ks
 
     def _quadrature(self, P0, s, A):
