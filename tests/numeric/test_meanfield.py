@@ -281,3 +281,16 @@ def test_named_groups_and_sampled_data():
         model, runs=2, method="sgd", lr=0.05, t_max=10.0, batch_size=512, gradient_tol=0.0
     )
     assert np.all(sgd.final_losses < 0.5 * sgd.losses[:, 0])
+
+
+def test_mean_field_scaling_runs_on_the_array_api_standard():
+    """The mean-field flow of a teacher target uses only standard array functions: the same
+    runs on array-api-strict as on NumPy (the exact ||P_H x|| target is NumPy only, refused)."""
+    model = fp.load_model("mean-field-relu", {"d": 4, "target": "odd-cubic", "particles": 8})
+    kw = dict(runs=2, seed=2, method="gd", lr=0.05, t_max=1.0, init="symmetric:odd")
+    ref = fp.simulate(model, **kw)
+    strict = fp.simulate(model, backend="array-api-strict", **kw)
+    assert np.allclose(strict.final_losses, ref.final_losses, rtol=1e-12)
+    norm = fp.load_model("mean-field-relu", {"d": 4, "d_H": 2, "target": "norm-subspace"})
+    with pytest.raises(ParameterError, match="backend"):
+        fp.simulate(norm, runs=1, backend="array-api-strict")
