@@ -267,10 +267,6 @@ def _setup(model, params, proto, be):
     return kernels, k, decoupled, V, target, population
 
 
-#: named groups of ``init="symmetric:NAME"``: the sign flip, and -I on the complement of H
-NAMED_GROUPS = ("odd", "perp")
-
-
 def _named_group(init: str, proto, d: int) -> str:
     """``symmetric:odd`` -> ``symmetric:flip``; ``symmetric:perp`` -> the reflection of every
     coordinate of the complement of H (``subspace`` = dim H)."""
