@@ -27,7 +27,7 @@ _EXPORTS = {
     "preset_names": "fixedpoints.models",
     "with_settings": "fixedpoints.models",
     # derivation
-    "compile_flow": "fixedpoints.codegen",
+    "compile_flow": "fixedpoints.api",
     "derive": "fixedpoints.api",
     "flow_to_json": "fixedpoints.export",
     "flow_to_latex": "fixedpoints.export",

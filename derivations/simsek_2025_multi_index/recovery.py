@@ -24,14 +24,16 @@ start with every overlap negative shrink towards it; with ``G = I`` they stay th
 shrinking by many orders of magnitude, so a gradient tolerance or a finite ``t_max`` stops them near
 :math:`m=0`. The integrator here follows them down to :math:`\max_j|m_j|=10^{-12}`.
 
-The overlap ODE is :math:`\dot m_j=\sum_l(G_{jl}-m_jm_l)\varphi'(m_l)`, with :math:`\varphi` read off
-the loss derived by ``fp.derive``; the batched right-hand side is checked against the compiled
-``vector_field``. Initial overlaps of a uniform point :math:`w=g/|g|` on :math:`S^{d-1}` are sampled
+The neurons are integrated with the library's compiled flow (``fp.compile_flow``, pair-vectorised,
+all neurons in one call). The paper's closed form :math:`\dot m_j=\sum_l(G_{jl}-m_jm_l)\varphi'(m_l)`,
+with :math:`\varphi` read off the loss derived by ``fp.derive`` (:func:`overlap_rhs`), checks it
+independently. Initial overlaps of a uniform point :math:`w=g/|g|` on :math:`S^{d-1}` are sampled
 exactly: :math:`m=Lz/\sqrt{|z|^2+\chi^2_{d-k}}`, :math:`z\sim\mathcal N(0,I_k)`, :math:`G=LL^\top`.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import pathlib
 import time
@@ -119,13 +121,19 @@ def _poly(c: np.ndarray, x: np.ndarray) -> np.ndarray:
     return p
 
 
+@functools.cache
+def overlap_system(k: int, target: str):
+    """The compiled overlap flow of one neuron and ``k`` index vectors (``beta`` an argument)."""
+    return fp.compile_flow(fp.load_model("multi-index", {"k": k, "n": 1, "target": target}))
+
+
 def rhs_deviation(k: int, beta: float, target: str, points: int = 20, seed: int = SEED) -> float:
     r"""Max :math:`|F_{\rm batched}(m)-F_{\rm derived}(m)|` over random ``m`` in :math:`[-1,1]^k`.
 
     The derived right-hand side is ``fp.compile_flow(fp.derive(model)).vector_field``.
     """
     model = fp.load_model("multi-index", {"k": k, "n": 1, "target": target, "beta": beta})
-    system = fp.compile_flow(fp.derive(model))
+    system = fp.compile_flow(fp.derive(model))  # the pair-vectorised flow `integrate` uses
     m = np.random.default_rng(seed).uniform(-1, 1, (points, k))
     batched = overlap_rhs(m, equiangular(k, beta), phi_prime_coefficients(target))
     derived = np.array([system.vector_field(x) for x in m])
@@ -145,16 +153,18 @@ def _sphere_overlaps(N: int, k: int, d: int, G: np.ndarray | None, rng) -> np.nd
 
 def integrate(
     m0: np.ndarray,
-    G: np.ndarray | None,
-    dphi: np.ndarray,
+    target: str,
+    beta: float = 0.0,
     *,
     eta: float = 0.1,
     tol: float = 1e-7,
     floor: float = 1e-12,
     max_steps: int = 20000,
 ) -> tuple[np.ndarray, np.ndarray]:
-    r"""Integrate the overlap ODE of every neuron to a fixed point: Heun's method with a step per
-    neuron, through the library's ODE engine (``fp.ode.solve`` with ``fp.ode.HEUN`` and a
+    r"""Integrate the overlap ODE of every neuron to a fixed point: the derived flow of the
+    ``multi-index`` preset (``k`` index vectors, one neuron, equiangular Gram matrix with
+    ``beta``; ``fp.compile_flow``, all neurons in one batched call), with Heun's method and a step
+    per neuron, through the library's ODE engine (``fp.ode.solve`` with ``fp.ode.HEUN`` and a
     ``fp.ode.StepRule``).
 
     The step of neuron ``i`` is :math:`h_i=\min(1/J_i,\ \eta\max_j|m_{ij}|/\max_j|F_{ij}|)`: a
@@ -174,6 +184,11 @@ def integrate(
         Final overlaps.
     converged : ndarray (N,) of bool
     """
+    k = m0.shape[1]
+    system = overlap_system(k, target)
+    params = {"beta": float(beta)}
+    G = None if beta == 0 else equiangular(k, beta)
+    dphi = phi_prime_coefficients(target)
     gdiag = 1.0 if G is None else np.diag(G)
     off = 0.0 if G is None else float(np.max(np.abs(G - np.diag(np.diag(G)))))
     d2 = np.array([i * c for i, c in enumerate(dphi)][1:]) if len(dphi) > 1 else np.zeros(1)
@@ -202,7 +217,7 @@ def integrate(
         return ((fmax < tol) & (mmax > 1e-2)) | (mmax < floor)
 
     sol = fp.ode.solve(
-        lambda m: overlap_rhs(m, G, dphi),
+        lambda m: system.vector_field(m.T, params).T,
         np.array(m0, dtype=float),
         np.inf,
         tableau=fp.ode.HEUN,
@@ -369,7 +384,7 @@ def he3_nearest(N: int = HE3_NEURONS, d: int = D_ORTH, seed: int = SEED) -> dict
     """
     rng = np.random.default_rng(seed + 1)
     m0 = _sphere_overlaps(N, 3, d, None, rng)
-    m1, conv = integrate(m0, None, phi_prime_coefficients("He3"))
+    m1, conv = integrate(m0, "He3")
     pos = np.max(m0, axis=1) > 0
     at_vec = (np.argmax(m1, axis=1) == np.argmax(m0, axis=1)) & (
         np.abs(np.max(m1, axis=1) - 1) <= 1e-3
@@ -408,7 +423,6 @@ def orthogonal_basins(ks=KS, se: float = SE_TARGET, d: int = D_ORTH, seed: int =
         median, and the stored labels (for the figure).
     """
     rng = np.random.default_rng(seed + 2)
-    dphi = phi_prime_coefficients("He4")
     out = {
         k: []
         for k in (
@@ -428,7 +442,7 @@ def orthogonal_basins(ks=KS, se: float = SE_TARGET, d: int = D_ORTH, seed: int =
     for k in ks:
         N = neurons_per_k(k, se)
         m0 = _sphere_overlaps(N, k, d, None, rng)
-        m1, _ = integrate(m0, None, dphi)
+        m1, _ = integrate(m0, "He4")
         a = np.abs(m1)
         j = np.argmax(a, axis=1)
         labels = np.where(np.abs(a[np.arange(N), j] - 1) <= 1e-3, j, -1)
@@ -449,11 +463,10 @@ def orthogonal_basins(ks=KS, se: float = SE_TARGET, d: int = D_ORTH, seed: int =
     return out
 
 
-def near_index_minima(k: int, beta: float, dphi: np.ndarray) -> np.ndarray | None:
+def near_index_minima(k: int, beta: float, target: str = "He3") -> np.ndarray | None:
     r"""Near-index minima: the endpoints of the flow started at :math:`w=v_j` (:math:`m=Ge_j`),
     rows ``j``; None when that flow ends at the averaged point (above :math:`\beta_c`)."""
-    G = equiangular(k, beta)
-    m, _ = integrate(G.copy(), G, dphi, tol=1e-12)
+    m, _ = integrate(equiangular(k, beta), target, beta, tol=1e-12)
     if np.all(np.ptp(m, axis=1) <= 1e-3 * np.max(np.abs(m), axis=1)):
         return None
     return m
@@ -473,13 +486,12 @@ def equiangular_outcomes(beta: float, N: int, k: int = 3, d: int = D_EQUI, seed:
     """
     rng = np.random.default_rng(seed + 3 + int(round(1000 * beta)))
     G = equiangular(k, beta)
-    dphi = phi_prime_coefficients("He3")
-    m1, conv = integrate(_sphere_overlaps(N, k, d, G, rng), G, dphi)
+    m1, conv = integrate(_sphere_overlaps(N, k, d, G, rng), "He3", beta)
     labels = np.full(N, -1)
     avg = np.all(m1 > 0, axis=1) & (np.ptp(m1, axis=1) <= 1e-3 * np.max(m1, axis=1))
     labels[avg] = -2
     labels[np.max(np.abs(m1), axis=1) < 1e-2] = -3
-    star = near_index_minima(k, beta, dphi)
+    star = near_index_minima(k, beta, "He3")
     if star is not None:
         for j in range(k):
             labels[np.max(np.abs(m1 - star[j]), axis=1) < 1e-3] = j

@@ -10,6 +10,7 @@ import importlib
 _EXPORTS = {
     "DEFAULT_PROTOCOL": "simulation",
     "LandscapeFamily": "landscapes",
+    "compile_flow": "derivation",
     "continue_fixed_points": "continuation",
     "derive": "derivation",
     "find_fixed_points": "search",

@@ -11,14 +11,22 @@ from __future__ import annotations
 
 import math
 
-from fixedpoints.codegen import cached_derive, compile_flow, model_arrays
+from fixedpoints.codegen import (
+    array_function,
+    cached_derive,
+    compile_pair_kernels,
+    model_arrays,
+)
 from fixedpoints.errors import ParameterError, out_of_range
+from fixedpoints.models import Model
+from fixedpoints.models.naming import OrderParameterNames
 from fixedpoints.numeric.initialize import initial_weights
 from fixedpoints.numeric.ode import integrate
+from fixedpoints.numeric.overlap_flow import OverlapFlow
 from fixedpoints.numeric.overlaps import input_dimension, state_from_weights, teacher_vectors
-from fixedpoints.symbolic import reduce_flow
+from fixedpoints.numeric.population import PopulationLoss
 
-__all__ = ["derive", "flow_trajectory"]
+__all__ = ["compile_flow", "derive", "flow_trajectory"]
 
 
 def derive(model, *, ansatz=None, cache_dir=None):
@@ -32,7 +40,67 @@ def derive(model, *, ansatz=None, cache_dir=None):
     ('M_11', 'M_12')
     """
     flow = cached_derive(model, cache_dir=cache_dir)
-    return reduce_flow(flow, ansatz) if ansatz else flow
+    if not ansatz:
+        return flow
+    from fixedpoints.symbolic import reduce_flow
+
+    return reduce_flow(flow, ansatz)
+
+
+def compile_flow(flow, backend: str = "numpy"):
+    r"""A numeric system (:class:`~fixedpoints.protocols.System`: ``vector_field``, ``loss``) of
+    a derived flow, or of a model directly.
+
+    A full flow (or a :class:`~fixedpoints.models.Model`) on NumPy is pair-vectorised
+    (:class:`~fixedpoints.numeric.overlap_flow.OverlapFlow`): the kernels of the model are
+    evaluated once per pair type over arrays of :math:`(A,B,P)` and :math:`S`, :math:`H` are
+    assembled by matrix products; numeric parameters (e.g. ``beta``) are arguments, so one
+    compiled system serves a whole sweep. A reduced flow (an ansatz) or ``backend='mpmath'``
+    compiles its expressions one per variable (:func:`fixedpoints.codegen.compile_flow`, the
+    reference the tests hold the pair-vectorised flow to).
+
+    Parameters
+    ----------
+    flow : OrderParameterFlow or Model
+        From :func:`derive` (a model needs no derivation: the same system, without SymPy).
+    backend : {'numpy', 'mpmath'}
+
+    Returns
+    -------
+    OverlapFlow or CompiledFlow
+
+    Examples
+    --------
+    >>> import fixedpoints as fp
+    >>> model = fp.load_model("soft-committee", {"k": 2, "m": 2})
+    >>> system = fp.compile_flow(model)
+    >>> system.names
+    ('Q_11', 'Q_12', 'Q_22', 'M_11', 'M_12', 'M_21', 'M_22')
+    >>> bool(abs(system.loss([1, 0, 1, 1, 0, 0, 1])) < 1e-15)
+    True
+    """
+    model = flow if isinstance(flow, Model) else flow.model
+    if backend != "numpy" or model is None or (not isinstance(flow, Model) and flow.ansatz):
+        from fixedpoints.codegen import compile_flow as compile_expressions
+
+        if isinstance(flow, Model):
+            flow = derive(flow)
+        return compile_expressions(flow, backend)
+    spherical = model.student.spherical
+    trainable = model.student.second_layer == "trainable"
+    names = (
+        OrderParameterNames.for_model(model).variables(spherical=spherical, trainable=trainable)
+        if isinstance(flow, Model)
+        else flow.names
+    )
+    arrays = array_function(model) if model.free else None
+
+    def population(values):
+        params = dict(zip(model.free, values, strict=True))
+        kernels = compile_pair_kernels(model, params, arrays=arrays)
+        return PopulationLoss(kernels, None)
+
+    return OverlapFlow.for_model(model, names, population)
 
 
 def flow_trajectory(model, flow, t_end: float, *, seed: int = 0, n_points: int = 400):

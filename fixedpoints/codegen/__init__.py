@@ -1,25 +1,38 @@
-"""The bridge SymPy -> NumPy/mpmath: lambdified callables (with CSE) and the on-disk cache."""
+"""The bridge SymPy -> NumPy/mpmath/array API: generated kernel code (cached on disk and loaded
+without SymPy), the pair-vectorised order-parameter flow, lambdified callables (with CSE) and the
+on-disk derivation cache. Names are loaded on first use, so importing the kernels for a simulation
+does not import SymPy."""
 
-from fixedpoints.codegen.arrays import array_function, model_arrays
-from fixedpoints.codegen.cache import cache_directory, cache_key, cached_derive
-from fixedpoints.codegen.compile import (
-    QUADRATURE_NODES,
-    CompiledFlow,
-    compile_expressions,
-    compile_flow,
-)
-from fixedpoints.codegen.pairwise import PairKernels, compile_pair_kernels
+from __future__ import annotations
 
-__all__ = [
-    "QUADRATURE_NODES",
-    "CompiledFlow",
-    "PairKernels",
-    "compile_pair_kernels",
-    "cache_directory",
-    "cache_key",
-    "cached_derive",
-    "compile_expressions",
-    "compile_flow",
-    "model_arrays",
-    "array_function",
-]
+import importlib
+
+_EXPORTS = {
+    "array_function": "fixedpoints.codegen.arrays",
+    "model_arrays": "fixedpoints.codegen.arrays",
+    "cache_directory": "fixedpoints.codegen.cache",
+    "cache_key": "fixedpoints.codegen.cache",
+    "cached_derive": "fixedpoints.codegen.cache",
+    "QUADRATURE_NODES": "fixedpoints.codegen.compile",
+    "CompiledFlow": "fixedpoints.codegen.compile",
+    "compile_expressions": "fixedpoints.codegen.compile",
+    "compile_flow": "fixedpoints.codegen.compile",
+    "kernel_module": "fixedpoints.codegen.kernelcode",
+    "PairKernel": "fixedpoints.codegen.pairwise",
+    "PairKernels": "fixedpoints.codegen.pairwise",
+    "compile_pair_kernels": "fixedpoints.codegen.pairwise",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'fixedpoints.codegen' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return __all__

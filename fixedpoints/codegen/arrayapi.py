@@ -18,6 +18,7 @@ import math
 import sympy as sp
 from array_api_compat import device
 from sympy.printing.numpy import NumPyPrinter, _numpy_known_constants, _numpy_known_functions
+from sympy.printing.precedence import PRECEDENCE
 
 from fixedpoints.errors import DerivationError
 from fixedpoints.kernels import parse_activation, quadrature_functions, z
@@ -43,6 +44,15 @@ class _ArrayAPIPrinter(NumPyPrinter):
     printmethod = "_arrayapicode"  # ignore the activations' NumPy-specific ``_numpycode``
     _kf = {k: "xp." + v.split(".", 1)[1] for k, v in _numpy_known_functions.items()}
     _kc = {k: "xp." + v.split(".", 1)[1] for k, v in _numpy_known_constants.items()}
+
+    def _print_Pow(self, expr, rational=False):
+        """Small integer powers as products (``P*P*P``): ``x**3`` is a slow ``pow`` call in
+        NumPy (only squares have a fast path)."""
+        n = expr.exp
+        if n.is_Integer and 3 <= int(n) <= 8:
+            base = self.parenthesize(expr.base, PRECEDENCE["Pow"])
+            return "(" + "*".join([base] * int(n)) + ")"
+        return super()._print_Pow(expr, rational=rational)
 
     def _print_relu(self, expr):
         return f"xp.relu({self.parenthesize(expr.args[0], 0)})"

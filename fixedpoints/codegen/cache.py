@@ -17,25 +17,27 @@ import pickle
 import tempfile
 from pathlib import Path
 
-import sympy as sp
-
-from fixedpoints.symbolic import OrderParameterFlow, derive
-
 __all__ = ["cache_directory", "cached_derive", "cache_key"]
 
 _VERSION = "0.1.0"
 
 
 @functools.cache
-def _code_hash() -> str:
-    """Hash of the sources a derivation depends on (spec, kernels, symbolic), so that an edited
-    package never reads a stale entry."""
+def code_hash() -> str:
+    """Hash of the sources a derivation and the generated kernels depend on (kernels, symbolic,
+    codegen), so that an edited package never reads a stale entry."""
     root = Path(__file__).resolve().parents[1]
     h = hashlib.sha256()
-    for sub in ("spec", "kernels", "symbolic"):
+    for sub in ("kernels", "symbolic", "codegen"):
         for p in sorted((root / sub).rglob("*.py")):
             h.update(p.read_bytes())
     return h.hexdigest()[:16]
+
+
+def _sympy_version() -> str:
+    from importlib.metadata import version
+
+    return version("sympy")
 
 
 def cache_directory(cache_dir=None) -> Path | None:
@@ -53,11 +55,11 @@ def cache_directory(cache_dir=None) -> Path | None:
 
 def cache_key(model, kind: str = "derive") -> str:
     """Hex key of a model's cache entry."""
-    blob = f"{kind}|{_VERSION}|{_code_hash()}|{sp.__version__}|{model.digest()}"
+    blob = f"{kind}|{_VERSION}|{code_hash()}|{_sympy_version()}|{model.digest()}"
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 
-def cached_derive(model, *, cache_dir=None) -> OrderParameterFlow:
+def cached_derive(model, *, cache_dir=None):
     """:func:`fixedpoints.symbolic.derive` with an on-disk cache.
 
     Parameters
@@ -71,6 +73,8 @@ def cached_derive(model, *, cache_dir=None) -> OrderParameterFlow:
     OrderParameterFlow
         Equal to ``derive(model)``; the attached ``model`` is the one passed in.
     """
+    from fixedpoints.symbolic import OrderParameterFlow, derive
+
     folder = cache_directory(cache_dir)
     path = folder / f"{cache_key(model)}.pickle" if folder is not None else None
     if path is not None and path.is_file():
@@ -91,11 +95,21 @@ def cached_derive(model, *, cache_dir=None) -> OrderParameterFlow:
             "ansatz": flow.ansatz,
         }
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-            with os.fdopen(fd, "wb") as fh:
-                pickle.dump(data, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, path)
-        except (OSError, pickle.PicklingError, TypeError, AttributeError):
+            write_entry(path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+        except (pickle.PicklingError, TypeError, AttributeError):
             pass
     return flow
+
+
+def write_entry(path: Path, data: bytes) -> bool:
+    """Write a cache entry atomically (temporary file + :func:`os.replace`); False on an
+    :class:`OSError` (a cache never breaks a computation)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except OSError:
+        return False
+    return True

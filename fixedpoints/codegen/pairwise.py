@@ -1,48 +1,90 @@
-r"""Kernels compiled as element-wise NumPy functions, for weight-space computations at any width.
+r"""A model's kernels as element-wise array functions, for computations at any width.
 
-Where :func:`~fixedpoints.codegen.compile_flow` compiles one expression per overlap variable
-(fine up to k ≈ 10), :func:`compile_pair_kernels` compiles the kernel and its first partial
-derivatives *once*, as vectorised functions of arrays ``(A, B, P)``; the numeric layer assembles the
-loss and gradient over all index pairs with array operations (see
-:class:`fixedpoints.numeric.PopulationLoss`), so the cost is independent of the symbolic size.
+:func:`compile_pair_kernels` gives the kernel and its first partial derivatives *once* per pair
+type, as vectorised functions of arrays ``(A, B, P)`` (:class:`PairKernel`, from the generated
+module of :mod:`~fixedpoints.codegen.kernelcode`, compiled once per activation pair); the numeric
+layer assembles the loss, the weight-space gradient and the order-parameter flow over all index
+pairs with array operations (:class:`fixedpoints.numeric.PopulationLoss`,
+:class:`fixedpoints.numeric.OverlapFlow`), so the cost is independent of the symbolic size.
+Only the model's arrays (:math:`T`, :math:`b`, fixed :math:`a`, the scale) are evaluated per
+parameter value.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
-import sympy as sp
 from array_api_compat import device
 
-from fixedpoints.codegen.arrayapi import compile_array_api
 from fixedpoints.codegen.arrays import model_arrays
-from fixedpoints.codegen.compile import compile_expressions
+from fixedpoints.codegen.kernelcode import GRAD, JET, ORDERS, PAIRS, kernel_module
 from fixedpoints.errors import ParameterError
-from fixedpoints.kernels import A, B, P, activation_parity, pair_kernel, parse_activation
 
-__all__ = ["PairKernels", "compile_pair_kernels"]
-
-_ORDERS = ((0, 0, 0), (1, 0, 0), (0, 1, 0), (0, 0, 1))
+__all__ = ["PairKernel", "PairKernels", "compile_pair_kernels"]
 
 
-def _pair_xp(kernel, xp):
-    """Like :func:`_pair`, computing in the array namespace ``xp`` (any device)."""
-    f = [compile_array_api([A, B, P], [kernel.derivative(*o)], xp) for o in _ORDERS]
-    s = [compile_array_api([A], [e], xp) for e in (kernel.self_value(), kernel.self_derivative(1))]
+class PairKernel:
+    r"""One pair kernel :math:`K(A,B,P)` as array functions: ``K(order, A, B, P)`` evaluates one
+    of :math:`K,\partial_AK,\partial_BK,\partial_PK` (order 0…3); ``K.jet(A, B, P)`` gives
+    :math:`(K,\partial_AK,\partial_PK)` and ``K.grad(A, B, P)`` :math:`(\partial_AK,\partial_PK)`
+    at once (shared subexpressions). A self kernel takes ``(order, A)`` (order 0, 1) and
+    ``jet(A)`` :math:`(K_{\rm self},K_{\rm self}')`. Results have the shape of the broadcast
+    arguments (constants are broadcast)."""
 
-    def _shaped(r, like):
+    __slots__ = ("_f", "_jet", "_grad", "_xp", "_self")
+
+    def __init__(self, functions, jet=None, grad=None, xp=np):
+        self._f, self._jet, self._grad, self._xp = functions, jet, grad, xp
+        self._self = len(functions) == 2
+
+    def _shaped(self, r, args):
+        last = args[-1]
+        if type(r) is np.ndarray and type(last) is np.ndarray and r.shape == last.shape:
+            return r  # the common case: no broadcasting needed
+        xp = self._xp
+        if xp is np:
+            shape = np.broadcast_shapes(*(np.shape(t) for t in args))
+            if type(r) is np.ndarray and r.shape == shape:
+                return r
+            return np.broadcast_to(np.asarray(r, dtype=float), shape)
+        like = args[-1]
+        shape = tuple(like.shape) if len(args) == 1 else _xp_shape(xp, args)
         if not hasattr(r, "shape"):  # a constant: the printer returns a Python number
-            return xp.full(like.shape, float(r), dtype=like.dtype, device=device(like))
-        return xp.broadcast_to(r, like.shape)
+            return xp.full(shape, float(r), dtype=like.dtype, device=device(like))
+        return r if tuple(r.shape) == shape else xp.broadcast_to(r, shape)
 
-    def value(order: int, a, b, p):
-        return _shaped(f[order](a, b, p)[0], p)
+    def __call__(self, order: int, *args):
+        return self._shaped(self._f[order](*args)[0], args)
 
-    def self_value(order: int, a):
-        return _shaped(s[order](a)[0], a)
+    def jet(self, *args):
+        """:math:`(K,\\partial_AK,\\partial_PK)`, or :math:`(K_{\rm self},K_{\rm self}')`."""
+        if self._jet is None:
+            orders = (0, 1) if self._self else JET
+            return tuple(self(o, *args) for o in orders)
+        return tuple(self._shaped(r, args) for r in self._jet(*args))
 
-    return value, self_value
+    def grad(self, *args):
+        r""":math:`(\partial_AK,\partial_PK)`."""
+        if self._grad is None:
+            return tuple(self(o, *args) for o in GRAD)
+        return tuple(self._shaped(r, args) for r in self._grad(*args))
+
+
+def _xp_shape(xp, args):
+    return tuple(xp.broadcast_arrays(*[t for t in args if hasattr(t, "shape")])[0].shape)
+
+
+def _generated(module, pair: str, xp):
+    """The pair (and self) kernel of ``pair`` ('ss', 'st', 'tt') from a generated module."""
+    xp = np if xp is None else xp
+    f = [module[f"{pair}_d{i}"] for i in range(4)]
+    k = PairKernel(f, module[f"{pair}_jet"], module[f"{pair}_grad"], xp)
+    if pair == "st":
+        return k, None
+    f = [module[f"{pair}_self_d{i}"] for i in range(2)]
+    return k, PairKernel(f, module[f"{pair}_self_jet"], None, xp)
 
 
 def _scalar_namespace(backend: str) -> dict:
@@ -70,42 +112,42 @@ def _scalar_namespace(backend: str) -> dict:
 
 
 def _pair_scalar(kernel, backend: str):
-    """Like :func:`_pair`, element by element on object arrays of mpmath numbers, Arb balls or
-    jets over them (``numpy.frompyfunc``)."""
+    """The pair and self kernel element by element on object arrays of mpmath numbers, Arb balls
+    or jets over them (``numpy.frompyfunc``)."""
+    import sympy as sp
+
+    from fixedpoints.kernels import A, B, P
+
     ns = _scalar_namespace(backend)
 
     def comp(args, e):
         f = sp.lambdify(args, [e], modules=[ns, "mpmath"], cse=True)
-        return np.frompyfunc(lambda *a: f(*a)[0], len(args), 1)
+        g = np.frompyfunc(lambda *a: f(*a)[0], len(args), 1)
+        return lambda *a: [np.asarray(g(*a), dtype=object)]
 
-    f = [comp([A, B, P], kernel.derivative(*o)) for o in _ORDERS]
+    f = [comp([A, B, P], kernel.derivative(*o)) for o in ORDERS]
     s = [comp([A], e) for e in (kernel.self_value(), kernel.self_derivative(1))]
-
-    def value(order: int, a, b, p):
-        return np.asarray(f[order](a, b, p), dtype=object)
-
-    def self_value(order: int, a):
-        return np.asarray(s[order](a), dtype=object)
-
-    return value, self_value
+    return _ObjectKernel(f), _ObjectKernel(s)
 
 
-def _pair(kernel, xp=None, backend: str = "numpy"):
-    # one compiled callable per derivative order: a call evaluates only the order it needs
-    if backend != "numpy":
-        return _pair_scalar(kernel, backend)
-    if xp is not None and xp is not np:
-        return _pair_xp(kernel, xp)
-    f = [compile_expressions([A, B, P], [kernel.derivative(*o)]) for o in _ORDERS]
+class _ObjectKernel(PairKernel):
+    """A :class:`PairKernel` on object arrays (no broadcasting of constants needed)."""
+
+    def __init__(self, functions):
+        super().__init__(functions, xp=None)
+
+    def _shaped(self, r, args):
+        return r
+
+
+def _pair_quadrature(kernel):
+    """NumPy kernels with quadrature (no closed form): one lambdified callable per order."""
+    from fixedpoints.codegen.compile import compile_expressions
+    from fixedpoints.kernels import A, B, P
+
+    f = [compile_expressions([A, B, P], [kernel.derivative(*o)]) for o in ORDERS]
     s = [compile_expressions([A], [e]) for e in (kernel.self_value(), kernel.self_derivative(1))]
-
-    def value(order: int, a, b, p):
-        return np.broadcast_to(np.asarray(f[order](a, b, p)[0], dtype=float), np.shape(p))
-
-    def self_value(order: int, a):
-        return np.broadcast_to(np.asarray(s[order](a)[0], dtype=float), np.shape(a))
-
-    return value, self_value
+    return PairKernel(f), PairKernel(s)
 
 
 @dataclass(frozen=True)
@@ -132,9 +174,14 @@ class PairKernels:
     parity: tuple = ("none", "none")
     #: number type: ``'numpy'`` (float arrays), ``'mpmath'`` or ``'arb'`` (object arrays)
     backend: str = "numpy"
+    #: the student and teacher activations are the same (then ``ss`` and ``st`` are one kernel,
+    #: evaluated once on the block ``[Q, M]``)
+    same: bool = False
 
 
-def compile_pair_kernels(model, params=None, *, xp=None, backend: str = "numpy") -> PairKernels:
+def compile_pair_kernels(
+    model, params=None, *, xp=None, backend: str = "numpy", arrays=None
+) -> PairKernels:
     """Compile the kernels of ``model`` (free parameters set by ``params``).
 
     Parameters
@@ -151,15 +198,27 @@ def compile_pair_kernels(model, params=None, *, xp=None, backend: str = "numpy")
         working precision (``mpmath.mp.dps``); ``'arb'``: on ``flint.arb`` balls (rigorous
         enclosures; π at ``flint.ctx.prec``). Both accept first-order jets
         (:class:`fixedpoints.numeric.jets.Jet`).
+    arrays : callable, optional
+        ``arrays(params) -> model_arrays(model, params)``, e.g. :func:`array_function` (compiled
+        once in the free parameters: repeated calls skip SymPy).
+
+    Notes
+    -----
+    The kernel functions are compiled once per activation pair and process (generated source,
+    cached on disk: :mod:`~fixedpoints.codegen.kernelcode`); a call evaluates only the arrays.
     """
     if backend not in ("numpy", "mpmath", "arb"):
         raise ParameterError(f"`backend` must be 'numpy', 'mpmath' or 'arb'; got {backend!r}.")
-    arr = model_arrays(model, params)
-    sigma = parse_activation(model.student.activation, name="student.activation")
-    tau = parse_activation(model.teacher.activation, name="teacher.activation")
-    ss, ss_self = _pair(pair_kernel(sigma, sigma), xp, backend)
-    st, _ = _pair(pair_kernel(sigma, tau), xp, backend) if tau != sigma else (ss, None)
-    tt, tt_self = _pair(pair_kernel(tau, tau), xp, backend) if tau != sigma else (ss, ss_self)
+    arr = model_arrays(model, params) if arrays is None else arrays(params)
+    sigma, tau = model.student.activation.strip(), model.teacher.activation.strip()
+    module = kernel_module(sigma, tau, xp) if backend == "numpy" else None
+    if module is not None:
+        (ss, ss_self), (st, _), (tt, tt_self) = (_generated(module, p, xp) for p in PAIRS)
+        parity = module["PARITY"]
+    else:
+        if xp is not None and xp is not np and backend == "numpy":
+            kernel_module(sigma, tau, np)  # names the quadrature kernel in a DerivationError
+        (ss, ss_self), (st, _), (tt, tt_self), parity = _slow_kernels(sigma, tau, backend)
     return PairKernels(
         ss=ss,
         ss_self=ss_self,
@@ -173,6 +232,22 @@ def compile_pair_kernels(model, params=None, *, xp=None, backend: str = "numpy")
         square=model.loss.kind == "square",
         spherical=model.student.spherical,
         xp=np if xp is None else xp,
-        parity=(activation_parity(sigma), activation_parity(tau)),
+        parity=tuple(parity),
         backend=backend,
+        same=sigma == tau,
     )
+
+
+@functools.cache
+def _slow_kernels(sigma_text: str, tau_text: str, backend: str):
+    """Quadrature (NumPy) or element-wise (mpmath, Arb) kernels of the pair, compiled once per
+    process: ``((ss, ss_self), (st, None), (tt, tt_self), parity)``."""
+    from fixedpoints.kernels import activation_parity, pair_kernel, parse_activation
+
+    sigma = parse_activation(sigma_text, name="student.activation")
+    tau = parse_activation(tau_text, name="teacher.activation")
+    make = _pair_quadrature if backend == "numpy" else (lambda k: _pair_scalar(k, backend))
+    ss = make(pair_kernel(sigma, sigma))
+    st = (make(pair_kernel(sigma, tau))[0], None) if tau != sigma else (ss[0], None)
+    tt = make(pair_kernel(tau, tau)) if tau != sigma else ss
+    return ss, st, tt, (activation_parity(sigma), activation_parity(tau))

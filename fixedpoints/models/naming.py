@@ -99,6 +99,20 @@ class OrderParameterNames:
         """``a_i`` (one output) or ``a_ic`` (0-based)."""
         return self.name("a", i) if self.outputs == 1 else self.name("a", i, c)
 
+    def variables(self, *, spherical: bool = False, trainable: bool = False) -> tuple[str, ...]:
+        """The state variables of a flow in their order: ``Q_ij`` (i ≤ j, row by row; no diagonal
+        for spherical neurons), ``M_ir`` (row by row), then trainable ``a_i`` (``a_ic``).
+
+        >>> OrderParameterNames(2, 1).variables(spherical=True, trainable=True)
+        ('Q_12', 'M_11', 'M_21', 'a_1', 'a_2')
+        """
+        k, m, o = self.students, self.teachers, self.outputs
+        out = [self.Q(i, j) for i in range(k) for j in range(i, k) if not (spherical and i == j)]
+        out += [self.M(i, r) for i in range(k) for r in range(m)]
+        if trainable:
+            out += [self.a(i, c) for i in range(k) for c in range(o)]
+        return tuple(out)
+
     def parse(self, name: str) -> tuple[str, tuple[int, ...]]:
         """``(kind, 0-based indices)`` of a variable name of this scheme.
 

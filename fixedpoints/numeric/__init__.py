@@ -1,23 +1,35 @@
 """Numeric layer (NumPy/SciPy/mpmath, no SymPy): landscapes, the ODE engine, Newton, fixed
-points and their classification, symmetry, continuation, simulation and neural correlation
-functions."""
+points and their classification, symmetry, continuation, simulation, the pair-vectorised
+order-parameter flow and neural correlation functions. Names load on first use."""
 
-from fixedpoints.numeric.continuation import continue_branch
-from fixedpoints.numeric.fixed_points import classify_point, find_fixed_points
-from fixedpoints.numeric.landscape import Landscape
-from fixedpoints.numeric.ode import integrate, integrate_batch
-from fixedpoints.numeric.overlaps import overlap_coordinates, state_from_weights, teacher_vectors
-from fixedpoints.numeric.population import PopulationLoss
+from __future__ import annotations
 
-__all__ = [
-    "Landscape",
-    "PopulationLoss",
-    "classify_point",
-    "continue_branch",
-    "find_fixed_points",
-    "integrate",
-    "integrate_batch",
-    "overlap_coordinates",
-    "state_from_weights",
-    "teacher_vectors",
-]
+import importlib
+
+_EXPORTS = {
+    "Landscape": "fixedpoints.numeric.landscape",
+    "OverlapFlow": "fixedpoints.numeric.overlap_flow",
+    "PopulationLoss": "fixedpoints.numeric.population",
+    "classify_point": "fixedpoints.numeric.fixed_points",
+    "continue_branch": "fixedpoints.numeric.continuation",
+    "find_fixed_points": "fixedpoints.numeric.fixed_points",
+    "integrate": "fixedpoints.numeric.ode",
+    "integrate_batch": "fixedpoints.numeric.ode",
+    "overlap_coordinates": "fixedpoints.numeric.overlaps",
+    "state_from_weights": "fixedpoints.numeric.overlaps",
+    "teacher_vectors": "fixedpoints.numeric.overlaps",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'fixedpoints.numeric' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return __all__

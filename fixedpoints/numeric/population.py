@@ -78,95 +78,200 @@ class PopulationLoss:
         self.constant = kt.scale * float(xp.sum((self.b @ self.b.T) * Ktt)) if kt.square else 0.0
         if target is not None:
             self.constant = kt.scale * target.second_moment
+        self._mask_cache, self._fixed = {}, None
+        #: columns of the teacher block of [Q | M]: teachers, or the target's basis
+        self._m = self.Td.shape[0] if self.V is None else self.V.shape[0]
 
-    def _cross(self, a, args, order):
-        r""":math:`(ab^\top)\circ\partial K_{\sigma\sigma_*}` summed over the teacher (order 0:
-        values, 1: :math:`\partial_A`), or the target's cross kernel times ``a``."""
-        if self.target is None:
-            return self.xp.sum((a @ self.b.T) * self.kernels.st(order, *args), axis=-1)
-        C, dq, _ = self.target.overlap_cross(args[0][..., 0], args[2])
-        return a[..., 0] * (C if order == 0 else dq)
+    def _masks(self, k):
+        """``(off, eye)`` blocks of shape (k, k+m): 1 - [I | 0] and [I | 0] (cached per k)."""
+        masks = self._mask_cache.get(k)
+        if masks is None:
+            xp, m = self.xp, self._m
+            eye = np.concatenate([np.eye(k), np.zeros((k, m))], axis=1)
+            masks = tuple(
+                xp.asarray(x, dtype=self.dtype, device=_device(self.Td)) for x in (1.0 - eye, eye)
+            )
+            self._mask_cache[k] = masks
+        return masks
+
+    def _coefficients(self, a, k):
+        r"""``(C, d)``: :math:`C=f\,[aa^\top\circ(1-I)\mid -ab^\top]` (k × (k+m); no student
+        block for the correlation loss) and :math:`d_i=f(aa^\top)_{ii}`, with :math:`f=2c`
+        (square loss) or :math:`c` (correlation). Cached for the model's fixed ``a``."""
+        if a is None and self._fixed is not None:
+            return self._fixed
+        kt, xp = self.kernels, self.xp
+        fixed = a is None
+        a = self.a if fixed else a
+        f = (2.0 if kt.square else 1.0) * kt.scale
+        off, _ = self._masks(k)
+        ab = a @ self.b.T
+        if self.target is not None:  # the target's cross terms are not pairwise: students only
+            aa = a @ xp.matrix_transpose(a)
+            C = f * aa * off[:, :k]
+            d = f * xp.linalg.diagonal(aa)
+        elif kt.square:
+            aa = a @ xp.matrix_transpose(a)
+            C = f * xp.concat([aa, -ab], axis=-1) * off
+            d = f * xp.linalg.diagonal(aa)
+        else:
+            C = f * xp.concat([xp.zeros((*ab.shape[:-1], k), dtype=ab.dtype), -ab], axis=-1)
+            C = C * off
+            d = None
+        if fixed:
+            self._fixed = (C, d)
+        return C, d
+
+    def _jets(self, top, q, k, value: bool, g=None):
+        r"""``(K, ∂_AK, ∂_PK)`` on the block ``[Q | M]`` (…, k, k+m): student pairs
+        :math:`K_{\sigma\sigma}(q_i,q_j,Q_{ij})` (their diagonal at :math:`P=0`: the self kernel
+        replaces it), teacher pairs :math:`K_{\sigma\sigma_*}(q_i,T_{rr},M_{ir})`; one kernel
+        call on the whole block when the activations are the same. ``K`` is None unless
+        ``value``; no student block for the correlation loss (zeros)."""
+        kt, xp = self.kernels, self.xp
+        off, _ = self._masks(k)
+        A = q[..., :, None]
+
+        def call(kernel, *args):
+            return kernel.jet(*args) if value else (None, *kernel.grad(*args))
+
+        if kt.square and kt.same:
+            if g is None:
+                g = xp.concat(
+                    [q, xp.broadcast_to(self.Td, (*q.shape[:-1], self.Td.shape[0]))], axis=-1
+                )
+            return call(kt.ss, A, g[..., None, :], top * off)
+        teacher = call(kt.st, A, self.Td, top[..., k:])
+        if kt.square:
+            student = call(kt.ss, A, q[..., None, :], top[..., :k] * off[:, :k])
+        else:
+            zero = xp.zeros_like(top[..., :k])
+            student = (zero, zero, zero)
+        return tuple(
+            None if t is None else xp.concat([s, t], axis=-1)
+            for s, t in zip(student, teacher, strict=True)
+        )
 
     def _diag_set(self, X, values):
         """``X`` with its last two axes' diagonal replaced by ``values``."""
         eye = self.xp.eye(X.shape[-1], dtype=X.dtype, device=_device(X))
         return X * (1.0 - eye) + values[..., :, None] * eye
 
-    def _parts(self, W, a):
-        xp = self.xp
-        a = self.a if a is None else a
-        Q = W @ xp.matrix_transpose(W)
-        M = self._times_teacher(W, self.V.T)
-        q = xp.linalg.diagonal(Q)
-        return a, Q, M, q, (q[..., :, None], self.Td, M)
-
     def _times_teacher(self, X, Y):
-        """``X @ Y`` for a batch ``X`` (..., k, n) and one matrix ``Y``, as a single 2-D product."""
-        xp = self.xp
-        if X.ndim == 2:
-            return X @ Y
-        out = xp.reshape(X, (-1, X.shape[-1])) @ Y
-        return xp.reshape(out, (*X.shape[:-1], Y.shape[-1]))
+        """``X @ Y`` for a batch ``X`` (..., k, n) and one matrix ``Y``, broadcast: one small
+        product per run (a single tall 2-D product goes to multithreaded BLAS, which is up to
+        40x slower for these shapes on a busy machine)."""
+        return X @ Y
 
     def _as_array(self, W):
         if self.xp is np:
             return np.asarray(W, dtype=float)
         return W
 
-    def _student_kernel(self, Q, q):
-        """K_σσ on all student pairs, the self kernel on the diagonal."""
-        kt = self.kernels
-        return self._diag_set(kt.ss(0, q[..., :, None], q[..., None, :], Q), kt.ss_self(0, q))
+    def _top(self, W):
+        """The block ``[Q | M] = W [W; V]^T`` (…, k, k+m)."""
+        xp = self.xp
+        return xp.concat([W @ xp.matrix_transpose(W), self._times_teacher(W, self.V.T)], axis=-1)
 
-    def loss(self, W, a=None):
-        """:math:`\\mathcal L(W, a)`; shape ``W.shape[:-2]``."""
+    def overlap_loss(self, Q, M, a=None):
+        r""":math:`\mathcal L` from the overlaps ``Q`` (..., k, k), ``M`` (..., k, m) and the second
+        layer ``a`` (..., k, o) (None: the model's fixed ``a``); shape ``Q.shape[:-2]``."""
+        return self.block_loss(self.xp.concat([Q, M], axis=-1), a)
+
+    def block_loss(self, top, a=None):
+        r""":math:`\mathcal L` from the block ``top`` :math:`=[Q\mid M]` (…, k, k+m)."""
         kt, xp = self.kernels, self.xp
-        W = self._as_array(W)
-        a = a if a is None else self._as_array(a)
-        a, Q, M, q, args = self._parts(W, a)
-        cross = xp.sum(self._cross(a, args, 0), axis=-1)
+        k = top.shape[-1] - self._m
+        a = self.a if a is None else a
+        q = xp.linalg.diagonal(top[..., :k])
+        M = top[..., k:]
+        if self.target is None:
+            cross = xp.sum((a @ self.b.T) * kt.st(0, q[..., :, None], self.Td, M), axis=(-2, -1))
+        else:
+            cross = xp.sum(a[..., 0] * self.target.overlap_cross(q, M)[0], axis=-1)
         if not kt.square:
             return -kt.scale * cross
-        Kss = self._student_kernel(Q, q)
+        Kss = self._diag_set(
+            kt.ss(0, q[..., :, None], q[..., None, :], top[..., :k]), kt.ss_self(0, q)
+        )
         aa = a @ xp.matrix_transpose(a)
         return kt.scale * (xp.sum(aa * Kss, axis=(-2, -1)) - 2 * cross) + self.constant
+
+    def block_gradient(self, top, a=None, *, second_layer: bool = False, diagonal=None):
+        r"""``(G, grad_a)`` at the block ``top`` :math:`=[Q\mid M]` (…, k, k+m):
+        :math:`G=[S\mid H]` with :math:`\nabla_W\mathcal L=G\,[W;V]` (module docstring; the
+        diagonal of ``S`` included also for spherical neurons), and :math:`\nabla_a\mathcal L`
+        when ``second_layer`` (else None).
+
+        With :math:`C=f[aa^\top\circ(1-I)\mid-ab^\top]` (:math:`f=2c` for the square loss, c for
+        the correlation loss) and the kernels on the block (one call per pair type, or one for
+        both when the activations agree): :math:`G=C\circ\partial_PK+\operatorname{diag}
+        \big(f(aa^\top)_{ii}K_{\rm self}'(q_i)+2\sum_jC_{ij}\partial_AK_{ij}\big)`,
+        :math:`\nabla_a\mathcal L=f\,\tilde K[a;-b]` with :math:`\tilde K` the block of kernel
+        values (self kernel on the diagonal). ``diagonal``: :math:`[q, \operatorname{diag}T]`
+        when the caller has it (saves a concatenation)."""
+        kt, xp = self.kernels, self.xp
+        k = top.shape[-1] - self._m
+        trainable = a is not None
+        C, d = self._coefficients(a, k)
+        a = self.a if a is None else a
+        q = xp.linalg.diagonal(top[..., :k]) if diagonal is None else diagonal[..., :k]
+        if self.target is not None:
+            return self._target_gradient(top, a, q, k, C, d, second_layer)
+        K, KA, KP = self._jets(top, q, k, second_layer, diagonal)
+        off, eye = self._masks(k)
+        diag = 2 * xp.vecdot(C, KA)
+        Kself = None
+        if kt.square:
+            if second_layer:
+                Kself, Kself1 = kt.ss_self.jet(q)
+            else:
+                Kself1 = kt.ss_self(1, q)
+            diag = diag + d * Kself1
+        G = C * KP + diag[..., :, None] * eye
+        if not second_layer:
+            return G, None
+        f = (2.0 if kt.square else 1.0) * kt.scale
+        if Kself is not None:
+            K = K * off + Kself[..., :, None] * eye
+        E = xp.concat([a, xp.broadcast_to(-self.b, (*a.shape[:-2], *self.b.shape))], axis=-2)
+        if not trainable:
+            E = xp.broadcast_to(E, (*top.shape[:-2], *E.shape[-2:]))
+        return G, f * (K @ E)
+
+    def _target_gradient(self, top, a, q, k, C, d, second_layer):
+        """:meth:`block_gradient` with the exact target's cross kernel (square loss)."""
+        kt, xp = self.kernels, self.xp
+        f = 2.0 * kt.scale
+        off = 1.0 - xp.eye(k, dtype=top.dtype)
+        Ks, KsA, KsP = kt.ss.jet(q[..., :, None], q[..., None, :], top[..., :k] * off)
+        Kself, Kself1 = kt.ss_self.jet(q)
+        Ct, dq, dM = self.target.overlap_cross(q, top[..., k:])
+        Cs = C
+        diag = 2 * xp.vecdot(Cs, KsA) + d * Kself1 - 2 * f * a[..., 0] * dq
+        S = Cs * KsP + diag[..., :, None] * xp.eye(k, dtype=top.dtype)
+        G = xp.concat([S, -f * a * dM], axis=-1)
+        if not second_layer:
+            return G, None
+        Kfull = Ks * off + Kself[..., :, None] * xp.eye(k, dtype=top.dtype)
+        return G, f * (Kfull @ a - Ct[..., None])
+
+    def loss(self, W, a=None):
+        r""":math:`\mathcal L(W, a)`; shape ``W.shape[:-2]``."""
+        W = self._as_array(W)
+        return self.block_loss(self._top(W), None if a is None else self._as_array(a))
 
     def gradient(self, W, a=None):
         """``(grad_W, grad_a)``; ``grad_a`` is None for a fixed second layer. Riemannian (tangent)
         for spherical neurons."""
-        kt, xp = self.kernels, self.xp
+        xp = self.xp
         W = self._as_array(W)
         trainable = a is not None
-        a = a if a is None else self._as_array(a)
-        a, Q, M, q, args = self._parts(W, a)
-        c = kt.scale
-        ab = a @ self.b.T
-        if self.target is not None:
-            Ct, _, dM = self.target.overlap_cross(q, M)
-        if kt.square:
-            aa = a @ xp.matrix_transpose(a)
-            qi, qj = q[..., :, None], q[..., None, :]
-            off = 1.0 - xp.eye(Q.shape[-1], dtype=Q.dtype, device=_device(Q))
-            S = 2 * c * aa * kt.ss(3, qi, qj, Q) * off
-            diag = (
-                xp.linalg.diagonal(aa) * kt.ss_self(1, q)
-                + 2 * xp.sum(aa * kt.ss(1, qi, qj, Q) * off, axis=-1)
-                - 2 * self._cross(a, args, 1)
-            )
-            S = self._diag_set(S, 2 * c * diag)
-            H = -2 * c * (a * dM if self.target is not None else ab * kt.st(3, *args))
-        else:
-            S = self._diag_set(xp.zeros_like(Q), -2 * c * xp.sum(ab * kt.st(1, *args), axis=-1))
-            H = -c * ab * kt.st(3, *args)
-        gW = S @ W + self._times_teacher(H, self.V)
-        if kt.spherical:
+        k = W.shape[-2]
+        G, ga = self.block_gradient(
+            self._top(W), self._as_array(a) if trainable else None, second_layer=trainable
+        )
+        gW = G[..., :k] @ W + self._times_teacher(G[..., k:], self.V)
+        if self.kernels.spherical:
             gW = gW - xp.vecdot(gW, W)[..., None] * W
-        if not trainable:
-            return gW, None
-        if kt.square:
-            Kss = self._student_kernel(Q, q)
-            Kb = Ct[..., None] if self.target is not None else kt.st(0, *args) @ self.b
-            ga = 2 * c * (Kss @ a - Kb)
-        else:
-            ga = -c * (kt.st(0, *args) @ self.b)
         return gW, ga

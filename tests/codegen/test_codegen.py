@@ -98,3 +98,44 @@ def test_cache_directory_settings(monkeypatch, tmp_path):
     assert cache_directory() is None
     monkeypatch.setenv("FIXEDPOINTS_CACHE_DIR", str(tmp_path))
     assert cache_directory() == tmp_path
+
+
+def test_generated_kernels_load_from_the_cache_without_sympy(tmp_path):
+    """The pair kernels are printed once, stored as source in the cache folder, and a later
+    process computes with them (and the model's arrays) with SymPy blocked."""
+    import subprocess
+    import sys
+
+    env = {**__import__("os").environ, "FIXEDPOINTS_CACHE_DIR": str(tmp_path)}
+    warm = (
+        "import fixedpoints as fp, numpy as np;"
+        "s = fp.compile_flow(fp.load_model('soft-committee', {'k': 3, 'm': 2}));"
+        "print(float(s.loss(np.full(s.dimension, 0.2))))"
+    )
+    first = subprocess.run([sys.executable, "-c", warm], env=env, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    assert list(tmp_path.glob("kernels-*.py"))
+    blocked = "import sys; sys.modules['sympy'] = None; " + warm
+    second = subprocess.run(
+        [sys.executable, "-c", blocked], env=env, capture_output=True, text=True
+    )
+    assert second.returncode == 0, second.stderr
+    assert second.stdout == first.stdout
+
+
+def test_model_arrays_evaluate_arithmetic_without_sympy():
+    from fixedpoints.codegen.arrays import _arithmetic
+
+    assert _arithmetic("(1)*(0.5)") == 0.5 and _arithmetic("-3*(1/2)**2") == -0.75
+    assert _arithmetic("beta") is None and _arithmetic("1/0") is None
+
+
+def test_integer_powers_print_as_products():
+    """NumPy's ``x**3`` is a slow pow call; the generated kernels multiply."""
+    import sympy as sp
+
+    from fixedpoints.codegen.arrayapi import _ArrayAPIPrinter
+
+    x = sp.Symbol("P")
+    assert "P*P*P" in _ArrayAPIPrinter().doprint(x**3)
+    assert "**" not in _ArrayAPIPrinter().doprint((x + 1) ** 4)
