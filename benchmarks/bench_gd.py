@@ -101,8 +101,10 @@ def main(argv=None) -> None:
     print(f"{'case':>16} {'hand-written':>14} {'fixedpoints':>14} {'speed-up':>9}")
     for d, runs in ((20, 200), (100, 100)):
         t_hand, t_ours = case(d, runs, args.repeats)
-        print(f"{f'd={d} x {runs}':>16} {t_hand * 1e3:11.3f} ms {t_ours * 1e3:11.3f} ms "
-              f"{t_hand / t_ours:8.2f}x")
+        print(
+            f"{f'd={d} x {runs}':>16} {t_hand * 1e3:11.3f} ms {t_ours * 1e3:11.3f} ms "
+            f"{t_hand / t_ours:8.2f}x"
+        )
 
 
 if __name__ == "__main__":
