@@ -177,6 +177,10 @@ class PairKernels:
     #: the student and teacher activations are the same (then ``ss`` and ``st`` are one kernel,
     #: evaluated once on the block ``[Q, M]``)
     same: bool = False
+    #: ``ss`` and its jet extend to the diagonal :math:`P=A=B` with the self kernel's values
+    #: (:func:`~fixedpoints.codegen.kernelcode._smooth_diagonal`): a student block may be
+    #: evaluated with its diagonal, without the self kernel
+    smooth: bool = False
 
 
 def compile_pair_kernels(
@@ -214,8 +218,9 @@ def compile_pair_kernels(
     module = kernel_module(sigma, tau, xp) if backend == "numpy" else None
     if module is not None:
         (ss, ss_self), (st, _), (tt, tt_self) = (_generated(module, p, xp) for p in PAIRS)
-        parity = module["PARITY"]
+        parity, smooth = module["PARITY"], module["SMOOTH"]
     else:
+        smooth = False
         if xp is not None and xp is not np and backend == "numpy":
             kernel_module(sigma, tau, np)  # names the quadrature kernel in a DerivationError
         (ss, ss_self), (st, _), (tt, tt_self), parity = _slow_kernels(sigma, tau, backend)
@@ -235,6 +240,7 @@ def compile_pair_kernels(
         parity=tuple(parity),
         backend=backend,
         same=sigma == tau,
+        smooth=smooth,
     )
 
 

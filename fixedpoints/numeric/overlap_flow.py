@@ -28,8 +28,6 @@ from fixedpoints.models.naming import OrderParameterNames
 
 __all__ = ["OverlapFlow"]
 
-_ONE = np.ones(1)
-
 
 class OverlapFlow:
     r"""A numeric order-parameter system :math:`\dot x=F(x;\theta)`, :math:`\mathcal L(x;\theta)`
@@ -81,7 +79,6 @@ class OverlapFlow:
                 out[pos] = k * k + k * m + idx[0] * o + col
         if spherical:
             q_src[:: k + 1] = n
-        c_src = np.concatenate([q_src.reshape(k, k), m_src.reshape(k, m)], axis=1)
         missing = [
             what
             for what, src in (("Q", q_src), ("M", m_src), ("a", a_src if trainable else [0]))
@@ -93,7 +90,12 @@ class OverlapFlow:
                 f"{o} output(s) ({'spherical' if spherical else 'free'} neurons).",
                 parameter="names",
             )
-        self._c, self._a = c_src.ravel(), a_src
+        # Ω = [[Q, M], [Mᵀ, T]] from the state extended by [1, 0, T.ravel()] (see _pop)
+        t_src = n + 2 + np.arange(m * m).reshape(m, m)
+        omega = np.block(
+            [[q_src.reshape(k, k), m_src.reshape(k, m)], [m_src.reshape(k, m).T, t_src]]
+        )
+        self._omega, self._a = omega.ravel(), a_src
         self._gathers(out, spherical)
 
     def _gathers(self, out, spherical):
@@ -155,12 +157,14 @@ class OverlapFlow:
                 )
         pop = self._cache.get(values)
         if pop is None:
-            pop = self._cache[values] = self._population(values)
+            pop = self._population(values)
+            pop = self._cache[values] = (pop, np.concatenate([[1.0, 0.0], np.ravel(pop.T)]))
         return pop
 
-    def _unpack(self, x):
-        r"""``(x, top, a)`` of states ``x`` (n, batch...): the block :math:`[Q\mid M]`
-        (N, k, k+m) and ``a`` (N, k, o)."""
+    def _unpack(self, x, const):
+        r"""``(x, Ω, a)`` of states ``x`` (n, batch...): the overlaps of students and teachers
+        :math:`\Omega=\begin{pmatrix}Q&M\\M^\top&T\end{pmatrix}` (N, k+m, k+m), one gather
+        from the state extended by ``const`` :math:`=[1,0,T]`, and ``a`` (N, k, o)."""
         x = np.asarray(x, dtype=float)
         if x.shape[:1] != (self.dimension,):
             raise ParameterError(
@@ -170,32 +174,42 @@ class OverlapFlow:
             )
         k, m, o = self.sizes
         if x.ndim == 1:  # one state: no transposes
-            ext = np.concatenate([x, _ONE])[None]
+            ext = np.concatenate([x, const])[None]
         else:
             rows = x.reshape(self.dimension, -1).T
-            ext = np.concatenate([rows, np.ones((rows.shape[0], 1))], 1)
-        top = ext[:, self._c].reshape(-1, k, k + m)
+            ext = np.concatenate([rows, np.broadcast_to(const, (rows.shape[0], len(const)))], 1)
+        omega = ext[:, self._omega].reshape(-1, k + m, k + m)
         a = ext[:, self._a].reshape(-1, k, o) if self.trainable else None
-        return x, top, a
+        return x, omega, a
 
     def vector_field(self, x, params=None):
         r"""Evaluate :math:`F(x)`; ``x`` has shape ``(n,)`` or ``(n, batch...)`` (same shape out).
 
-        With :math:`Y=[SQ+HM^\top\mid SM+HT]` (:math:`HT` one 2-D product for the whole batch):
-        :math:`\dot Q_{ij}=-(Y_{ij}+Y_{ji})`, :math:`\dot M_{ir}=-Y_{i,k+r}`,
-        :math:`\dot a=-\nabla_a\mathcal L`, gathered from the flattened blocks; spherical neurons
-        add :math:`(\lambda_i+\lambda_j)Q_{ij}` and :math:`\lambda_iM_{ir}`
-        (:math:`\lambda=\operatorname{diag}(SQ+HM^\top)`)."""
-        pop = self._pop(params)
-        x, top, a = self._unpack(x)
-        k, m, _ = self.sizes
-        N = top.shape[0]
-        G, ga = pop.block_gradient(top, a, second_layer=self.trainable)
+        With :math:`G=[S\mid H]` (:meth:`PopulationLoss.block_gradient
+        <fixedpoints.numeric.PopulationLoss.block_gradient>`) and one product per state,
+        :math:`Y=G\Omega=[SQ+HM^\top\mid SM+HT]`: :math:`\dot Q_{ij}=-(Y_{ij}+Y_{ji})`,
+        :math:`\dot M_{ir}=-Y_{i,k+r}`, :math:`\dot a=-\nabla_a\mathcal L`, gathered from the
+        flattened blocks; spherical neurons add :math:`(\lambda_i+\lambda_j)Q_{ij}` and
+        :math:`\lambda_iM_{ir}` (:math:`\lambda=\operatorname{diag}(SQ+HM^\top)`)."""
+        pop, const = self._pop(params)
+        x, omega, a = self._unpack(x, const)
+        k = self.sizes[0]
+        N, w = omega.shape[:2]
+        top = omega[:, :k]
+        G, ga = pop.block_gradient(
+            top, a, second_layer=self.trainable, diagonal=omega.diagonal(0, 1, 2)
+        )
+        if not (self.spherical or self.trainable):  # Y and a zero row in one buffer
+            buf = np.empty((N, k + 1, w))
+            np.matmul(G, omega, out=buf[:, :k])
+            buf[:, k] = 0.0
+            Z = buf.reshape(N, -1)
+            F = Z[:, self._i1]
+            F += Z[:, self._i2]
+            return np.negative(F, out=F).T.reshape(x.shape)
         if self.spherical:
             G = G * pop._masks(k)[0]
-        S, H, M = G[:, :, :k], G[:, :, k:], top[:, :, k:]
-        HT = (H.reshape(N * k, m) @ pop.T).reshape(N, k, m)
-        Y = S @ top + np.concatenate([H @ np.swapaxes(M, -1, -2), HT], axis=-1)
+        Y = G @ omega
         parts = [Y.reshape(N, -1)]
         if self.trainable:
             parts.append(ga.reshape(N, -1))
@@ -211,7 +225,7 @@ class OverlapFlow:
 
     def loss(self, x, params=None):
         r"""Evaluate :math:`\mathcal L(x)`; shape ``x.shape[1:]``."""
-        pop = self._pop(params)
-        x, top, a = self._unpack(x)
-        L = pop.block_loss(top, a)
+        pop, const = self._pop(params)
+        x, omega, a = self._unpack(x, const)
+        L = pop.block_loss(omega[:, : self.sizes[0]], a)
         return np.asarray(L, dtype=float).reshape(x.shape[1:])

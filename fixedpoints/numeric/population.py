@@ -97,7 +97,9 @@ class PopulationLoss:
     def _coefficients(self, a, k):
         r"""``(C, d)``: :math:`C=f\,[aa^\top\circ(1-I)\mid -ab^\top]` (k × (k+m); no student
         block for the correlation loss) and :math:`d_i=f(aa^\top)_{ii}`, with :math:`f=2c`
-        (square loss) or :math:`c` (correlation). Cached for the model's fixed ``a``."""
+        (square loss) or :math:`c` (correlation); for a kernel smooth on the diagonal
+        (``kernels.smooth``) :math:`C=f[aa^\top\mid-ab^\top]` with its diagonal and ``d`` None.
+        Cached for the model's fixed ``a``."""
         if a is None and self._fixed is not None:
             return self._fixed
         kt, xp = self.kernels, self.xp
@@ -112,8 +114,12 @@ class PopulationLoss:
             d = f * xp.linalg.diagonal(aa)
         elif kt.square:
             aa = a @ xp.matrix_transpose(a)
-            C = f * xp.concat([aa, -ab], axis=-1) * off
-            d = f * xp.linalg.diagonal(aa)
+            C = f * xp.concat([aa, -ab], axis=-1)
+            if kt.smooth:  # the diagonal stays: d_i = C_ii (see block_gradient)
+                d = None
+            else:
+                C = C * off
+                d = f * xp.linalg.diagonal(aa)
         else:
             C = f * xp.concat([xp.zeros((*ab.shape[:-1], k), dtype=ab.dtype), -ab], axis=-1)
             C = C * off
@@ -124,8 +130,8 @@ class PopulationLoss:
 
     def _jets(self, top, q, k, value: bool, g=None):
         r"""``(K, ∂_AK, ∂_PK)`` on the block ``[Q | M]`` (…, k, k+m): student pairs
-        :math:`K_{\sigma\sigma}(q_i,q_j,Q_{ij})` (their diagonal at :math:`P=0`: the self kernel
-        replaces it), teacher pairs :math:`K_{\sigma\sigma_*}(q_i,T_{rr},M_{ir})`; one kernel
+        :math:`K_{\sigma\sigma}(q_i,q_j,Q_{ij})` (their diagonal at :math:`P=0`, where the self
+        kernel replaces it, unless the kernel is smooth on the diagonal), teacher pairs :math:`K_{\sigma\sigma_*}(q_i,T_{rr},M_{ir})`; one kernel
         call on the whole block when the activations are the same. ``K`` is None unless
         ``value``; no student block for the correlation loss (zeros)."""
         kt, xp = self.kernels, self.xp
@@ -140,10 +146,11 @@ class PopulationLoss:
                 g = xp.concat(
                     [q, xp.broadcast_to(self.Td, (*q.shape[:-1], self.Td.shape[0]))], axis=-1
                 )
-            return call(kt.ss, A, g[..., None, :], top * off)
+            return call(kt.ss, A, g[..., None, :], top if kt.smooth else top * off)
         teacher = call(kt.st, A, self.Td, top[..., k:])
         if kt.square:
-            student = call(kt.ss, A, q[..., None, :], top[..., :k] * off[:, :k])
+            P = top[..., :k] if kt.smooth else top[..., :k] * off[:, :k]
+            student = call(kt.ss, A, q[..., None, :], P)
         else:
             zero = xp.zeros_like(top[..., :k])
             student = (zero, zero, zero)
@@ -191,9 +198,9 @@ class PopulationLoss:
             cross = xp.sum(a[..., 0] * self.target.overlap_cross(q, M)[0], axis=-1)
         if not kt.square:
             return -kt.scale * cross
-        Kss = self._diag_set(
-            kt.ss(0, q[..., :, None], q[..., None, :], top[..., :k]), kt.ss_self(0, q)
-        )
+        Kss = kt.ss(0, q[..., :, None], q[..., None, :], top[..., :k])
+        if not kt.smooth:
+            Kss = self._diag_set(Kss, kt.ss_self(0, q))
         aa = a @ xp.matrix_transpose(a)
         return kt.scale * (xp.sum(aa * Kss, axis=(-2, -1)) - 2 * cross) + self.constant
 
@@ -208,7 +215,11 @@ class PopulationLoss:
         both when the activations agree): :math:`G=C\circ\partial_PK+\operatorname{diag}
         \big(f(aa^\top)_{ii}K_{\rm self}'(q_i)+2\sum_jC_{ij}\partial_AK_{ij}\big)`,
         :math:`\nabla_a\mathcal L=f\,\tilde K[a;-b]` with :math:`\tilde K` the block of kernel
-        values (self kernel on the diagonal). ``diagonal``: :math:`[q, \operatorname{diag}T]`
+        values (self kernel on the diagonal). For a kernel smooth on the diagonal
+        (``kernels.smooth``) :math:`C` keeps its diagonal :math:`d_i` and the student block is
+        evaluated at :math:`P_{ii}=q_i`: :math:`K_{\rm self}'=2\partial_AK+\partial_PK` there, so
+        :math:`G=C\circ\partial_PK+\operatorname{diag}(2\sum_jC_{ij}\partial_AK_{ij})`
+        with no self kernel and no masks. ``diagonal``: :math:`[q, \operatorname{diag}T]`
         when the caller has it (saves a concatenation)."""
         kt, xp = self.kernels, self.xp
         k = top.shape[-1] - self._m
@@ -222,7 +233,7 @@ class PopulationLoss:
         off, eye = self._masks(k)
         diag = 2 * xp.vecdot(C, KA)
         Kself = None
-        if kt.square:
+        if d is not None:  # else no student block, or a smooth diagonal (in C∘∂_PK, above)
             if second_layer:
                 Kself, Kself1 = kt.ss_self.jet(q)
             else:

@@ -139,3 +139,30 @@ def test_integer_powers_print_as_products():
     x = sp.Symbol("P")
     assert "P*P*P" in _ArrayAPIPrinter().doprint(x**3)
     assert "**" not in _ArrayAPIPrinter().doprint((x + 1) ** 4)
+
+
+@pytest.mark.parametrize(
+    ("sigma", "smooth"),
+    [("erf", True), ("He3", True), ("He4+0.3*He6", True), ("relu", False), ("step", False)],
+)
+def test_smooth_diagonal_flag_and_the_diagonal_jet(sigma, smooth):
+    """``SMOOTH`` marks kernels whose jet on the diagonal P = A = B gives the self kernel and its
+    derivative (2∂_AK + ∂_PK = K_self') and moves by round-off when P does; ReLU does not
+    (∂_PK moves by √ε for an error ε in P)."""
+    from fixedpoints.codegen.kernelcode import kernel_module
+
+    mod = kernel_module(sigma, sigma, cache_dir=False)
+    assert mod["SMOOTH"] is smooth
+    if sigma == "step":  # ∂_PK is infinite on the diagonal
+        return
+    A = np.array([0.3, 1.0, 2.7])
+    K, KA, KP = mod["ss_jet"](A, A, A)
+    S, S1 = mod["ss_self_jet"](A)
+    nudged = mod["ss_jet"](A, A, A * (1 - 1e-15))[2]
+    moved = np.abs(nudged - KP).max()
+    if smooth:
+        np.testing.assert_allclose(K, S, rtol=1e-13)
+        np.testing.assert_allclose(2 * KA + KP, S1, rtol=1e-12, atol=1e-12)
+        assert moved < 1e-12 * max(1.0, np.abs(KP).max())
+    else:
+        assert moved > 1e-9  # the arccos singularity: what the flag protects against
