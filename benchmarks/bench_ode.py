@@ -1,7 +1,8 @@
 r"""Order-parameter ODE integration against the classic fixed-step Euler integrator, side by side.
 
 Run: ``python benchmarks/bench_ode.py [--k 2,4,8] [--quick] [--target 1e-3] [--method DOP853]``
-(about 1.5 min; ``--quick``: 1 repeat, about 1 min; ``--target 1e-4``: about 3 min).
+(about 1.5 min; ``--quick``: 1 repeat, about 1 min; ``--target 1e-4``: about 3 min);
+``--field``: one evaluation of the vector field, ours against the vectorised I3 field (20 s).
 
 Model: the ``soft-committee`` preset (Saad & Solla 1995) with k = m, activation
 :math:`g(z)=\operatorname{erf}(z/\sqrt2)` for student and teacher, second layers fixed to 1,
@@ -183,19 +184,27 @@ def eg_vectorised(Q, R, T):
     return 0.5 * sign @ J @ sign
 
 
+def field_vectorised(Q, R, T, sign):
+    """(dQ/dt, dR/dt): the I3 sums over all triples at once (``sign``: -1 on students, +1 on
+    teachers)."""
+    K = len(Q)
+    C = np.block([[Q, R], [R.T, T]])
+    g = 1 + np.diag(C)
+    lam = g[:K, None] * g[None, :] - C[:K] ** 2  # Λ3 for (a, ., c), a student
+    num = C[None] * g[:K, None, None] - C[:K, :, None] * C[:K, None, :]  # [a, b, c]
+    D = (num / (g[:K, None, None] * np.sqrt(lam)[:, None, :])) @ sign * (2 / np.pi)
+    return D[:, :K] + D[:, :K].T, D[:, K:]
+
+
 def euler_vectorised(Q, R, T, dt, steps, every):
     K = len(Q)
     sign = np.where(np.arange(K + len(T)) < K, -1.0, 1.0)  # -students, +teachers
     Q, R = Q.copy(), R.copy()
     out = [(Q.copy(), R.copy(), eg_vectorised(Q, R, T))]
     for step in range(1, steps + 1):
-        C = np.block([[Q, R], [R.T, T]])
-        g = 1 + np.diag(C)
-        lam = g[:K, None] * g[None, :] - C[:K] ** 2  # Λ3 for (a, ., c), a student
-        num = C[None] * g[:K, None, None] - C[:K, :, None] * C[:K, None, :]  # [a, b, c]
-        D = (num / (g[:K, None, None] * np.sqrt(lam)[:, None, :])) @ sign * (2 / np.pi)
-        Q += dt * (D[:, :K] + D[:, :K].T)
-        R += dt * D[:, K:]
+        dQ, dR = field_vectorised(Q, R, T, sign)
+        Q += dt * dQ
+        R += dt * dR
         if step % every == 0:
             out.append((Q.copy(), R.copy(), eg_vectorised(Q, R, T)))
     return out
@@ -345,6 +354,34 @@ def run(case: Case, target: float, repeats: int, loop_budget: float) -> dict:
     return r
 
 
+def field_timing(k: int, repeats: int = 7, n: int = 2000) -> tuple[float, float, float]:
+    """One evaluation of the vector field at a random state, k = m: ``(ours s, hand s, max
+    difference)``; ours is ``fp.compile_flow(model)`` (pair-vectorised, no derivation), hand the
+    vectorised I3 field of the Euler baseline; interleaved, best of ``repeats``."""
+    model = fp.load_model("soft-committee", {"k": k, "m": k})
+    cf = fp.compile_flow(model)
+    rng = np.random.default_rng(SEED)
+    W = rng.normal(size=(k, D)) * INIT_SCALE / math.sqrt(D)
+    V = teacher_vectors(np.eye(k), D)
+    Q, R, T = W @ W.T, W @ V.T, V @ V.T
+    x = state_from_weights(cf.names, W, V)
+    sign = np.where(np.arange(2 * k) < k, -1.0, 1.0)
+    names = fp.OrderParameterNames(k, k)
+    dQ, dR = field_vectorised(Q, R, T, sign)
+    want = np.array([(dQ if kd == "Q" else dR)[i] for kd, i in map(names.parse, cf.names)])
+    diff = float(np.abs(cf.vector_field(x) - want).max())
+    best = [np.inf, np.inf]
+    for _ in range(repeats):
+        for j, fn in enumerate(
+            (lambda: cf.vector_field(x), lambda: field_vectorised(Q, R, T, sign))
+        ):
+            t0 = time.perf_counter()
+            for _ in range(n):
+                fn()
+            best[j] = min(best[j], (time.perf_counter() - t0) / n)
+    return best[0], best[1], diff
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--k", default="2,4,8", help="comma-separated k = m (default 2,4,8)")
@@ -356,7 +393,19 @@ def main(argv=None) -> None:
     parser.add_argument("--t-end", type=float, default=None, help="default 50 k")
     parser.add_argument("--method", default="DOP853", help="solve_ivp method of ours")
     parser.add_argument("--quick", action="store_true", help="1 repeat, 3 s loop budget")
+    parser.add_argument(
+        "--field", action="store_true", help="only time one field evaluation (ours vs hand)"
+    )
     args = parser.parse_args(argv)
+    if args.field:
+        print("one vector-field evaluation, soft committee k = m: ours vs the vectorised I3 field")
+        for k in [int(s) for s in args.k.split(",")]:
+            ours, hand, diff = field_timing(k)
+            print(
+                f"  k={k}: ours {ours * 1e6:7.1f} us, hand {hand * 1e6:7.1f} us, "
+                f"speed-up {hand / ours:5.2f}x, max |difference| {diff:.1e}"
+            )
+        return
     if args.quick:
         args.repeats, args.loop_budget = 1, 3.0
     ks = [int(s) for s in args.k.split(",")]

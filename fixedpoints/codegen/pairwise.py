@@ -69,7 +69,8 @@ class PairKernel:
         r""":math:`(\partial_AK,\partial_PK)`."""
         if self._grad is None:
             return tuple(self(o, *args) for o in GRAD)
-        return tuple(self._shaped(r, args) for r in self._grad(*args))
+        dA, dP = self._grad(*args)
+        return self._shaped(dA, args), self._shaped(dP, args)
 
 
 def _xp_shape(xp, args):

@@ -9,14 +9,26 @@ standard functions.
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import importlib
+import os
+import sys
 from dataclasses import dataclass
 
 import numpy as np
 
 from fixedpoints.errors import ParameterError
 
-__all__ = ["BACKENDS", "Backend", "array_backend", "array_device", "normal_sampler", "to_numpy"]
+__all__ = [
+    "BACKENDS",
+    "Backend",
+    "array_backend",
+    "array_device",
+    "keep_freed_memory",
+    "normal_sampler",
+    "to_numpy",
+]
 
 BACKENDS = ("numpy", "torch", "cupy", "array-api-strict")
 _INSTALL = {
@@ -131,3 +143,34 @@ def normal_sampler(xp, device, seed: int):
     if xp is np:
         return rng.standard_normal
     return lambda shape: xp.asarray(rng.standard_normal(shape), device=device)
+
+
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters
+
+
+@functools.cache
+def keep_freed_memory() -> bool:
+    """Let glibc reuse freed array memory instead of returning it to the system (once per process).
+
+    A step of a batched integration allocates and frees many temporaries of a few MB. By default
+    glibc serves each from fresh pages (``mmap`` above its threshold, and the top of the heap is
+    trimmed), so every step pays page faults: measured on the relu-teacher gradient, d = 20,
+    200 runs, 3.3 ms against 1.0 ms for the kernel jet. This sets the mmap threshold to 64 MiB
+    and the trim threshold to 128 MiB (``mallopt``); the ODE engine calls it before integrating.
+    No effect off glibc (macOS, musl) or with ``FIXEDPOINTS_MALLOPT=0``.
+
+    Returns
+    -------
+    bool
+        Whether the allocator was tuned.
+    """
+    if os.environ.get("FIXEDPOINTS_MALLOPT", "1") == "0" or not sys.platform.startswith("linux"):
+        return False
+    try:
+        mallopt = ctypes.CDLL("libc.so.6").mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
+    return bool(mallopt(_M_MMAP_THRESHOLD, 64 << 20)) and bool(
+        mallopt(_M_TRIM_THRESHOLD, 128 << 20)
+    )

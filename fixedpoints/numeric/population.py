@@ -239,7 +239,13 @@ class PopulationLoss:
             else:
                 Kself1 = kt.ss_self(1, q)
             diag = diag + d * Kself1
-        G = C * KP + diag[..., :, None] * eye
+        if xp is np:  # the diagonal added in place, a strided view (one pass less)
+            G = np.multiply(C, KP, order="C")  # C order: the flat view below is a view
+            w = G.shape[-1]
+            flat = G.reshape(*G.shape[:-2], k * w)
+            flat[..., : k * (w + 1) : w + 1] += diag
+        else:
+            G = C * KP + diag[..., :, None] * eye
         if not second_layer:
             return G, None
         f = (2.0 if kt.square else 1.0) * kt.scale
@@ -278,11 +284,14 @@ class PopulationLoss:
         xp = self.xp
         W = self._as_array(W)
         trainable = a is not None
-        k = W.shape[-2]
+        # X = [W; V]: [Q | M] = W Xᵀ and ∇_W = G X, one product each
+        X = xp.concat([W, xp.broadcast_to(self.V, (*W.shape[:-2], *self.V.shape))], axis=-2)
         G, ga = self.block_gradient(
-            self._top(W), self._as_array(a) if trainable else None, second_layer=trainable
+            W @ xp.matrix_transpose(X),
+            self._as_array(a) if trainable else None,
+            second_layer=trainable,
         )
-        gW = G[..., :k] @ W + self._times_teacher(G[..., k:], self.V)
+        gW = G @ X
         if self.kernels.spherical:
             gW = gW - xp.vecdot(gW, W)[..., None] * W
         return gW, ga

@@ -43,7 +43,7 @@ from array_api_compat import array_namespace
 from array_api_compat import device as _device
 
 from fixedpoints.errors import out_of_range
-from fixedpoints.numeric.backend import to_numpy
+from fixedpoints.numeric.backend import keep_freed_memory, to_numpy
 from fixedpoints.numeric.ode.control import ErrorControl, StepRule
 from fixedpoints.numeric.ode.step import scale_rows
 from fixedpoints.numeric.ode.stiffness import Auto, Methods
@@ -175,6 +175,7 @@ def solve(
         an unknown ``tableau``, a fixed-step method without a step, or
         ``field``/``event``/``stop``/``jacobian`` returning wrong shapes.
     """
+    keep_freed_memory()
     if not t_max > 0:
         raise out_of_range("t_max", t_max, "> 0")
     if int(max_steps) < 1:
