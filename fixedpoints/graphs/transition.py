@@ -10,10 +10,12 @@ at
 
 for every unstable eigenvector :math:`v_j` of the (Riemannian) Hessian in weight space and both
 signs (:math:`R` the retraction onto the spheres for spherical neurons, the identity otherwise). All
-starts of all saddles are integrated together in one batched Dormand–Prince run
-(:func:`~fixedpoints.numeric.simulate.simulate`, ``method="flow"``) until
-:math:`\|\nabla\mathcal L\|<` ``gradient_tol`` or :math:`t=` ``t_max``. The end point is identified
-with a known node, else polished by Newton, classified
+starts of all saddles are integrated together in one batched run
+(:func:`~fixedpoints.numeric.simulate.simulate`, ``method="flow"``, ``step="per-run"``) until
+:math:`\|\nabla\mathcal L\|<` ``gradient_tol`` or :math:`t=` ``t_max``: every start has its own
+adaptive step and clock, so its path (and the node it reaches) is the one it has alone, whatever
+other starts share the batch, and a start near a stiff minimum does not slow the others down.
+The end point is identified with a known node, else polished by Newton, classified
 (:func:`~fixedpoints.numeric.fixed_points.classify_point`) and added; new saddles are followed in
 the next round, until no new saddle appears.
 
@@ -237,6 +239,7 @@ def _integrate(space, X0, stop, progress):
         method="flow",
         stop=stop,
         records=2,
+        step="per-run",
         progress=hook,
     )
     ends = space.pack(sim.W, sim.a)

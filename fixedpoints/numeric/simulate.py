@@ -1,9 +1,8 @@
 r"""Batched finite-width training on the exact population loss (or on sampled data).
 
 All runs advance together as one array program of shape ``(runs, k, d)`` in any array-API
-namespace (NumPy, PyTorch, CuPy), through the one ODE engine (:func:`fixedpoints.numeric.ode.solve`,
-one step shared by the batch); finished runs leave the batch, so the cost follows the runs still
-moving.
+namespace (NumPy, PyTorch, CuPy), through the one ODE engine (:func:`fixedpoints.numeric.ode.solve`);
+finished runs leave the batch, so the cost follows the runs still moving.
 
 Methods
 -------
@@ -12,25 +11,39 @@ Methods
     gradient flow with step :math:`\eta` (row normalisation after each step for spherical
     neurons), time :math:`t=\eta\cdot\text{steps}`.
 ``flow``
-    Gradient flow :math:`\dot W=-\nabla\mathcal L(W)` with a shared adaptive step
-    (:class:`~fixedpoints.numeric.ode.ErrorControl` with ``shared=True``) by ``integrator``:
-    ``auto`` (default) is Dormand–Prince 5(4) switching each run to the L-stable Rosenbrock
-    method ROS34PW2 once its explicit step is stability-limited
-    (:mod:`~fixedpoints.numeric.ode.stiffness`; states of at most 400 weights). Near a minimum
-    the Hessian's largest eigenvalue :math:`\lambda_{\max}` caps an explicit step at
-    :math:`h\approx3.3/\lambda_{\max}` while the error control keeps the state jittering at the
-    tolerance, so a small gradient tolerance is reached after :math:`10^4`–:math:`10^5` explicit
-    steps; the Rosenbrock method's steps grow as the gradient decays. ``dopri5``: Dormand–Prince
-    only. ``stats['integrators']`` names the method of each run's last step.
+    Gradient flow :math:`\dot W=-\nabla\mathcal L(W)` with an adaptive step
+    (:class:`~fixedpoints.numeric.ode.ErrorControl`) by ``integrator``: ``auto`` (default) is
+    Dormand–Prince 5(4) switching each run to the L-stable Rosenbrock method ROS34PW2 once its
+    explicit step is stability-limited (:mod:`~fixedpoints.numeric.ode.stiffness`; states of at
+    most 256 weights). Near a minimum the Hessian's largest eigenvalue :math:`\lambda_{\max}`
+    caps an explicit step at :math:`h\approx3.3/\lambda_{\max}` while the error control keeps
+    the state jittering at the tolerance, so a small gradient tolerance is reached after
+    :math:`10^4`–:math:`10^5` explicit steps; the Rosenbrock method's steps grow as the gradient
+    decays. ``dopri5``: Dormand–Prince only. ``stats['integrators']`` names the method of each
+    run's last step.
+
+    ``step="shared"`` (default): one step for the whole batch (``ErrorControl(shared=True)``:
+    accepted when every run accepts it, the next one the smallest proposal), so the stiffest
+    run sets the step of all and a run's path depends on the batch it is in.
+    ``step="per-run"``: every run has its own step, error test and time
+    (``ErrorControl(shared=False)``), so a run's path is the one it would have alone and the
+    cost is the sum of the runs' own step counts, not the batch size times the stiffest run's.
 ``sgd``
     Minibatch SGD: Euler steps along the gradient of fresh Gaussian samples each step
     (:class:`~fixedpoints.numeric.sampled.SampledLoss`); stop rules use the exact population
     gradient.
 
-Stop rules (per run), checked at the start and after every step: :math:`\|\nabla\mathcal L\|_F<`
-``gradient_tol`` (``converged``), no loss change beyond ``plateau_tol``·(1+|L|) over
-``plateau_window`` time (``plateau``), :math:`t\ge` ``t_max`` (``max-time``), ``max_steps``
+Stop rules (per run, with the run's own time :math:`t_r`), checked at the start and after every
+accepted step: :math:`\|\nabla\mathcal L\|_F<` ``gradient_tol`` (``converged``), no loss change
+beyond ``plateau_tol``·(1+|L|) over ``plateau_window`` time since the run's last reference
+(``plateau``), :math:`t_r\ge` ``t_max`` (``max-time``), ``max_steps`` accepted steps
 (``max-steps``), a non-finite loss or gradient (``diverged``).
+
+Loss curves. Record :math:`j` of run :math:`r` is its loss at its first accepted step with
+:math:`t_r\ge\tau_j` (the record times :math:`\tau_j`: ``records`` log-spaced ones, or
+``record_times``), and its final loss once it has stopped. Shared steps: ``times`` are the times
+of the steps that recorded (the start always among them). Per-run steps: ``times`` are the
+nominal :math:`\tau_j` up to the last one some run reached (the steps do not land on them).
 """
 
 from __future__ import annotations
@@ -60,6 +73,7 @@ from fixedpoints.results import Simulation, Status
 __all__ = ["METHODS", "StopRule", "simulate"]
 
 METHODS = ("gd", "flow", "sgd")
+STEPS = ("shared", "per-run")
 INTEGRATORS = {"auto": AUTO, "dopri5": DOPRI5, "ros34pw2": ROS34PW2}
 
 
@@ -95,64 +109,116 @@ def _retract(xp, W, spherical):
     return W / xp.linalg.vector_norm(W, axis=-1, keepdims=True) if spherical else W
 
 
-class _Monitor:
-    """The stop rule of a simulation: records the loss curves, applies the rules of the module
-    docstring and keeps the final loss, gradient norm, time and step count of every run."""
+# Stop codes of _Monitor in priority order (a later rule overrides an earlier one).
+_GO, _STEPS, _TIME, _PLATEAU, _CONVERGED, _DIVERGED = range(6)
+_STATUS = np.array(
+    [None, Status.MAX_STEPS, Status.MAX_TIME, Status.PLATEAU, Status.CONVERGED, Status.DIVERGED],
+    dtype=object,
+)
 
-    def __init__(self, population, stop, rec_times, runs, sampled_field):
+
+class _Monitor:
+    r"""The stop rule of a simulation: records the loss curves, applies the rules of the module
+    docstring per run and keeps the final loss, gradient norm, time and step count of every run.
+
+    Called by :func:`~fixedpoints.numeric.ode.solve` at :math:`t=0` and after every accepted step
+    with the active runs' own times ``t`` (shape ``(n,)``; equal for shared steps). Per run
+    :math:`r`: its accepted steps :math:`n_r` (calls after the first), ``max-steps`` when
+    :math:`n_r\ge` ``max_steps``, ``max-time`` when :math:`t_r\ge t_{\max}(1-10^{-12})`, a
+    plateau window from the run's last reference time, ``converged``/``diverged`` from its
+    gradient norm. Record :math:`j` (time :math:`\tau_j`) of run :math:`r` is its loss at its
+    first step with :math:`t_r\ge\tau_j` (one step reaching several record times fills them
+    all). ``nominal=False`` (shared steps) keeps one column per recording step at that step's
+    time, and records the start whatever :math:`\tau_0`; ``nominal=True`` (per-run steps) one
+    column per record time. Returns None when every run goes on (no per-step object array).
+    """
+
+    def __init__(self, population, stop, rec_times, runs, sampled_field, nominal):
         self.population, self.stop, self.rec_times = population, stop, rec_times
         self.xp = population.xp
-        self.sampled = sampled_field
-        self.next_rec, self.n = 0, 0
+        self.sampled, self.nominal = sampled_field, nominal
+        self.count = np.zeros(runs, dtype=np.int64)  # accepted steps of each run so far
+        self.filled = np.zeros(runs, dtype=np.int64)  # record times each run has reached
         self.cols_t, self.cols = [], []
-        self.ref_L, self.ref_t = None, None
+        self.curves = np.full((runs, rec_times.size), np.nan) if nominal else None
+        self.ref_L, self.ref_t = np.full(runs, np.nan), np.full(runs, np.nan)
         self.final_L, self.final_g = np.full(runs, np.nan), np.full(runs, np.nan)
         self.stop_t, self.steps = np.zeros(runs), np.zeros(runs, dtype=int)
-        self.runs = runs
 
-    def loss(self, y):
-        return to_numpy(self.population.loss(*y))
+    def _losses(self, y, rows, n):
+        """Host losses of the active rows ``rows`` (all ``n`` of them in one call when all)."""
+        if rows.size == n:
+            return to_numpy(self.population.loss(*y))
+        r = self.xp.asarray(rows, device=_device(y[0]))
+        part = tuple(None if c is None else self.xp.take(c, r, axis=0) for c in y)
+        return to_numpy(self.population.loss(*part))
 
     def __call__(self, t, y, f, ids):
-        xp, stop = self.xp, self.stop
-        tt = float(t[0])
-        n = self.n
-        self.n += 1
-        L = None
-        if tt >= self.rec_times[self.next_rec] or n == 0:
-            L = self.loss(y)
-            self.cols_t.append(tt)
-            self.cols.append((ids.copy(), L))
-            while self.next_rec < len(self.rec_times) - 1 and self.rec_times[self.next_rec] <= tt:
-                self.next_rec += 1
-        if self.sampled:
-            g = self.population.gradient(*y)
+        stop, rec = self.stop, self.rec_times
+        t = np.asarray(t, dtype=float)
+        n_runs = ids.size
+        k = self.count[ids]
+        self.count[ids] = k + 1
+        reached = np.searchsorted(rec, t, side="right")  # record times <= t
+        due = reached > self.filled[ids]
+        if not self.nominal and k[0] == 0:
+            due[:] = True  # shared steps: the start is always a column
+        g = self.population.gradient(*y) if self.sampled else f  # f = -(exact gradient)
+        gn = to_numpy(_norms(self.xp, g[0], g[1]))
+        code = np.zeros(n_runs, dtype=np.int8)
+        code[k >= stop.max_steps] = _STEPS
+        code[t >= stop.t_max * (1 - 1e-12)] = _TIME
+        check = np.zeros(n_runs, dtype=bool)
+        if stop.plateau_tol is not None:
+            ref_t = self.ref_t[ids]
+            check = np.isnan(ref_t) | (t - ref_t >= stop.plateau_window)
+        code[gn < stop.gradient_tol] = _CONVERGED
+        code[~np.isfinite(gn)] = _DIVERGED
+        need = due | check | (code != _GO)
+        if not need.any():
+            return None
+        rows = np.flatnonzero(need)
+        L = np.full(n_runs, np.nan)
+        L[rows] = self._losses(y, rows, n_runs)
+        if due.any():
+            self._record(t, ids, due, L, reached)
+        if check.any():
+            c = np.flatnonzero(check)
+            old = self.ref_L[ids[c]]
+            flat = np.abs(L[c] - old) <= stop.plateau_tol * (1 + np.abs(L[c]))  # False if unset
+            code[c[flat]] = np.maximum(code[c[flat]], _PLATEAU)
+            self.ref_L[ids[c]], self.ref_t[ids[c]] = L[c], t[c]
+        done = np.flatnonzero(code != _GO)
+        if done.size == 0:
+            return None
+        gid = ids[done]
+        self.final_L[gid], self.final_g[gid] = L[done], gn[done]
+        self.stop_t[gid], self.steps[gid] = t[done], k[done]
+        code[done[~np.isfinite(L[done])]] = _DIVERGED
+        return _STATUS[code]
+
+    def _record(self, t, ids, due, L, reached):
+        """Store the losses of the ``due`` rows (module docstring of the class)."""
+        r = np.flatnonzero(due)
+        if self.nominal:
+            j = np.arange(self.rec_times.size)
+            fill = (j >= self.filled[ids[r], None]) & (j < reached[r, None])
+            self.curves[ids[r]] = np.where(fill, L[r, None], self.curves[ids[r]])
         else:
-            g = f  # the descent direction is minus the exact gradient
-        gn = to_numpy(_norms(xp, g[0], g[1]))
-        why = np.full(ids.size, None, dtype=object)
-        why[n >= stop.max_steps] = Status.MAX_STEPS
-        why[tt >= stop.t_max * (1 - 1e-12)] = Status.MAX_TIME
-        if stop.plateau_tol is not None and (
-            self.ref_t is None or tt - self.ref_t >= stop.plateau_window
-        ):
-            L = self.loss(y) if L is None else L
-            if self.ref_t is not None:
-                flat = np.abs(L - self.ref_L[ids]) <= stop.plateau_tol * (1 + np.abs(L))
-                why[flat] = Status.PLATEAU
-            self.ref_L = np.full(self.runs, np.nan) if self.ref_L is None else self.ref_L
-            self.ref_L[ids], self.ref_t = L, tt
-        why[gn < stop.gradient_tol] = Status.CONVERGED
-        why[~np.isfinite(gn)] = Status.DIVERGED
-        done = why != None  # noqa: E711
-        if done.any():
-            L = self.loss(y) if L is None else L
-            rows = np.flatnonzero(done)
-            gid = ids[rows]
-            self.final_L[gid], self.final_g[gid] = L[rows], gn[rows]
-            self.stop_t[gid], self.steps[gid] = tt, n
-            why[rows[~np.isfinite(L[rows])]] = Status.DIVERGED
-        return why
+            self.cols_t.append(float(t[0]))
+            self.cols.append((ids.copy(), L.copy()))
+        self.filled[ids[r]] = np.maximum(self.filled[ids[r]], reached[r])
+
+    def curves_and_times(self):
+        """``(times, losses)`` before the final losses are filled in (NaN where not recorded)."""
+        if self.nominal:
+            last = int(self.filled.max()) if self.filled.size else 0
+            return self.rec_times[:last].copy(), self.curves[:, :last]
+        times = np.asarray(self.cols_t, dtype=float)
+        losses = np.full((self.final_L.size, times.size), np.nan)
+        for j, (ids, L) in enumerate(self.cols):
+            losses[ids, j] = L
+        return times, losses
 
 
 @np.errstate(all="ignore")  # a diverging run is reported by its status, not a warning
@@ -173,6 +239,7 @@ def simulate(
     progress=None,
     integrator="auto",
     record_times=None,
+    step: str = "shared",
 ) -> Simulation:
     r"""Train ``runs`` networks at once on the population loss.
 
@@ -202,12 +269,17 @@ def simulate(
         ``progress(t, active_runs)`` after each step.
     record_times : array_like, optional
         Record the loss at the first step reaching each of these increasing times instead of
-        ``records`` log-spaced ones (the steps do not land on them: the recorded times are the
-        steps' own).
+        ``records`` log-spaced ones (the steps do not land on them: with shared steps the
+        recorded times are the steps' own, with per-run steps these nominal times; module
+        docstring).
     integrator : {'auto', 'dopri5', 'ros34pw2'} or a method
         ``flow`` integrator (module docstring): a name, or an adaptive
         :class:`~fixedpoints.numeric.ode.Tableau`, :class:`~fixedpoints.numeric.ode.Rosenbrock`
         or :class:`~fixedpoints.numeric.ode.Auto`.
+    step : {'shared', 'per-run'}
+        ``flow`` step control (module docstring): one adaptive step for the batch (default), or
+        one per run; then ``times`` are the nominal record times. ``gd``/``sgd`` take the step
+        :math:`\eta` in every run either way.
 
     Returns
     -------
@@ -217,6 +289,8 @@ def simulate(
     """
     if method not in METHODS:
         raise out_of_range("method", method, "one of " + ", ".join(METHODS))
+    if step not in STEPS:
+        raise out_of_range("step", step, "one of " + ", ".join(STEPS))
     if isinstance(integrator, str):
         if integrator not in INTEGRATORS:
             raise out_of_range("integrator", integrator, "one of " + ", ".join(INTEGRATORS))
@@ -251,9 +325,11 @@ def simulate(
         rec_times = np.concatenate([[0.0], np.geomspace(t_first, stop.t_max, max(records, 2))])
     else:
         rec_times = np.asarray(record_times, dtype=float)
-    monitor = _Monitor(population, stop, rec_times, runs, method == "sgd")
+    per_run = method == "flow" and step == "per-run"
+    monitor = _Monitor(population, stop, rec_times, runs, method == "sgd", per_run)
     if method == "flow":
-        tableau, control = integrator, ErrorControl(rtol=rtol, atol=atol, shared=True)
+        control = ErrorControl(rtol=rtol, atol=atol, shared=not per_run)
+        tableau = integrator
     else:
         tableau, control = EULER, FixedStep(float(lr))
     retract = (lambda y: (_retract(xp, y[0], True), y[1])) if spherical else None
@@ -276,7 +352,7 @@ def simulate(
             # ended by the integrator (its step underflowed): no stop-rule values were taken
             monitor.stop_t[i], monitor.steps[i] = sol.times[i], sol.steps[i]
             status[i] = Status.DIVERGED
-    times, losses = _assemble(monitor.cols_t, monitor.cols, monitor.final_L, monitor.stop_t)
+    times, losses = _assemble(*monitor.curves_and_times(), monitor.final_L, monitor.stop_t)
     quantiles = np.quantile(losses, [0.1, 0.5, 0.9], axis=0) if losses.size else np.zeros((3, 0))
     return Simulation(
         times=times,
@@ -297,12 +373,8 @@ def simulate(
     )
 
 
-def _assemble(cols_t, cols, final_L, stop_t):
-    """Loss matrix (runs × records), each run's final loss after it stopped."""
-    times = np.asarray(cols_t, dtype=float)
-    losses = np.full((final_L.size, times.size), np.nan)
-    for j, (ids, L) in enumerate(cols):
-        losses[ids, j] = L
+def _assemble(times, losses, final_L, stop_t):
+    """Loss matrix (runs × records): each run's final loss after it stopped and where it has no
+    record."""
     after = times[None, :] > stop_t[:, None]
-    losses = np.where(after | np.isnan(losses), final_L[:, None], losses)
-    return times, losses
+    return times, np.where(after | np.isnan(losses), final_L[:, None], losses)

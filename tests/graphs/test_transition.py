@@ -21,7 +21,9 @@ from fixedpoints.graphs import (
     transition_graph,
     unstable_directions,
 )
+from fixedpoints.graphs.transition import _integrate
 from fixedpoints.models import load_model_file
+from fixedpoints.numeric.simulate import StopRule
 
 
 @pytest.fixture(scope="module")
@@ -145,3 +147,21 @@ def test_nodes_found_by_the_flow_are_classified_and_counted():
     for n in flow:
         assert n["kind"] in ("minimum", "saddle", "maximum", "degenerate")
         assert 576 % n["count"] == 0 and n["isotropy"]
+
+
+def test_a_starts_flow_does_not_depend_on_the_starts_beside_it(he4):
+    """Per-run steps: each start's end point and transit time are the ones it has alone, whatever
+    other starts share the batch (with one shared step the stiffest start set everyone's steps)."""
+    space, G = he4
+    s = next(n for n in G if G.nodes[n]["index"] == 1)
+    x = np.array(G.nodes[s]["weights"])
+    _, V = unstable_directions(space, x)
+    rng = np.random.default_rng(0)
+    starts = [space.retract(x + sign * 1e-3 * V[0]) for sign in (1.0, -1.0)]
+    starts += [space.random_start(rng) for _ in range(4)]
+    stop = StopRule(gradient_tol=1e-6, t_max=1e4)
+    ends, times, status = _integrate(space, np.array(starts), stop, None)
+    for i in (0, 1, 3):
+        e1, t1, s1 = _integrate(space, np.array(starts[i : i + 1]), stop, None)
+        np.testing.assert_allclose(e1[0], ends[i], rtol=0, atol=1e-12)
+        assert t1[0] == pytest.approx(times[i], rel=1e-12) and s1[0] == status[i]

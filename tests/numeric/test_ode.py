@@ -127,6 +127,16 @@ def test_stop_rule_gives_statuses_and_steps_are_capped():
     assert sol.times[1] > sol.times[0] > np.log(2) - 0.5
     capped = solve(_decay, np.ones((1, 1)), np.inf, control=FixedStep(0.1), max_steps=7)
     assert capped.status == (Status.MAX_STEPS,) and capped.steps[0] == 7
+    # None: every trajectory goes on; per-trajectory steps give each its own times
+    seen = []
+
+    def go_on(t, y, f, ids):
+        seen.append(np.array(t))
+        return None
+
+    free = solve(_decay, np.array([[1.0], [10.0]]), 2.0, control=ErrorControl(), stop=go_on)
+    assert free.status == (Status.MAX_TIME,) * 2 and np.all(free.times == 2.0)
+    assert any(t.size == 2 and t[0] != t[1] for t in seen)
 
 
 def test_non_finite_field_ends_the_trajectory_as_diverged():

@@ -27,8 +27,9 @@ interpolant
 
 **Stop.** ``stop(t, y, f, ids)`` is called at :math:`t=0` and after every accepted step (after the
 event) with the times ``(n,)``, states and :math:`F` of the ``n`` active trajectories and their
-indices ``ids`` in the batch; it returns one bool per trajectory (True: status ``stopped``) or one
-:class:`~fixedpoints.results.Status` (or None to go on) per trajectory. A trajectory still moving
+indices ``ids`` in the batch; it returns one bool per trajectory (True: status ``stopped``), one
+:class:`~fixedpoints.results.Status` (or None to go on) per trajectory, or None (all go on).
+With per-trajectory steps the times differ. A trajectory still moving
 at :math:`t\ge t_{\max}(1-10^{-12})` ends with ``max-time``; one whose steps run out with
 ``max-steps`` (attempts, accepted or rejected); one whose step size underflows with
 ``step-too-small`` (``diverged`` when its error is non-finite).
@@ -94,8 +95,11 @@ class _Rows:
                 host[ids] = to_numpy(c)
 
 
-def _statuses(out, n) -> np.ndarray:
-    """A stop rule's answer as an object array of Status or None."""
+def _statuses(out, n) -> np.ndarray | None:
+    """A stop rule's answer as an object array of Status or None; None when it is None (every
+    trajectory goes on)."""
+    if out is None:
+        return None
     if isinstance(out, np.ndarray) and out.dtype == object and out.shape == (n,):
         return out
     arr = np.asarray(out)
@@ -240,8 +244,8 @@ def solve(
         else:
             hit = direction * g0 >= 0
         event_times[hit], status[hit], done[hit] = 0.0, Status.EVENT, True
-    if S is not None:
-        s0 = _statuses(S(t, y, f, ids), N)
+    s0 = None if S is None else _statuses(S(t, y, f, ids), N)
+    if s0 is not None:
         s0[done] = None
         status[s0 != None] = s0[s0 != None]  # noqa: E711 - object array of Status or None
         done |= s0 != None  # noqa: E711
@@ -343,8 +347,8 @@ def solve(
                 ys = y if whole else rows.take(y, rest)
                 fs = f if whole else rows.take(f, rest)
                 s = _statuses(S(t[ids[rest]], ys, fs, ids[rest]), rest.size)
-                hit = s != None  # noqa: E711
-                if hit.any():
+                hit = None if s is None else s != None  # noqa: E711
+                if hit is not None and hit.any():
                     status[ids[rest[hit]]] = s[hit]
                     fin[rest[hit]] = True
         if acc.size and np.isfinite(t_max):

@@ -37,14 +37,19 @@ def scale_rows(h, x, xp):
 
 
 def combine(y, h, ks, weights, xp):
-    r""":math:`y+h\sum_jw_jk_j` per component (terms with :math:`w_j=0` skipped)."""
+    r""":math:`y+h\sum_jw_jk_j` per component (terms with :math:`w_j=0` skipped, no product
+    for :math:`w_j=1`: an Euler step is :math:`y+hk_1`, two array operations)."""
+    terms = [(w, k) for w, k in zip(weights, ks, strict=False) if w]
     out = []
     for c, yc in enumerate(y):
         if yc is None:
             out.append(None)
             continue
-        acc = sum(w * k[c] for w, k in zip(weights, ks, strict=False) if w)
-        out.append(yc + scale_rows(h, acc, xp))
+        acc = None
+        for w, k in terms:
+            wk = k[c] if w == 1 else w * k[c]
+            acc = wk if acc is None else acc + wk
+        out.append(yc if acc is None else yc + scale_rows(h, acc, xp))
     return tuple(out)
 
 

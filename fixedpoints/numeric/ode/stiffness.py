@@ -25,8 +25,9 @@ Frobenius norm bounds the spectral radius) is well inside the explicit method's 
 
 **Jacobian.** :math:`J` is the ``jacobian`` given to :func:`~fixedpoints.numeric.ode.solve` or
 forward differences (:func:`~fixedpoints.numeric.ode.jacobian.forward_jacobian`, one batched
-field call). It is computed when a trajectory switches, after a rejected step and after
-``jacobian_every`` accepted steps, by default :math:`\lceil n/4\rceil` (forward differences cost
+field call). It is computed when a trajectory switches, after a rejected step (unless it was
+computed at the state of that step, which a rejection keeps) and after ``jacobian_every``
+accepted steps, by default :math:`\lceil n/4\rceil` (forward differences cost
 :math:`n` field evaluations, a step 4, so a Jacobian is bought about as often as it costs one
 step); in between it is kept (ROS34PW2 is a W-method: its order holds for any :math:`J`, an old
 one only costs accuracy and stability margin, which the error control sees). Measured: keeping it
@@ -252,7 +253,8 @@ class Methods:
         code = self.code[ids]
         imp = code == 1
         self.age[ids[imp & acc]] += 1
-        self.stale[ids[imp & ~acc]] = True
+        rejected = ids[imp & ~acc]  # the state stays: a Jacobian of this state is kept
+        self.stale[rejected[self.age[rejected] > 0]] = True
         if not self.switching:
             return
         auto = self.auto
