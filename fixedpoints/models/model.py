@@ -185,6 +185,18 @@ class Model:
                 raise ParameterError(f"`d` must be an integer >= 1; got {d!r}.")
 
     # -- serialisation ---------------------------------------------------------------------
+    def __repr__(self) -> str:
+        s, t = self.student, self.teacher
+        a = "trainable a" if s.second_layer == "trainable" else "fixed a"
+        sph = ", spherical" if s.spherical else ""
+        settings = ", ".join(f"{k}={v}" for k, v in self.settings)
+        free = f", free={list(self.free)}" if self.free else ""
+        return (
+            f"Model({self.name!r}, student={s.width}×{s.activation} ({a}{sph}), "
+            f"teacher={t.width}×{t.activation}, loss={self.loss.kind}"
+            f"{', ' + settings if settings else ''}{free})"
+        )
+
     def to_dict(self) -> dict:
         """Plain-JSON dictionary (round-trips through :meth:`from_dict`)."""
         return asdict(self)

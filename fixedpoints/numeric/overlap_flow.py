@@ -118,6 +118,13 @@ class OverlapFlow:
                 i1[pos] = n_y + (flat - k * k - k * m)
         self._i1, self._i2, self._i3, self._i4 = i1, i2, i3, i4
 
+    def __repr__(self) -> str:
+        k, m, _ = self.sizes
+        names = self.names
+        shown = ", ".join(names[:4]) + (f", … {len(names) - 4} more" if len(names) > 4 else "")
+        params = f", parameters={list(self.parameters)}" if self.parameters else ""
+        return f"OverlapFlow(k={k}, m={m}, {len(names)} variables ({shown}){params})"
+
     @classmethod
     def for_model(cls, model, names, population):
         """The flow of ``model`` with the state ``names`` (see the class docstring)."""

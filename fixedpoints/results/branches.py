@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 
 from fixedpoints.results.status import Status, array_field, freeze_arrays, frozen_mapping
+from fixedpoints.results.text import raw, short_repr
 
 __all__ = ["Branch", "BranchPoint", "Continuation", "Event", "Threshold"]
 
@@ -138,6 +139,17 @@ class Continuation:
         """``found`` when a branch was continued, else ``not-found``."""
         return Status.FOUND if self.branches else Status.NOT_FOUND
 
+    def __repr__(self) -> str:
+        events = [f"{e.kind} {e.value:.6g}" for b in self.branches for e in b.events]
+        return short_repr(
+            "Continuation",
+            self.model or None,
+            parameter=self.parameter,
+            range=raw(str(tuple(self.range))),
+            branches=len(self.branches),
+            events=raw("[" + ", ".join(events[:6]) + (", …" if len(events) > 6 else "") + "]"),
+        )
+
     def to_dict(self, *, timing: bool = False) -> dict:
         """The document of ``continue --json``."""
         doc = {
@@ -186,6 +198,16 @@ class Threshold:
         object.__setattr__(self, "range", tuple(self.range))
         object.__setattr__(self, "events", tuple(self.events))
         object.__setattr__(self, "status", Status(self.status))
+
+    def __repr__(self) -> str:
+        return short_repr(
+            "Threshold",
+            self.parameter,
+            value=self.value,
+            expression=self.expression or None,
+            index=raw(f"{self.index_below} -> {self.index_above}"),
+            status=str(self.status),
+        )
 
     def to_dict(self) -> dict:
         """The document of ``threshold --json``."""

@@ -16,6 +16,7 @@ from fixedpoints.results.status import (
     frozen_mapping,
     plain,
 )
+from fixedpoints.results.text import counts, short_repr
 
 __all__ = ["EscapeResult", "Outcome", "Outcomes", "Simulation", "Solution", "Trajectory"]
 
@@ -37,6 +38,16 @@ class Trajectory:
         freeze_arrays(self)
         object.__setattr__(self, "names", tuple(self.names))
         object.__setattr__(self, "status", Status(self.status))
+
+    def __repr__(self) -> str:
+        return short_repr(
+            "Trajectory",
+            variables=len(self.names),
+            points=len(self.times),
+            t_end=float(self.times[-1]) if len(self.times) else None,
+            final_loss=float(self.losses[-1]) if len(self.losses) else None,
+            status=str(self.status),
+        )
 
 
 @dataclass(frozen=True)
@@ -297,3 +308,15 @@ class Simulation:
                 else {}
             ),
         }
+
+    def __repr__(self) -> str:
+        runs = len(self.final_losses)
+        finals = sorted(float(v) for v in self.final_losses)
+        return short_repr(
+            "Simulation",
+            self.model or None,
+            method=self.method,
+            runs=runs,
+            median_final_loss=finals[runs // 2] if runs else None,
+            status=counts(self.status),
+        )

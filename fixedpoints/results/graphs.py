@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from fixedpoints.results.status import Status, array_field, frozen_mapping, plain
+from fixedpoints.results.text import html_table, numbers, short_repr
 
 __all__ = ["KKTPoint", "Plateau", "SaddleSequence", "StudyReport", "TransitionGraph"]
 
@@ -43,6 +44,15 @@ class TransitionGraph:
         if timing:
             doc["seconds"] = self.stats.get("seconds")
         return doc
+
+    def __repr__(self) -> str:
+        return short_repr(
+            "TransitionGraph",
+            self.model or None,
+            nodes=self.graph.number_of_nodes(),
+            edges=self.graph.number_of_edges(),
+            sinks=numbers(s["loss"] for s in self.summary.get("sinks", ())),
+        )
 
 
 @dataclass(frozen=True)
@@ -135,6 +145,15 @@ class SaddleSequence:
             "notes": list(self.notes),
         }
 
+    def __repr__(self) -> str:
+        return short_repr(
+            "SaddleSequence",
+            self.model or None,
+            method=self.method,
+            losses=numbers(p.loss for p in self.plateaus),
+            times=numbers(p.time for p in self.plateaus),
+        )
+
 
 @dataclass(frozen=True)
 class StudyReport:
@@ -179,3 +198,26 @@ class StudyReport:
             "claims": [dict(c) for c in self.claims],
             "extras": dict(self.extras),
         }
+
+    def __repr__(self) -> str:
+        return short_repr(
+            "StudyReport",
+            self.study,
+            claims=len(self.claims),
+            passed=self.passed,
+            failed=self.failed,
+            skipped=self.skipped,
+        )
+
+    def _repr_html_(self) -> str:
+        rows = [
+            (
+                "skip" if c.get("skipped") else ("pass" if c["pass"] else "FAIL"),
+                c["id"],
+                c["value"],
+                c["expected"],
+                c["tol"],
+            )
+            for c in self.claims
+        ]
+        return html_table(("", "claim", "value", "expected", "tol"), rows, str(self.study))

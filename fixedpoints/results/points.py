@@ -13,6 +13,7 @@ from fixedpoints.results.status import (
     plain,
     spectrum_pairs,
 )
+from fixedpoints.results.text import html_table, numbers, raw, short_repr
 
 __all__ = ["Certificate", "Classification", "FixedPoint", "FixedPointSearch", "NewtonResult"]
 
@@ -174,6 +175,18 @@ class FixedPoint:
             return "nondifferentiable"
         return _kind(self.degenerate, self.index, self.nullity, self.spectrum)
 
+    def __repr__(self) -> str:
+        return short_repr(
+            "FixedPoint",
+            loss=self.loss,
+            index=self.index,
+            nullity=self.nullity,
+            degenerate=self.degenerate or None,
+            count=self.count,
+            isotropy=self.isotropy or None,
+            status=str(self.status),
+        )
+
     def to_dict(self) -> dict:
         """The ``fixed_points`` entry of ``fixed-points --json``."""
         doc = {
@@ -261,6 +274,26 @@ class FixedPointSearch:
     def status(self) -> Status:
         """``found`` when at least one start converged, else ``not-found``."""
         return Status.FOUND if self.points else Status.NOT_FOUND
+
+    def __repr__(self) -> str:
+        return short_repr(
+            "FixedPointSearch",
+            self.model or None,
+            points=len(self.points),
+            losses=numbers(p.loss for p in self.points),
+            indices=raw(str([p.index for p in self.points][:6])),
+            starts=self.starts,
+            status=str(self.status),
+        )
+
+    def _repr_html_(self) -> str:
+        rows = [
+            (p.loss, p.index, p.nullity, p.count, p.isotropy, str(p.status)) for p in self.points
+        ]
+        caption = f"{self.model} {dict(self.settings)}: {len(self.points)} fixed points"
+        return html_table(
+            ("loss", "index", "nullity", "count", "isotropy", "status"), rows, caption
+        )
 
     def to_dict(self, *, timing: bool = False) -> dict:
         """The document of ``fixed-points --json`` (``seconds`` only with ``timing``)."""

@@ -107,6 +107,14 @@ class OrderParameterFlow:
             rows.append(rf"\mathcal{{L}} &= {sp.latex(self.loss, symbol_names=names)}")
         return rows
 
+    def __repr__(self) -> str:
+        names = self.names
+        shown = ", ".join(names[:4]) + (f", … {len(names) - 4} more" if len(names) > 4 else "")
+        model = f"{self.model.name!r}, " if self.model is not None else ""
+        params = f", parameters={[str(p) for p in self.parameters]}" if self.parameters else ""
+        ansatz = f", ansatz={self.ansatz!r}" if self.ansatz else ""
+        return f"OrderParameterFlow({model}{len(names)} variables ({shown}){params}{ansatz})"
+
     def _repr_latex_(self) -> str:
         return "$$\\begin{aligned}" + r" \\ ".join(self.latex_rows()) + r"\end{aligned}$$"
 
