@@ -19,6 +19,9 @@ def test_readme_python_example_runs(capsys):
     exec(compile(_block("python"), "README.md", "exec"), namespace)  # noqa: S102
     assert namespace["traj"].status == "reached-end"
     assert namespace["flow"].names == ("M_11", "M_12")
+    assert abs(namespace["best"].loss) < 1e-12 and namespace["best"].index == 0
+    sinks = [s["loss"] for s in namespace["graph"].summary["sinks"]]
+    assert len(sinks) == 1 and abs(sinks[0]) < 1e-12  # d = 3: every saddle drains to W = V
 
 
 def test_readme_model_file_derives(tmp_path, capsys):
