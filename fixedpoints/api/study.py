@@ -65,13 +65,18 @@ def load_expected(directory) -> dict:
 
 
 def _import(path: Path, name: str, *, fresh: bool = False):
-    """Execute ``path`` as the module ``name`` (again when ``fresh``, else once per process)."""
+    """Execute ``path`` as the module ``name`` (again when ``fresh``, else once per process),
+    writing no bytecode next to it: running a study leaves its folder as it was."""
     if not fresh and name in sys.modules:
         return sys.modules[name]
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
-    spec.loader.exec_module(module)
+    before, sys.dont_write_bytecode = sys.dont_write_bytecode, True  # no __pycache__ in the study
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.dont_write_bytecode = before
     return module
 
 

@@ -237,3 +237,31 @@ def test_study_run_reports_a_crashing_script_in_one_line(tmp_path, capsys):
     assert rc == 1 and "ZeroDivisionError" in err and len(err.strip().splitlines()) == 1
     rc, _, err = run(["study", "run", str(tmp_path / "missing")], capsys)
     assert rc == 2 and "expected.json" in err
+
+
+def test_study_run_with_out_leaves_the_study_folder_untouched(tmp_path, capsys, monkeypatch):
+    """`study run DIR --out X`: the report, the claims table and the study's figures (a study
+    part imported with fp.study_part included) go to X; DIR keeps exactly its files (no report/,
+    no __pycache__, even where Python writes bytecode)."""
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    d = tmp_path / "toy"
+    d.mkdir()
+    (d / "part.py").write_text("VALUE = 3\n")
+    (d / "study.py").write_text(
+        "from pathlib import Path\n"
+        "import fixedpoints as fp\n"
+        "def run(report=None):\n"
+        "    part = fp.study_part(Path(__file__).parent, 'part')\n"
+        "    if report is not None:\n"
+        "        report.mkdir(parents=True, exist_ok=True)\n"
+        "        (report / 'figure.txt').write_text('figure')\n"
+        "    return {'three': part.VALUE}\n"
+    )
+    claim = {"id": "three", "claim": "", "value": 3, "tol": 0, "source": "-", "provenance": "-"}
+    (d / "expected.json").write_text(json.dumps({"study": "toy", "claims": [claim]}))
+    before = sorted(p.relative_to(d) for p in d.rglob("*"))
+    out = tmp_path / "elsewhere"
+    rc, _, _ = run(["study", "run", str(d), "--out", str(out)], capsys)
+    assert rc == 0
+    assert sorted(p.relative_to(d) for p in d.rglob("*")) == before
+    assert sorted(p.name for p in out.iterdir()) == ["claims.tex", "figure.txt", "report.json"]
