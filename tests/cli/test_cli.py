@@ -80,15 +80,16 @@ def test_derive_multi_index_json_equals_closed_form_at_random_points(capsys):
 
 
 def test_derive_soft_committee_latex_is_an_align_environment(capsys):
-    rc, out, _ = run(
-        ["derive", "soft-committee", "--set", "k=2", "--set", "m=2", "--format", "latex"], capsys
-    )
+    argv = ["derive", "soft-committee", "--set", "k=2", "--set", "m=2", "--format", "latex"]
+    rc, out, _ = run([*argv, "--expand"], capsys)
     assert rc == 0
     lines = out.strip().splitlines()
     assert lines[0] == r"\begin{align}" and lines[-1] == r"\end{align}"
     assert any(line.startswith(r"\dot{Q}_{12} &=") for line in lines)
     assert any(line.startswith(r"\dot{M}_{21} &=") for line in lines)
     assert any(line.startswith(r"\mathcal{L} &=") for line in lines)
+    rc, out, _ = run(argv, capsys)  # the default: the matrix form, the kernel defined once
+    assert rc == 0 and r"\dot Q &= -(X + X^\top)" in out and out.count(r"\operatorname{asin}") == 2
 
 
 def test_derive_leaves_unset_beta_symbolic(capsys):

@@ -19,6 +19,11 @@ def add_parser(sub) -> None:
         help="output format (default text; --json is --format json)",
     )
     p.add_argument(
+        "--expand",
+        action="store_true",
+        help="LaTeX: one line per variable (default: the matrix form, kernels defined once)",
+    )
+    p.add_argument(
         "--ansatz",
         metavar="NAME",
         help="reduce by an ansatz (symmetric, diagonal, block:p1,p2,...) after "
@@ -81,7 +86,7 @@ def run(args) -> int:
             doc["seconds"] = round(elapsed, 3)
         io.emit_json(doc)
     elif fmt == "latex":
-        print(flow_to_latex(flow))
+        print(flow_to_latex(flow, expand=args.expand))
     else:
         free = ", ".join(map(str, flow.parameters))
         print(
