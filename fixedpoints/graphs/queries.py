@@ -83,7 +83,9 @@ def summary(G: nx.DiGraph) -> dict:
     dict
         ``nodes``, ``edges`` (counts); ``sinks``: per sink ``node``, ``loss``, ``index``, ``kind``,
         ``basin`` (the nodes with a monotone path to it), ``gatekeepers``
-        (:func:`minima_gatekeepers`); ``longest_monotone_path``: the path with the most edges
+        (:func:`minima_gatekeepers`) — a sink is a minimum without out-edges; ``dead_ends``:
+        other nodes without out-edges (``node``, ``loss``, ``kind``: flows not resolved);
+        ``longest_monotone_path``: the path with the most edges
         (:func:`networkx.dag_longest_path`, every edge weight 1; ties to the first found in
         topological order) with its ``nodes``, ``losses`` and ``edges``;
         ``saddles_followed``, ``directions_followed`` (starts), ``unresolved`` (starts with no
@@ -108,6 +110,10 @@ def summary(G: nx.DiGraph) -> dict:
         "nodes": G.number_of_nodes(),
         "edges": G.number_of_edges(),
         "sinks": sinks,
+        "dead_ends": [
+            {"node": n, "loss": G.nodes[n].get("loss"), "kind": G.nodes[n].get("kind")}
+            for n in _dead_ends(G)
+        ],
         "longest_monotone_path": {
             "nodes": longest,
             "losses": [G.nodes[n].get("loss") for n in longest],
@@ -120,7 +126,19 @@ def summary(G: nx.DiGraph) -> dict:
 
 
 def _sinks(G):
-    return sorted((n for n in G if G.out_degree(n) == 0), key=lambda n: _key(G, n))
+    """Minima without out-edges (a sink must be a minimum)."""
+    return sorted(
+        (n for n in G if G.out_degree(n) == 0 and G.nodes[n].get("kind", "minimum") == "minimum"),
+        key=lambda n: _key(G, n),
+    )
+
+
+def _dead_ends(G):
+    """Nodes other than minima whose flows all stayed unresolved (no out-edge)."""
+    return sorted(
+        (n for n in G if G.out_degree(n) == 0 and G.nodes[n].get("kind", "minimum") != "minimum"),
+        key=lambda n: _key(G, n),
+    )
 
 
 def _key(G, n):

@@ -46,6 +46,7 @@ import networkx as nx
 import numpy as np
 
 from fixedpoints.errors import out_of_range
+from fixedpoints.numeric.degenerate import null_character
 from fixedpoints.numeric.fixed_points import classify_point, overlap_coordinates
 from fixedpoints.numeric.newton import newton
 from fixedpoints.numeric.simulate import StopRule, simulate
@@ -173,7 +174,7 @@ def transition_graph(
         if match(x, p.loss) is not None:
             continue
         nodes.append(_node(space, sym, x, p, null_tol))
-    queue = [i for i, n in enumerate(nodes) if n["index"] >= 1]
+    queue = [i for i, n in enumerate(nodes) if len(n["lam"])]  # saddles, falling degenerate
     edges: dict = {}
     for _ in range(max_rounds):
         if not queue:
@@ -181,9 +182,9 @@ def transition_graph(
         starts, origin = [], []
         for i in queue:
             n = nodes[i]
-            for j, (lam, v) in enumerate(zip(n["lam"], n["vec"], strict=True)):
+            for j, (lam, v, r) in enumerate(zip(n["lam"], n["vec"], n["radii"], strict=True)):
                 for sign in (1.0, -1.0):
-                    starts.append(space.retract(n["x"] + sign * displacement * v))
+                    starts.append(space.retract(n["x"] + sign * max(displacement, r) * v))
                     origin.append((i, f"{'+' if sign > 0 else '-'}v{j + 1}", float(lam)))
             n["followed"] += 2 * len(n["lam"])
         queue = []
@@ -203,8 +204,27 @@ def transition_graph(
     return _assemble(nodes, edges)
 
 
-def _node(space, sym, x, p, null_tol) -> dict:
+def _directions(space, x, null_tol, kind: str, index: int):
+    """The directions followed from a node: its unstable eigenvectors, and for a degenerate
+    point with none whose loss falls along null directions (a maximum or saddle by higher-order
+    terms, :func:`~fixedpoints.numeric.degenerate.null_character`) those falling directions
+    (eigenvalue 0)."""
     lam, vec = unstable_directions(space, x, null_tol=null_tol)
+    radii = np.zeros(len(lam))  # 0: the graph's displacement
+    if index == 0 and kind in ("maximum", "saddle"):
+        B = space.tangent_basis(x)
+        mu, U = np.linalg.eigh(space.hessian(x, B))
+        null = np.abs(mu) <= null_tol * max(1.0, float(np.abs(mu).max()))
+        ch = null_character(space, x, B @ U[:, null])
+        if len(ch.descent):
+            lam = np.concatenate([lam, np.zeros(len(ch.descent))])
+            vec = np.concatenate([vec.reshape(-1, space.dimension), ch.descent])
+            radii = np.concatenate([radii, ch.radii])
+    return lam, vec, radii
+
+
+def _node(space, sym, x, p, null_tol) -> dict:
+    lam, vec, radii = _directions(space, x, null_tol, p.kind, int(p.index))
     return {
         "x": x,
         "fp": overlap_signature(space, x, sym),
@@ -218,6 +238,7 @@ def _node(space, sym, x, p, null_tol) -> dict:
         "source": "search",
         "lam": lam,
         "vec": vec,
+        "radii": radii,
         "followed": 0,
         "unresolved": 0,
     }
@@ -265,7 +286,7 @@ def _identify(space, sym, nodes, match, x, status, null_tol, queue):
     c = classify_point(space, x, sym, null_tol=null_tol)
     Q, M, a = space.overlaps(x)
     o = orbit(Q, M, a if space.trainable else None, sym)
-    lam, vec = unstable_directions(space, x, null_tol=null_tol)
+    lam, vec, radii = _directions(space, x, null_tol, c.kind, c.index)
     nodes.append(
         {
             "x": x,
@@ -280,6 +301,7 @@ def _identify(space, sym, nodes, match, x, status, null_tol, queue):
             "source": "flow",
             "lam": lam,
             "vec": vec,
+            "radii": radii,
             "followed": 0,
             "unresolved": 0,
         }

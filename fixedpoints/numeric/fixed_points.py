@@ -30,6 +30,7 @@ from collections import Counter
 
 import numpy as np
 
+from fixedpoints.numeric.degenerate import null_character
 from fixedpoints.numeric.derivatives import hessian_vector_products
 from fixedpoints.numeric.newton import newton, newton_critical
 from fixedpoints.numeric.overlaps import overlap_coordinates as _overlap_coordinates
@@ -106,6 +107,9 @@ def classify_point(
         s = np.linalg.svd(gens, compute_uv=False)
         n_sym = int(np.sum(s > 1e-8 * max(1.0, float(s.max()))))
     nullity = int(np.sum(~keep))
+    character = ""
+    if nullity > n_sym:  # degenerate: the loss along the null directions symmetry leaves
+        character = null_character(space, x, B @ _beyond_symmetry(U[:, ~keep], gens)).kind
     return Classification(
         loss=float(space.loss(x)),
         eigenvalues=lam,
@@ -117,7 +121,19 @@ def classify_point(
         residual=float(np.linalg.norm(g)),
         error=err,
         tolerance=eps,
+        null_directions=character,
     )
+
+
+def _beyond_symmetry(N, gens):
+    """Orthonormal columns spanning the part of span(``N``) orthogonal to the rows of ``gens``
+    (tangent coordinates): the null directions continuous symmetries do not explain."""
+    if gens.size:
+        G, s, _ = np.linalg.svd(gens.T, full_matrices=False)
+        G = G[:, s > 1e-8 * max(1.0, float(s.max()))]
+        N = N - G @ (G.T @ N)
+    U, s, _ = np.linalg.svd(N, full_matrices=False)
+    return U[:, s > 1e-6]
 
 
 def _eigenvalue_uncertainty(space, x, B, lam, U, err: float) -> float:
@@ -447,6 +463,7 @@ def _finish(space, found) -> tuple:
                 components=f.get("components"),
                 error=c.error,
                 null_tolerance=c.tolerance,
+                null_directions=c.null_directions,
             )
         )
     return tuple(sorted(out, key=lambda p: (p.loss, p.index))), notes

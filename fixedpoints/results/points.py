@@ -75,6 +75,10 @@ class Classification:
     residual: float = 0.0
     error: float = 0.0
     tolerance: float = 0.0
+    #: a degenerate point's loss along its null directions (not explained by symmetry):
+    #: ``'rising'``, ``'falling'``, ``'mixed'``, ``'flat'``; '' when not degenerate
+    #: (:func:`fixedpoints.numeric.degenerate.null_character`)
+    null_directions: str = ""
 
     def __post_init__(self):
         freeze_arrays(self)
@@ -82,17 +86,25 @@ class Classification:
 
     @property
     def kind(self) -> str:
-        """``'minimum'``, ``'saddle'``, ``'maximum'`` or ``'degenerate'``."""
-        return _kind(self.degenerate, self.index, self.nullity, self.spectrum)
+        """``'minimum'``, ``'saddle'``, ``'maximum'`` or ``'degenerate'`` (a degenerate point
+        by its higher-order terms, :func:`_kind`)."""
+        return _kind(self.degenerate, self.index, self.nullity, self.spectrum, self.null_directions)
 
 
-def _kind(degenerate, index, nullity, spectrum) -> str:
+def _kind(degenerate, index, nullity, spectrum, null_directions="") -> str:
+    """By the Hessian; a degenerate point by the loss along its null directions: rising and
+    index 0 is a minimum, falling with every other direction negative a maximum, mixed (or
+    falling, or rising with a negative direction) a saddle, flat or unknown 'degenerate'."""
+    n = sum(m for _, m in spectrum)
     if degenerate:
-        return "degenerate"
+        if null_directions == "rising":
+            return "minimum" if index == 0 else "saddle"
+        if null_directions == "falling":
+            return "maximum" if index == n - nullity else "saddle"
+        return "saddle" if null_directions == "mixed" else "degenerate"
     if index == 0:
         return "minimum"
-    n = sum(m for _, m in spectrum) - nullity
-    return "maximum" if index == n else "saddle"
+    return "maximum" if index == n - nullity else "saddle"
 
 
 @dataclass(frozen=True)
@@ -132,6 +144,10 @@ class FixedPoint:
         N-digit strings (JSON ``loss_digits``, ``coordinates_digits``, ...).
     certificate : Certificate, optional
         A computer-assisted proof (``certify``): JSON ``certificate``.
+    null_directions : str
+        A degenerate point's loss along its null directions (``'rising'``, ``'falling'``,
+        ``'mixed'``, ``'flat'``; '' otherwise): what ``kind`` reports it as (JSON
+        ``null_directions``).
     """
 
     loss: float
@@ -155,6 +171,7 @@ class FixedPoint:
     stabilizer_generators: tuple = ()
     digits: Mapping | None = None
     certificate: object = None
+    null_directions: str = ""
 
     def __post_init__(self):
         object.__setattr__(self, "stabilizer_generators", tuple(self.stabilizer_generators))
@@ -173,7 +190,7 @@ class FixedPoint:
         ``'nondifferentiable'`` (a zero-norm neuron at a kink of the activation)."""
         if self.status == Status.NONDIFFERENTIABLE:
             return "nondifferentiable"
-        return _kind(self.degenerate, self.index, self.nullity, self.spectrum)
+        return _kind(self.degenerate, self.index, self.nullity, self.spectrum, self.null_directions)
 
     def __repr__(self) -> str:
         return short_repr(
@@ -195,6 +212,7 @@ class FixedPoint:
             "nullity": self.nullity,
             "symmetry_zero_modes": self.symmetry_zero_modes,
             "degenerate": self.degenerate,
+            **({"null_directions": self.null_directions} if self.null_directions else {}),
             "kind": self.kind,
             "count": self.count,
             "spectrum": [[v, m] for v, m in self.spectrum],

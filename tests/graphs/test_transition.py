@@ -55,7 +55,11 @@ def test_transition_graph_he4_saddles_flow_to_the_minima(he4):
         assert G.edges[s, t]["loss_drop"] == pytest.approx(12, abs=1e-8)
     sinks = {sk["node"]: sk for sk in summary(G)["sinks"]}
     minimum = min(G, key=lambda n: G.nodes[n]["loss"])
-    assert sorted(sinks[minimum]["basin"]) == sorted(saddles)
+    # the equator (L = 0, zero Hessian) is the maximum of -24 Σ m⁴: followed along its falling
+    # null directions, it drains into the minimum too
+    (top,) = [n for n in G if G.nodes[n]["kind"] == "maximum"]
+    assert G.nodes[top]["loss"] == pytest.approx(0, abs=1e-12)
+    assert sorted(sinks[minimum]["basin"]) == sorted([*saddles, top])
 
 
 def test_transition_graph_edges_go_down_and_graph_is_acyclic(he4):
