@@ -13,7 +13,7 @@ _EXPORTS = {
     "cache_directory": "fixedpoints.codegen.cache",
     "cache_key": "fixedpoints.codegen.cache",
     "cached_derive": "fixedpoints.codegen.cache",
-    "QUADRATURE_NODES": "fixedpoints.codegen.compile",
+    "QUADRATURE_TOL": "fixedpoints.codegen.compile",
     "CompiledFlow": "fixedpoints.codegen.compile",
     "compile_expressions": "fixedpoints.codegen.compile",
     "compile_flow": "fixedpoints.codegen.compile",

@@ -71,7 +71,20 @@ def flow_to_json(flow) -> dict:
             str(v): _to_text(e) for v, e in zip(flow.variables, flow.equations, strict=True)
         },
         "loss": _to_text(flow.loss),
+        **({"functions": _functions(flow)} if flow.model is not None else {}),
     }
+
+
+def _functions(flow) -> dict:
+    """The quadrature kernels ``gk_<hash>_<p>_<q>`` the expressions use, each with its
+    definition and how it is evaluated (none for closed-form kernels)."""
+    from fixedpoints.kernels.quadrature import QuadratureKernel
+
+    out = {}
+    for e in (*flow.equations, flow.loss):
+        for f in sp.sympify(e).atoms(QuadratureKernel):
+            out.setdefault(type(f).__name__, f.describe())
+    return dict(sorted(out.items()))
 
 
 _Z = sp.Symbol("z")

@@ -61,6 +61,40 @@ class QuadratureKernel(sympy.Function):
         """The two expressions in ``z`` to integrate: (σ^(p), τ^(q))."""
         return sympy.diff(cls.sigma, z, cls.p), sympy.diff(cls.tau, z, cls.q)
 
+    def _latex(self, printer, exp=None):
+        r"""``\mathcal K^{(p,q)}_{\tanh,\tanh}(A, B, P)``: the pair's activations and the
+        derivative orders, not the hashed name."""
+        cls = type(self)
+
+        def label(f):
+            if isinstance(f, sympy.Function) and f.args == (z,):
+                name = type(f).__name__
+                return {"tanh": r"\tanh", "sin": r"\sin", "cos": r"\cos", "exp": r"\exp"}.get(
+                    name, rf"\operatorname{{{name}}}"
+                )
+            return printer._print(f)
+
+        orders = f"^{{({cls.p},{cls.q})}}" if (cls.p, cls.q) != (0, 0) else ""
+        args = ", ".join(printer._print(a) for a in self.args)
+        head = rf"\mathcal{{K}}{orders}_{{{label(cls.sigma)},{label(cls.tau)}}}"
+        tex = rf"{head}\left({args}\right)"
+        return rf"\left({tex}\right)^{{{exp}}}" if exp is not None else tex
+
+    def describe(self) -> dict:
+        """How to evaluate it (the JSON of ``derive``): the definition and the integrands."""
+        cls = type(self)
+        return {
+            "definition": "E[sigma^(p)(u) tau^(q)(v)], (u, v) ~ N(0, [[A, P], [P, B]])",
+            "sigma": sympy.sstr(cls.sigma),
+            "tau": sympy.sstr(cls.tau),
+            "p": cls.p,
+            "q": cls.q,
+            "arguments": ["A", "B", "P"],
+            "numeric": "two-dimensional truncated trapezoid rule on standard normal axes "
+            "(u = sqrt(A) x1, v = P/sqrt(A) x1 + sqrt(B - P^2/A) x2), step calibrated to an "
+            "absolute error of 1e-12 (fixedpoints.codegen.compile)",
+        }
+
     def __reduce_ex__(self, protocol):
         cls = type(self)
         return _rebuild, (cls.sigma, cls.tau, cls.p, cls.q, self.args)
