@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 DEMO_OUT ?= out
 
-.PHONY: demo test test-all lint format bench clean
+.PHONY: demo test test-all lint format bench docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,8 +37,16 @@ format: $(VENV)/.installed-test
 	$(BIN)/ruff format fixedpoints tests benchmarks derivations
 	$(BIN)/ruff check --fix fixedpoints tests benchmarks derivations
 
+$(VENV)/.installed-docs: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[docs]'
+	touch $@
+
+docs: $(VENV)/.installed-docs
+	$(BIN)/mkdocs build --strict --quiet
+	@echo "documentation written to site/index.html"
+
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/bench_derive.py
 
 clean:
-	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache *.egg-info
+	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache *.egg-info site

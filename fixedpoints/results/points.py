@@ -195,6 +195,7 @@ class FixedPoint:
     def __repr__(self) -> str:
         return short_repr(
             "FixedPoint",
+            self.kind,
             loss=self.loss,
             index=self.index,
             nullity=self.nullity,
