@@ -23,6 +23,7 @@ _EXPORTS = {
     "study_part": "study",
     "saddle_to_saddle": "graphs",
     "simulate": "simulation",
+    "simulation_protocol": "simulation",
     "training_loss": "simulation",
     "tangency_arcs": "arcs",
     "threshold": "thresholds",

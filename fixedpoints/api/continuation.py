@@ -13,7 +13,7 @@ import math
 import time
 
 from fixedpoints.api.landscapes import LandscapeFamily
-from fixedpoints.api.search import MAX_STARTS
+from fixedpoints.api.search import MAX_STARTS, MAX_WEIGHTS, check_weight_space
 from fixedpoints.errors import ParameterError, out_of_range
 from fixedpoints.numeric.bifurcation import follow_branches, seed_branches
 from fixedpoints.numeric.fixed_points import find_fixed_points as _search
@@ -44,6 +44,7 @@ def continue_fixed_points(
     isotropy: str | None = None,
     precision: int | None = None,
     per_decade: int = PER_DECADE,
+    max_weights: int | None = MAX_WEIGHTS,
 ) -> Continuation:
     r"""Continue the fixed points found at ``parameter = start`` up to ``end`` (pseudo-arclength),
     with fold and branch-point events, switching branches at branch points.
@@ -89,6 +90,9 @@ def continue_fixed_points(
     per_decade : int
         With ``precision``: steps per decade of d (1 to 1000; default 8). Fewer are faster, and
         the families are analytic in t, so a few per decade usually suffice.
+    max_weights : int or None
+        The largest weight space continued (default :data:`~fixedpoints.api.search.MAX_WEIGHTS`;
+        None: no limit; :func:`~fixedpoints.api.search.check_weight_space`).
 
     Returns
     -------
@@ -99,7 +103,7 @@ def continue_fixed_points(
     Raises
     ------
     ParameterError
-        Naming ``parameter``, ``starts``, ``point`` or ``precision``.
+        Naming ``parameter``, ``starts``, ``point``, ``precision`` or ``max_weights``.
 
     Examples
     --------
@@ -145,6 +149,7 @@ def continue_fixed_points(
         )
     family = LandscapeFamily(model, parameter, params)
     space = family.at(start)
+    check_weight_space(space, max_weights, model.name)
     if point:
         seeds = [(named_point_weights(space, point), point)]
     else:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+from fixedpoints.api.landscapes import model_teacher_vectors
 from fixedpoints.codegen import (
     array_function,
     cached_derive,
@@ -26,7 +27,7 @@ from fixedpoints.numeric.overlap_flow import OverlapFlow
 from fixedpoints.numeric.overlaps import input_dimension, state_from_weights, teacher_vectors
 from fixedpoints.numeric.population import PopulationLoss
 
-__all__ = ["compile_flow", "derive", "flow_trajectory"]
+__all__ = ["check_evaluable", "compile_flow", "derive", "flow_trajectory"]
 
 
 def derive(model, *, ansatz=None, cache_dir=None):
@@ -40,11 +41,57 @@ def derive(model, *, ansatz=None, cache_dir=None):
     ('M_11', 'M_12')
     """
     flow = cached_derive(model, cache_dir=cache_dir)
+    check_evaluable(model, flow)
     if not ansatz:
         return flow
     from fixedpoints.symbolic import reduce_flow
 
     return reduce_flow(flow, ansatz)
+
+
+def check_evaluable(model, flow=None) -> None:
+    """Refuse a model that no numeric verb can evaluate, with the checks those verbs make (one
+    home: the kernels and teacher vectors they build).
+
+    - A kernel without a closed form (a quadrature function in ``flow``) is compiled as
+      :func:`~fixedpoints.codegen.compile_pair_kernels` compiles it for ``fixed-points`` and
+      ``simulate``: a kinked integrand (e.g. a step student with a tanh teacher) raises.
+    - The teacher overlap must be positive semi-definite
+      (:func:`~fixedpoints.numeric.overlaps.teacher_vectors`), checked when no parameter is
+      left free (a symbolic overlap is checked where the numeric verbs give it values).
+
+    Raises
+    ------
+    DerivationError
+        A kernel that cannot be integrated.
+    ParameterError
+        Naming ``teacher.overlap`` when it is not positive semi-definite.
+    """
+    from fixedpoints.kernels import quadrature_functions
+
+    if flow is not None and quadrature_functions(flow.loss):
+        params = {name: _inside(model, name) for name in model.free}
+        compile_pair_kernels(model, params)
+    if not model.free:
+        model_teacher_vectors(model, model_arrays(model, {})["T"])
+
+
+def _inside(model, name: str) -> float:
+    """A value inside the declared range of the free parameter ``name`` (the kernels do not
+    depend on it; the arrays compiled beside them need one)."""
+    lo, hi = (_number(b) for b in model.range_of(name)[:2])
+    if lo is not None and hi is not None:
+        return (lo + hi) / 2
+    if lo is not None:
+        return lo + 0.5
+    return 0.5 if hi is None else hi - 0.5
+
+
+def _number(text) -> float | None:
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return None
 
 
 def compile_flow(flow, backend: str = "numpy"):

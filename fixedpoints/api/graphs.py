@@ -14,7 +14,7 @@ import time
 import networkx as nx
 
 from fixedpoints.api.landscapes import landscape, model_teacher_vectors
-from fixedpoints.api.search import find_fixed_points
+from fixedpoints.api.search import MAX_WEIGHTS, find_fixed_points
 from fixedpoints.codegen import compile_pair_kernels
 from fixedpoints.errors import ModelError, out_of_range
 from fixedpoints.graphs import summary
@@ -39,6 +39,7 @@ def transition_graph(
     t_max: float = 1e4,
     search_progress=None,
     progress=None,
+    max_weights: int | None = MAX_WEIGHTS,
 ) -> TransitionGraph:
     """The transition graph of ``model``: its fixed points (weight-space search, or seeded from
     the fixed-point subspace ``isotropy``) as nodes, gradient flows from every saddle along each
@@ -53,7 +54,8 @@ def transition_graph(
     Raises
     ------
     ParameterError
-        Naming ``displacement``, ``t_max``, ``starts`` or ``isotropy``.
+        Naming ``displacement``, ``t_max``, ``starts``, ``isotropy`` or ``max_weights`` (the
+        search's limit, :func:`~fixedpoints.api.search.check_weight_space`).
     """
     if not 0 < displacement < 1:
         raise out_of_range("displacement", displacement, "in (0, 1)")
@@ -61,7 +63,13 @@ def transition_graph(
         raise out_of_range("t_max", t_max, "> 0")
     t0 = time.perf_counter()
     search = find_fixed_points(
-        model, params, starts=starts, seed=seed, isotropy=isotropy, progress=search_progress
+        model,
+        params,
+        starts=starts,
+        seed=seed,
+        isotropy=isotropy,
+        progress=search_progress,
+        max_weights=max_weights,
     )
     space = landscape(model, params)
     embed = None

@@ -27,9 +27,49 @@ from fixedpoints.numeric.symmetry import (
 )
 from fixedpoints.results import FixedPointSearch
 
-__all__ = ["MAX_STARTS", "find_fixed_points"]
+__all__ = ["MAX_STARTS", "MAX_WEIGHTS", "check_weight_space", "dense_bytes", "find_fixed_points"]
 
 MAX_STARTS = 100_000
+#: the largest weight space searched by default: every Newton step forms and factorises a dense
+#: Hessian, and the starts and the symmetry lattice multiply that (measured on 2 cores, relu-teacher
+#: with 10 starts: 100 weights 24 s, 196 weights 80 s, 400 weights over 2 min)
+MAX_WEIGHTS = 1024
+
+
+def check_weight_space(space, max_weights: int | None = MAX_WEIGHTS, name: str = "") -> None:
+    """Refuse a weight-space search of more than ``max_weights`` weights (None: no limit), with
+    the size of the dense Hessian and the way out (``isotropy``).
+
+    Raises
+    ------
+    ParameterError
+        Naming ``max_weights``.
+    """
+    n = int(space.dimension)
+    if max_weights is None or n <= max_weights:
+        return
+    raise ParameterError(
+        f"a weight-space search{' of ' + name if name else ''} has {n} weights: every Newton step "
+        f"forms and factorises a dense {n}×{n} Hessian ({dense_bytes(n)}), for every start and "
+        f"fixed space of the symmetry lattice (100 weights take ~25 s, 400 several minutes); "
+        f"`max_weights` is {max_weights}. Search a symmetric fixed space with `isotropy` "
+        "(e.g. d-1,1: a few unknowns at any d), or raise `max_weights`.",
+        parameter="max_weights",
+    )
+
+
+def dense_bytes(n: int) -> str:
+    """The memory of a dense n×n float64 matrix, as text.
+
+    >>> dense_bytes(40_000)
+    '12.8 GB'
+    """
+    size = 8.0 * n * n
+    for unit in ("B", "kB", "MB"):
+        if size < 1000:
+            return f"{size:.3g} {unit}"
+        size /= 1000
+    return f"{size:.3g} GB"
 
 
 def find_fixed_points(
@@ -47,6 +87,7 @@ def find_fixed_points(
     precision: int | None = None,
     certify: bool = False,
     dimension: float | None = None,
+    max_weights: int | None = MAX_WEIGHTS,
 ) -> FixedPointSearch:
     """Find and classify the fixed points of ``model``.
 
@@ -91,6 +132,10 @@ def find_fixed_points(
         The input dimension d of the reduced route when ``model`` was built at a smaller d (the
         reduced loss depends on d only through counts; the command line does this above
         d = 64).
+    max_weights : int or None
+        The largest weight space searched without ``isotropy``/``ansatz`` (default
+        :data:`MAX_WEIGHTS`; None: no limit): above it the search is refused up front
+        (:func:`check_weight_space`).
 
     Returns
     -------
@@ -100,7 +145,7 @@ def find_fixed_points(
     Raises
     ------
     ParameterError
-        Naming ``starts``, ``isotropy`` or ``ansatz``.
+        Naming ``starts``, ``isotropy``, ``ansatz`` or ``max_weights``.
 
     Examples
     --------
@@ -136,6 +181,7 @@ def find_fixed_points(
         )
     else:
         space = landscape(model, params)
+        check_weight_space(space, max_weights, model.name)
         res = _search(
             space,
             starts=starts,

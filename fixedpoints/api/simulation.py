@@ -19,7 +19,7 @@ import numpy as np
 from fixedpoints.api.landscapes import model_teacher_vectors
 from fixedpoints.codegen import compile_pair_kernels
 from fixedpoints.codegen.arrayapi import activation_functions
-from fixedpoints.errors import out_of_range
+from fixedpoints.errors import ParameterError, out_of_range
 from fixedpoints.numeric.backend import array_backend
 from fixedpoints.numeric.initialize import initial_weights
 from fixedpoints.numeric.landscape import decouple
@@ -32,7 +32,7 @@ from fixedpoints.numeric.simulate import METHODS, StopRule
 from fixedpoints.numeric.simulate import simulate as _simulate
 from fixedpoints.results import Simulation
 
-__all__ = ["DEFAULT_PROTOCOL", "simulate", "training_loss"]
+__all__ = ["DEFAULT_PROTOCOL", "simulate", "simulation_protocol", "training_loss"]
 
 DEFAULT_PROTOCOL = {
     "method": "flow",
@@ -140,15 +140,9 @@ def simulate(
     >>> sim.status == (fp.Status.CONVERGED,) * 3, [(g.label, g.count) for g in sim.outcomes.groups]
     (True, [('global minimum', 3)])
     """
-    unknown = set(protocol) - set(DEFAULT_PROTOCOL)
-    if unknown:
-        raise out_of_range("protocol", sorted(unknown), "keys " + ", ".join(DEFAULT_PROTOCOL))
     if not (isinstance(runs, int | np.integer) and int(runs) >= 1):
         raise out_of_range("runs", runs, "an integer >= 1")
-    proto = {**DEFAULT_PROTOCOL, **dict(model.simulation)}
-    proto.update({k: v for k, v in protocol.items() if v is not None})
-    if proto["method"] not in (*METHODS, EXACT):
-        raise out_of_range("method", proto["method"], "one of " + ", ".join((*METHODS, EXACT)))
+    proto = simulation_protocol(model, **protocol)
     if proto["method"] == EXACT and backend != "numpy":
         raise out_of_range(
             "backend",
@@ -216,6 +210,39 @@ def simulate(
     )
 
 
+def simulation_protocol(model, **protocol) -> dict:
+    """The protocol :func:`simulate` follows: :data:`DEFAULT_PROTOCOL`, updated by the model's
+    ``[simulate]`` table and by ``protocol`` (None values ignored), checked.
+
+    >>> import fixedpoints as fp
+    >>> simulation_protocol(fp.load_model("relu-teacher", {"d": 4}))["lr"]
+    1.25
+
+    Raises
+    ------
+    ParameterError
+        Naming ``protocol`` (an unknown key), ``method``, or ``lr`` given to a method that
+        chooses its own steps (``flow``, ``exact``).
+    """
+    unknown = set(protocol) - set(DEFAULT_PROTOCOL)
+    if unknown:
+        raise out_of_range("protocol", sorted(unknown), "keys " + ", ".join(DEFAULT_PROTOCOL))
+    proto = {**DEFAULT_PROTOCOL, **dict(model.simulation)}
+    proto.update({k: v for k, v in protocol.items() if v is not None})
+    if proto["method"] not in (*METHODS, EXACT):
+        raise out_of_range("method", proto["method"], "one of " + ", ".join((*METHODS, EXACT)))
+    if proto["method"] in ("flow", EXACT):
+        if protocol.get("lr") is not None:
+            raise ParameterError(
+                f"`lr` is the step of methods gd and sgd; method {proto['method']!r} chooses its "
+                f"own steps (flow: adaptive, rtol/atol); got lr={protocol['lr']!r}. Drop it, or "
+                "use method 'gd'.",
+                parameter="lr",
+            )
+        proto["lr"] = None  # a preset's gd step does not apply (and is not echoed)
+    return proto
+
+
 def training_loss(model, params=None, *, backend: str = "numpy", device=None, **protocol):
     r"""The loss object :func:`simulate` trains, to evaluate at any weights: ``loss(W, a)``
         and ``gradient(W, a)`` (minus the velocity field; batched over leading dimensions).
@@ -239,11 +266,7 @@ def training_loss(model, params=None, *, backend: str = "numpy", device=None, **
         >>> bool(full.loss(W, a) > reduced.loss(Y, a))  # the orbit average spreads the particles
         True
     """
-    unknown = set(protocol) - set(DEFAULT_PROTOCOL)
-    if unknown:
-        raise out_of_range("protocol", sorted(unknown), "keys " + ", ".join(DEFAULT_PROTOCOL))
-    proto = {**DEFAULT_PROTOCOL, **dict(model.simulation)}
-    proto.update({k: v for k, v in protocol.items() if v is not None})
+    proto = simulation_protocol(model, **protocol)
     kernels, k, _, V, target, population = _setup(
         model, params, proto, array_backend(backend, device)
     )

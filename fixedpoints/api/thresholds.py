@@ -139,8 +139,9 @@ def threshold(
 
 
 def _closed_form(out, expr, symbolic, model, lo, hi, numeric) -> None:
-    """Accept the closed form ``expr`` when its value (at the model's size) lies in the range;
-    record a disagreement with the numeric root."""
+    """Accept the closed form ``expr`` when its value (at the model's size) lies in the range and
+    the numeric route found the index change there; record a disagreement with the numeric root,
+    or a root that changes no index (``numeric`` None: no threshold)."""
     value = expr
     if symbolic:
         size = [f for f in expr.free_symbols if f.name == symbolic[0]]
@@ -153,6 +154,13 @@ def _closed_form(out, expr, symbolic, model, lo, hi, numeric) -> None:
     except TypeError:
         return
     if not lo - 1e-9 <= v <= hi + 1e-9:
+        return
+    if numeric is None:  # a root where the index does not change (an end point, a tangency)
+        root = str(expr) if str(expr) == f"{v:.12g}" else f"{expr} = {v:.12g}"
+        out["symbolic_status"] = (
+            f"the closed-form root {root} changes no index in the range (index "
+            f"{out['index_below']} on both sides): not a threshold"
+        )
         return
     out.update(
         expression=str(expr),

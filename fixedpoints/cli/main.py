@@ -53,7 +53,7 @@ def build_parser() -> Parser:
     sub.required = True
     for verb in VERBS:
         verb.add_parser(sub)
-        sub.choices[verb.NAME].set_defaults(run=verb.run)
+        sub.choices[verb.NAME].set_defaults(run=verb.run, check=getattr(verb, "check", None))
     sweep.add_parser(sub, entry=main, parser_factory=build_parser)
     sub.choices[sweep.NAME].set_defaults(run=sweep.run)
     study.add_parser(sub)

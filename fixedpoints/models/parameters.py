@@ -28,12 +28,19 @@ __all__ = [
     "resolve_parameters",
     "substitute",
     "check_activation_text",
+    "polynomial_degree",
+    "MAX_DEGREE",
 ]
 
 KINDS = ("int", "real", "list", "choice", "activation")
 _TEMPLATE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 FREE = "free"
 MAX_INT = 10**6  # sizes beyond this are typos, not models
+#: the highest polynomial degree of an activation (He<p>, z**p): the closed-form kernels of
+#: degree p are generated symbolically, at a cost growing fast with p (measured on 2 cores:
+#: derive He20 5 s, He40 28 s; fixed-points, which also generates the kernel code, He20 22 s,
+#: He28 96 s, He40 over 150 s)
+MAX_DEGREE = 20
 
 ACTIVATION_NAMES = frozenset(
     {
@@ -133,8 +140,10 @@ class Parameter:
             choices=tuple(str(c) for c in table.get("choices", ())),
         )
 
-    def range_text(self) -> str:
-        """Human-readable allowed range, e.g. ``'in [0, 1)'`` or ``'an integer >= 1'``."""
+    def range_text(self, values: dict[str, str] | None = None) -> str:
+        """Human-readable allowed range, e.g. ``'in [0, 1)'`` or ``'an integer >= 1'``; with the
+        resolved ``values`` of the other parameters, bounds written as templates are filled in
+        (``'an integer >= {m}'`` -> ``'an integer >= 2'``)."""
         if self.kind == "choice":
             return "one of " + ", ".join(repr(c) for c in self.choices)
         if self.kind == "activation":
@@ -145,7 +154,7 @@ class Parameter:
             base = "an integer"
         else:
             base = "a number" + (" (or 'free')" if self.default is None else "")
-        lo, hi = self.minimum, self.maximum
+        lo, hi = (_bound_text(self, b, values) for b in (self.minimum, self.maximum))
         if lo is not None and hi is not None:
             return f"{base} in {'(' if self.min_open else '['}{lo}, {hi}{')' if self.max_open else ']'}"
         if lo is not None:
@@ -183,7 +192,8 @@ def parse_assignments(
     Raises
     ------
     ParameterError
-        On a malformed item (no ``=``) or an unknown name (the message lists the known ones).
+        On a malformed item (no ``=``), an unknown name (the message lists the known ones) or a
+        name given twice.
     """
     out: dict[str, str] = {}
     for item in items or ():
@@ -199,12 +209,17 @@ def parse_assignments(
             )
         if value == "":
             raise ParameterError(f"`{name}` needs a value ({known[name].range_text()}); got ''.")
+        if name in out:
+            raise ParameterError(
+                f"`{name}` is set twice ({name}={out[name]}, {name}={value}); set it once."
+            )
         out[name] = value
     return out
 
 
 def check_activation_text(text: str, *, name: str) -> str:
-    """Light syntactic check of an activation text: only known names and ``He<p>`` terms."""
+    """Light syntactic check of an activation text: only known names and ``He<p>`` terms, and a
+    polynomial degree of at most :data:`MAX_DEGREE` (:func:`polynomial_degree`)."""
     tree = check_expression(text, name=name)
     import ast
 
@@ -216,7 +231,67 @@ def check_activation_text(text: str, *, name: str) -> str:
                     "relu, erf, step, linear, quadratic, tanh, sigmoid, leaky_relu(a), z; "
                     f"got {text!r}."
                 )
+    degree = polynomial_degree(tree.body)
+    if degree > MAX_DEGREE:
+        raise ParameterError(
+            f"`{name}` must have polynomial degree at most {MAX_DEGREE} (He<p> with p <= "
+            f"{MAX_DEGREE}); got {text!r} of degree {degree}: the symbolic kernels of degree p take "
+            "ever longer to generate (He20: ~20 s, He28: ~100 s, He40: minutes)."
+        )
     return text
+
+
+def polynomial_degree(node) -> int:
+    """An upper bound on the degree in ``z`` of an activation expression (its :mod:`ast` body):
+    ``He<p>`` has degree p, ``quadratic`` 2, the other named activations and calls of them the
+    degree of their argument (at least 1), ``a**n`` (integer n >= 0) n times that of ``a``.
+
+    >>> import ast
+    >>> polynomial_degree(ast.parse("He3 + 0.5*He4*z", mode="eval").body)
+    5
+    """
+    import ast
+
+    def deg(n) -> int:
+        if isinstance(n, ast.Constant):
+            return 0
+        if isinstance(n, ast.Name):
+            match = _HERMITE.match(n.id)
+            if match:
+                return int(n.id[2:])
+            return {"pi": 0, "quadratic": 2}.get(n.id, 1)
+        if isinstance(n, ast.UnaryOp):
+            return deg(n.operand)
+        if isinstance(n, ast.Call):
+            return max([1, *(deg(a) for a in n.args)])
+        if isinstance(n, ast.BinOp):
+            left, right = deg(n.left), deg(n.right)
+            if isinstance(n.op, ast.Mult):
+                return left + right
+            if isinstance(n.op, (ast.Pow, ast.BitXor)):
+                e = n.right.value if isinstance(n.right, ast.Constant) else None
+                if isinstance(e, int) and not isinstance(e, bool) and e >= 0:
+                    return left * e
+                return max(left, right)
+            return max(left, right)
+        return 0
+
+    return deg(node)
+
+
+def _bound_text(p: Parameter, text: str | None, values: dict[str, str] | None) -> str | None:
+    """A bound as text, its templates filled from ``values`` and evaluated where possible
+    (``'len([{teacher_eigenvalues}])'`` -> ``'3'``); unchanged without ``values``."""
+    if text is None or values is None:
+        return text
+    try:
+        x = _bound(p, text, values)
+    except ParameterError:
+        try:
+            return substitute(text, values)
+        except ParameterError:
+            return text
+    return str(int(x)) if x is not None and float(x).is_integer() else f"{x:g}"
 
 
 def _bound(p: Parameter, text: str | None, values: dict[str, str]) -> float | None:
@@ -244,13 +319,15 @@ def _check_value(p: Parameter, raw: str, values: dict[str, str]) -> str:
     """Validate one value; return its canonical text."""
     if p.kind == "choice":
         if raw not in p.choices:
-            raise out_of_range(p.name, raw, p.range_text())
+            raise out_of_range(p.name, raw, p.range_text(values))
         return raw
     if p.kind == "activation":
         return check_activation_text(raw, name=p.name)
     if p.kind == "real" and raw == FREE:
         if p.default is not None:
-            raise ParameterError(f"`{p.name}` cannot be left free; it must be {p.range_text()}.")
+            raise ParameterError(
+                f"`{p.name}` cannot be left free; it must be {p.range_text(values)}."
+            )
         return p.name
     lo, hi = _bound(p, p.minimum, values), _bound(p, p.maximum, values)
 
@@ -265,28 +342,29 @@ def _check_value(p: Parameter, raw: str, values: dict[str, str]) -> str:
         try:
             v = evaluate_int(raw, name=p.name)
         except ParameterError:
-            raise out_of_range(p.name, raw, p.range_text()) from None
+            raise out_of_range(p.name, raw, p.range_text(values)) from None
         if not inside(v) or abs(v) > MAX_INT:
-            raise out_of_range(p.name, v, p.range_text() + f" (and at most {MAX_INT})")
+            cap = "" if hi is not None and hi <= MAX_INT else f" (and at most {MAX_INT})"
+            raise out_of_range(p.name, v, p.range_text(values) + cap)
         return str(v)
     if p.kind == "list":
         try:
             vals = evaluate_list(raw, name=p.name)
         except ParameterError:
-            raise out_of_range(p.name, raw, p.range_text()) from None
+            raise out_of_range(p.name, raw, p.range_text(values)) from None
         if not vals:
-            raise out_of_range(p.name, raw, p.range_text())
+            raise out_of_range(p.name, raw, p.range_text(values))
         for v in vals:
             if not inside(float(v)):
-                raise out_of_range(p.name, raw, p.range_text() + " (each entry)")
+                raise out_of_range(p.name, raw, p.range_text(values) + " (each entry)")
         return ",".join(_canon_number(str(v)) for v in vals)
     # real
     try:
         x = eval_number(raw, p)
     except ParameterError:
-        raise out_of_range(p.name, raw, p.range_text()) from None
+        raise out_of_range(p.name, raw, p.range_text(values)) from None
     if x != x or x in (float("inf"), float("-inf")) or not inside(x):
-        raise out_of_range(p.name, raw, p.range_text())
+        raise out_of_range(p.name, raw, p.range_text(values))
     return _canon_number(raw)
 
 

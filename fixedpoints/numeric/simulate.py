@@ -37,7 +37,9 @@ Stop rules (per run, with the run's own time :math:`t_r`), checked at the start 
 accepted step: :math:`\|\nabla\mathcal L\|_F<` ``gradient_tol`` (``converged``), no loss change
 beyond ``plateau_tol``·(1+|L|) over ``plateau_window`` time since the run's last reference
 (``plateau``), :math:`t_r\ge` ``t_max`` (``max-time``), ``max_steps`` accepted steps
-(``max-steps``), a non-finite loss or gradient (``diverged``).
+(``max-steps``), a non-finite loss or gradient, or a loss above
+:data:`BLOW_UP`·(1+|L₀|), L₀ the run's loss at the start (``diverged``: e.g. gradient descent
+with a step far beyond the stability limit, which may otherwise reach ``t_max`` in one step).
 
 Loss curves. Record :math:`j` of run :math:`r` is its loss at its first accepted step with
 :math:`t_r\ge\tau_j` (the record times :math:`\tau_j`: ``records`` log-spaced ones, or
@@ -75,6 +77,8 @@ __all__ = ["METHODS", "StopRule", "simulate"]
 METHODS = ("gd", "flow", "sgd")
 STEPS = ("shared", "per-run")
 INTEGRATORS = {"auto": AUTO, "dopri5": DOPRI5, "ros34pw2": ROS34PW2}
+#: a run whose loss exceeds ``BLOW_UP * (1 + |L0|)`` (L0: its loss at the start) has diverged
+BLOW_UP = 1e8
 
 
 @dataclass(frozen=True)
@@ -144,6 +148,7 @@ class _Monitor:
         self.ref_L, self.ref_t = np.full(runs, np.nan), np.full(runs, np.nan)
         self.final_L, self.final_g = np.full(runs, np.nan), np.full(runs, np.nan)
         self.stop_t, self.steps = np.zeros(runs), np.zeros(runs, dtype=int)
+        self.start_L = np.full(runs, np.nan)  # each run's loss at its start (BLOW_UP)
 
     def _losses(self, y, rows, n):
         """Host losses of the active rows ``rows`` (all ``n`` of them in one call when all)."""
@@ -174,12 +179,17 @@ class _Monitor:
             check = np.isnan(ref_t) | (t - ref_t >= stop.plateau_window)
         code[gn < stop.gradient_tol] = _CONVERGED
         code[~np.isfinite(gn)] = _DIVERGED
-        need = due | check | (code != _GO)
+        first = k == 0
+        need = due | check | (code != _GO) | first
         if not need.any():
             return None
         rows = np.flatnonzero(need)
         L = np.full(n_runs, np.nan)
         L[rows] = self._losses(y, rows, n_runs)
+        if first.any():
+            self.start_L[ids[first]] = L[first]
+        with np.errstate(invalid="ignore"):
+            code[L > BLOW_UP * (1 + np.abs(self.start_L[ids]))] = _DIVERGED
         if due.any():
             self._record(t, ids, due, L, reached)
         if check.any():

@@ -17,6 +17,7 @@ def add_parser(sub) -> None:
     p.add_argument("--starts", type=int, default=100, help="Newton starts at A (default 100)")
     p.add_argument("--no-switch", action="store_true", help="no branch switching")
     p.add_argument("--plot", metavar="FILE", help="bifurcation diagram (png/pdf/svg)")
+    io.add_max_weights(p)
     p.add_argument(
         "--isotropy",
         metavar="SIZES",
@@ -54,10 +55,13 @@ def _dimension_range(text):
     return "d", lo, hi
 
 
-def run(args) -> int:
-    from fixedpoints.api import continue_fixed_points
-    from fixedpoints.export import bifurcation_figure
+def check(args) -> None:
+    """The arguments, checked before any work (also by ``sweep`` at every grid point)."""
+    _model_and_range(args)
 
+
+def _model_and_range(args):
+    """``(model, name, lo, hi)`` from the arguments, checked (with ``--plot``)."""
     if args.precision is not None and not args.isotropy:
         raise ParameterError(
             "`--precision` follows the families of a Young fixed space in d: give `--isotropy` "
@@ -74,7 +78,16 @@ def run(args) -> int:
         name, lo, hi = parse_param(args.param, model)
     if args.plot:
         io.check_plot_path(args.plot)
-    with io.Progress(args, desc=f"continuation in {name}") as bar:
+    io.max_weights(args)
+    return model, name, lo, hi
+
+
+def run(args) -> int:
+    from fixedpoints.api import continue_fixed_points
+    from fixedpoints.export import bifurcation_figure
+
+    model, name, lo, hi = _model_and_range(args)
+    with io.Progress(args, desc="continue", unit=f"steps in {name}") as bar:
         res = continue_fixed_points(
             model,
             name,
@@ -89,6 +102,7 @@ def run(args) -> int:
             isotropy=args.isotropy,
             precision=args.precision,
             per_decade=args.per_decade,
+            max_weights=io.max_weights(args),
         )
     doc = res.to_dict(timing=args.timing)
     if args.plot:

@@ -70,6 +70,8 @@ def run(args) -> int:
     from fixedpoints.api import derive
     from fixedpoints.export import flow_to_json, flow_to_latex, flow_to_text
 
+    if args.plot:
+        io.check_plot_path(args.plot)
     _, model = io.load_model_from_args(args)
     t0 = time.perf_counter()
     cache = False if args.no_cache else args.cache_dir

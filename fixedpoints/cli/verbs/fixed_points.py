@@ -39,6 +39,7 @@ def add_parser(sub) -> None:
         "Krawczyk box with exactly one critical point and rigorous isotypic eigenvalue bounds "
         "(JSON certificate: verdict, radius, eigenvalue_lower_bound, index)",
     )
+    io.add_max_weights(p)
     p.add_argument("--no-deflation", action="store_true", help="plain multistart Newton")
     p.add_argument(
         "--no-lattice",
@@ -51,17 +52,30 @@ def add_parser(sub) -> None:
     )
 
 
-def run(args) -> int:
-    from fixedpoints.api import find_fixed_points
-    from fixedpoints.export import fixed_points_table_latex, fixed_points_table_text
-
+def check(args):
+    """The arguments, checked before any work (also by ``sweep`` at every grid point); returns
+    ``(model, dimension)`` (:func:`~fixedpoints.cli.io.load_reduced_model`)."""
     if (args.precision is not None or args.certify) and not args.isotropy:
         raise ParameterError(
             "`--precision` and `--certify` work in the fixed space of a Young subgroup: give "
             "`--isotropy` (e.g. --isotropy d-1,1)."
         )
+    if args.isotropy and args.ansatz:
+        raise ParameterError("give either `--isotropy` or `--ansatz`, not both.")
+    io.check_count("--starts", args.starts, 100_000)
+    io.max_weights(args)
     _, model, dimension = io.load_reduced_model(args)
-    with io.Progress(args, total=args.starts, desc="fixed points") as bar:
+    return model, dimension
+
+
+def run(args) -> int:
+    from fixedpoints.api import find_fixed_points
+    from fixedpoints.export import fixed_points_table_latex, fixed_points_table_text
+
+    model, dimension = check(args)
+    if not (args.isotropy or args.ansatz):
+        io.note_weight_space(args, model, NAME)
+    with io.Progress(args, total=args.starts, desc="fixed-points", unit="starts") as bar:
         res = find_fixed_points(
             model,
             {},
@@ -75,6 +89,7 @@ def run(args) -> int:
             precision=args.precision,
             certify=args.certify,
             dimension=dimension,
+            max_weights=io.max_weights(args),
         )
     doc = res.to_dict(timing=args.timing)
     fmt = "json" if args.json else args.format

@@ -30,6 +30,7 @@ def add_parser(sub) -> None:
         "--t-max", type=float, default=1e4, help="flow time limit per start (default 1e4)"
     )
     p.add_argument("--plot", metavar="FILE", help="draw the graph to FILE (png/pdf/svg)")
+    io.add_max_weights(p)
     p.add_argument("--format", choices=["text", "json"], default="text", help="output format")
 
 
@@ -41,9 +42,12 @@ def run(args) -> int:
     if args.plot:
         io.check_plot_path(args.plot)
     _, model = io.load_model_from_args(args)
+    limit = io.max_weights(args)
+    if not args.isotropy:
+        io.note_weight_space(args, model, NAME)
     with (
-        io.Progress(args, total=args.starts, desc="fixed points") as search_bar,
-        io.Progress(args, total=None, desc="transition flows") as bar,
+        io.Progress(args, total=args.starts, desc="graph", unit="starts") as search_bar,
+        io.Progress(args, total=None, desc="graph", unit="transition flows") as bar,
     ):
         res = transition_graph(
             model,
@@ -55,6 +59,7 @@ def run(args) -> int:
             t_max=args.t_max,
             search_progress=search_bar,
             progress=bar,
+            max_weights=limit,
         )
     doc = res.to_dict(timing=args.timing)
     elapsed = res.stats["seconds"]

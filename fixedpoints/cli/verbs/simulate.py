@@ -124,16 +124,29 @@ def _fixed_points(path):
     return points
 
 
-def run(args) -> int:
-    from fixedpoints.api import simulate
-    from fixedpoints.export import simulation_figure
+def check(args):
+    """The arguments, checked before any work (also by ``sweep`` at every grid point); returns
+    ``(model, fixed points, protocol)``."""
+    from fixedpoints.api import simulation_protocol
 
     _check(args)
     points = _fixed_points(args.fixed_points)
     _, model = io.load_model_from_args(args)
     if args.plot:
         io.check_plot_path(args.plot)
-    with io.Progress(args, total=args.runs, desc="runs finished") as bar:
+    proto = simulation_protocol(model, method=args.method, lr=args.lr, t_max=args.t_max)
+    return model, points, proto
+
+
+def run(args) -> int:
+    from fixedpoints.api import simulate
+    from fixedpoints.export import simulation_figure
+
+    model, points, proto = check(args)
+    t_max = float(proto["t_max"]) if args.times is None else float(args.times[-1] or 1)
+    with io.Progress(
+        args, total=args.runs, desc="simulate", work=_work(model, proto, args), unit="runs finished"
+    ) as bar:
         res = simulate(
             model,
             runs=args.runs,
@@ -146,7 +159,9 @@ def run(args) -> int:
             atol=args.atol,
             fixed_points=points,
             loss_tol=args.loss_tol,
-            progress=lambda t, active: bar(args.runs - active, args.runs),
+            progress=lambda t, active: bar(
+                args.runs - active, args.runs, fraction=_fraction(t, t_max, active, args.runs)
+            ),
             method=args.method,
             lr=args.lr,
             init=args.init,
@@ -178,6 +193,23 @@ def run(args) -> int:
     if res.protocol["decoupled"]:
         io.info(args, "the loss decouples over neurons: each run is one neuron")
     return 0
+
+
+def _work(model, proto, args) -> str:
+    """The work size for the progress lines: runs, weights per run, method, time span."""
+    k, d = model.student.width, model.input_dimension
+    size = f"{k}×{d}" if d else f"{k} neurons ×"
+    lr = f" (lr {float(proto['lr']):g})" if proto.get("lr") else ""
+    return (
+        f"{args.runs} run{'s' if args.runs != 1 else ''} of {size} weights, {proto['method']}{lr} up to t = "
+        f"{float(proto['t_max']):g}, {args.backend}"
+    )
+
+
+def _fraction(t: float, t_max: float, active: int, runs: int) -> float:
+    """Share of the work done, for the ETA: the time reached over ``t_max`` (the longest a run
+    goes on), or the share of runs finished when that is larger."""
+    return max(min(float(t) / t_max, 1.0) if t_max > 0 else 0.0, (runs - active) / runs)
 
 
 def _print(doc, seconds) -> None:

@@ -48,6 +48,7 @@ def run(args) -> int:
     from fixedpoints.api import run_study
 
     out = Path(args.out) if args.out else Path(args.directory) / "report"
+    io.check_writable(out, "--out" if args.out else "DIR", folder=True)
     report = run_study(args.directory, report=out, slow=args.slow)
     write_report(report, out)
     doc = report.to_dict()

@@ -152,6 +152,7 @@ def _validate(args, mf, grid: dict, points: list[dict]) -> None:
         raise out_of_range(
             "--scheduler", args.scheduler, "a Dask scheduler address such as tcp://10.0.0.5:8786"
         )
+    io.check_writable(args.out, "--out", folder=True)
     if not 1 <= args.workers <= 1024:
         raise out_of_range("--workers", args.workers, "an integer in [1, 1024]")
     if len(points) > MAX_POINTS:
@@ -169,11 +170,12 @@ def _validate(args, mf, grid: dict, points: list[dict]) -> None:
         except FixedPointsError as e:
             raise type(e)(f"grid point {describe_point(point)}: {e}") from None
     try:
-        args.parser_factory().parse_args([args.target_verb, args.model, *args.verb_args])
+        verb = args.parser_factory().parse_args([args.target_verb, args.model, *args.verb_args])
     except io.UsageError as e:
         raise ParameterError(f"arguments after `--` for {args.target_verb}: {e}") from None
     except SystemExit:  # --help after `--`: the verb's help is printed; nothing to sweep
         raise ParameterError(f"`--help` after `--` shows {args.target_verb}'s options") from None
+    _check_verb(args, verb, points)
     dims = [n for n, values in grid.items() if len(values) > 1]
     if args.plot:
         io.check_plot_path(args.plot)
@@ -181,6 +183,25 @@ def _validate(args, mf, grid: dict, points: list[dict]) -> None:
             raise ParameterError(
                 f"`--plot` needs a 1-D or 2-D grid; got {len(dims)} axes with more than one value."
             )
+
+
+def _check_verb(args, verb, points: list[dict]) -> None:
+    """The swept verb's own checks (its ``check(args)``: flags against the model, e.g.
+    ``--param`` naming a free parameter), at every grid point, before anything runs."""
+    check = getattr(verb, "check", None)
+    if check is None:
+        return
+    verb.quiet, verb.json = True, True
+    given = list(verb.sets or [])
+    for point in points:
+        verb.sets = [*args.sets, *given, *(f"{n}={value_text(v)}" for n, v in point.items())]
+        try:
+            check(verb)
+        except FixedPointsError as e:
+            where = f" at grid point {describe_point(point)}" if point else ""
+            raise type(e)(
+                f"arguments after `--` for {args.target_verb}{where}: {io.cli_message(e)}"
+            ) from None
 
 
 def _definition(args, grid) -> dict:
@@ -232,7 +253,7 @@ def run(args) -> int:
     todo = [(k, p) for k, p in keyed if k not in records]
     total = len(points)
     io.info(args, f"sweep: {total} points, {skipped} already done, {len(todo)} to run")
-    bar = io.Progress(args, total=total, desc=f"sweep {args.target_verb}")
+    bar = io.Progress(args, total=total, desc=f"sweep {args.target_verb}", unit="points")
     bar(skipped, total)
     try:
         if todo:

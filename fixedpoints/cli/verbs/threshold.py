@@ -50,6 +50,7 @@ def parse_param(text: str, model) -> tuple[str, float, float]:
             ) from None
         if not sep or not (math.isfinite(lo) and math.isfinite(hi)) or lo == hi:
             raise ParameterError(f"`--param` range must be A:B with finite A != B; got {rng!r}.")
+        _check_declared(model, name, lo, hi, rng)
         return name, lo, hi
     lo_t, hi_t, lo_open, hi_open = model.range_of(name)
     if lo_t is None or hi_t is None:
@@ -65,6 +66,38 @@ def parse_param(text: str, model) -> tuple[str, float, float]:
         ) from None
     eps = 1e-6 * max(1.0, hi - lo)
     return name, lo + (eps if lo_open else 0.0), hi - (eps if hi_open else 0.0)
+
+
+def _check_declared(model, name: str, lo: float, hi: float, text: str) -> None:
+    """Refuse a range A:B that leaves the declared range of ``name`` (numeric bounds only)."""
+    lo_t, hi_t, lo_open, hi_open = model.range_of(name)
+    bounds = []
+    for b in (lo_t, hi_t):
+        try:
+            bounds.append(None if b is None else float(b))
+        except ValueError:
+            bounds.append(None)
+    low, high = bounds
+    outside = any(
+        (low is not None and (x < low or (lo_open and x == low)))
+        or (high is not None and (x > high or (hi_open and x == high)))
+        for x in (lo, hi)
+    )
+    if outside:
+        declared = (
+            f"{'(' if lo_open else '['}{lo_t if low is not None else '-inf'}, "
+            f"{hi_t if high is not None else 'inf'}{')' if hi_open else ']'}"
+        )
+        raise ParameterError(
+            f"`--param {name}` range must lie in {declared} (the declared range of `{name}`); "
+            f"got {text!r}."
+        )
+
+
+def check(args) -> None:
+    """The arguments, checked before any work (also by ``sweep`` at every grid point)."""
+    _, model = io.load_model_from_args(args)
+    parse_param(args.param, model)
 
 
 def run(args) -> int:
