@@ -37,6 +37,13 @@ _RENAMES = {
 }
 
 
+class gram_floor(sp.Function):  # noqa: N801 - printed as the namespace function
+    r""":math:`\max(x, 10^{-16}|r|)` of a Gram determinant ``x`` and its scale ``r``, printed as
+    ``xp.gram_floor(x, r)`` (second derivatives of kernels singular at collinear pairs)."""
+
+    nargs = 2
+
+
 class _ArrayAPIPrinter(NumPyPrinter):
     """NumPy printer with the module name ``xp`` (resolved in the lambdify namespace)."""
 
@@ -62,6 +69,10 @@ class _ArrayAPIPrinter(NumPyPrinter):
 
     def _print_erf(self, expr):
         return f"xp.erf({self.parenthesize(expr.args[0], 0)})"
+
+    def _print_gram_floor(self, expr):
+        x, ref = (self._print(t) for t in expr.args)
+        return f"xp.gram_floor({x}, {ref})"
 
 
 class array_namespace_shim:  # noqa: N801 - a namespace, used like a module
@@ -93,6 +104,12 @@ class array_namespace_shim:  # noqa: N801 - a namespace, used like a module
     def arcsin(self, x):
         """:math:`\\arcsin` of the argument clipped to [-1, 1]."""
         return self._xp.asin(self._xp.clip(self._xp.asarray(x), -1.0, 1.0))
+
+    def gram_floor(self, x, ref):
+        """:math:`\\max(x, 10^{-16}|r|)` (second derivatives at collinear pairs)."""
+        xp = self._xp
+        t = 1e-16 * xp.abs(xp.asarray(ref))
+        return xp.where(x > t, x, t)
 
     def relu(self, x):
         """:math:`\\max(0, x)`."""

@@ -9,9 +9,16 @@ each pair type ``ss`` (:math:`K_{\sigma\sigma}`), ``st`` (:math:`K_{\sigma\sigma
 * ``<pair>_jet``: :math:`(K,\partial_AK,\partial_PK)` at once, with common subexpressions
   shared (one :math:`\arccos`, one :math:`\sqrt{AB-P^2}` per pair for ReLU), and ``<pair>_grad``:
   :math:`(\partial_AK,\partial_PK)` (what a gradient with a fixed second layer needs);
-* ``<pair>_self_d0``, ``<pair>_self_d1``, ``<pair>_self_jet`` (``ss`` and ``tt``): the self
-  kernel :math:`K_{\rm self}(A)=\mathbb E[\sigma(u)^2]`, :math:`u\sim\mathcal N(0,A)`, and its
-  derivative;
+* ``<pair>_hess``: the second derivatives :math:`(\partial_A^2K,\partial_A\partial_BK,
+  \partial_A\partial_PK,\partial_B^2K,\partial_B\partial_PK,\partial_P^2K)` (the exact
+  weight-space Hessian, :mod:`fixedpoints.numeric.hessian`); a negative power of the Gram
+  determinant :math:`AB-P^2` (ReLU: :math:`\partial_P^2K=1/(2\pi\sqrt{AB-P^2})`) is printed with
+  its base floored at :math:`10^{-16}AB` (``xp.gram_floor``): at collinear pairs these terms are
+  multiplied by weight combinations that vanish like :math:`AB-P^2`, and the floor keeps them
+  finite with an error :math:`O(10^{-8})` relative, the round-off level of :math:`\sin\theta`;
+* ``<pair>_self_d0``, ``<pair>_self_d1``, ``<pair>_self_jet``, ``<pair>_self_d2`` (``ss`` and
+  ``tt``): the self kernel :math:`K_{\rm self}(A)=\mathbb E[\sigma(u)^2]`,
+  :math:`u\sim\mathcal N(0,A)`, and its first and second derivatives;
 
 ``PARITY = (parity of σ, parity of σ_*)`` and ``SMOOTH`` (:func:`_smooth_diagonal` of
 :math:`K_{\sigma\sigma}`: the student block may then be evaluated with its diagonal). Polynomial kernels (Hermite targets) are printed in
@@ -48,6 +55,9 @@ __all__ = ["kernel_module", "numpy_namespace"]
 ORDERS = ((0, 0, 0), (1, 0, 0), (0, 1, 0), (0, 0, 1))
 JET = (0, 1, 3)  # K, ∂_A K, ∂_P K (∂_B K follows by symmetry and is never assembled)
 GRAD = (1, 3)  # ∂_A K, ∂_P K
+#: second-derivative orders of ``<pair>_hess``: AA, AB, AP, BB, BP, PP
+SECOND = ((2, 0, 0), (1, 1, 0), (1, 0, 1), (0, 2, 0), (0, 1, 1), (0, 0, 2))
+GRAM_FLOOR = 1e-16  # relative floor of AB - P^2 in negative powers (second derivatives)
 PAIRS = ("ss", "st", "tt")
 
 
@@ -105,6 +115,11 @@ class _NumpyNamespace:
         from scipy.special import erf
 
         return erf(x)
+
+    @staticmethod
+    def gram_floor(x, ref):
+        r""":math:`\max(x, 10^{-16}|r|)`: a Gram determinant floored at its round-off level."""
+        return np.maximum(x, GRAM_FLOOR * np.abs(ref))
 
     def __getattr__(self, name):
         return getattr(np, name)
@@ -169,14 +184,39 @@ def _generate(sigma_text: str, tau_text: str, names) -> str | None:
                 emit(f"{pair}_d{i}", [A, B, P], [e])
             emit(f"{pair}_jet", [A, B, P], [full[i] for i in JET])
             emit(f"{pair}_grad", [A, B, P], [full[i] for i in GRAD])
+            second = [_floor_gram(sp.sympify(kernel.derivative(*o))) for o in SECOND]
+            emit(f"{pair}_hess", [A, B, P], second)
             if pair != "st":
                 own = [kernel.self_value(), kernel.self_derivative(1)]
                 for i, e in enumerate(own):
                     emit(f"{pair}_self_d{i}", [A], [e])
                 emit(f"{pair}_self_jet", [A], own)
+                emit(f"{pair}_self_d2", [A], [kernel.self_derivative(2)])
     except LookupError:
         return None
     return "\n".join(lines) + "\n"
+
+
+def _floor_gram(expr):
+    r"""``expr`` with every negative power of a base that vanishes at collinear pairs
+    (:math:`P^2=AB`, e.g. :math:`AB-P^2`) taken of ``gram_floor(base, base at P=0)`` (module
+    docstring)."""
+    import sympy as sp
+
+    from fixedpoints.codegen.arrayapi import gram_floor as floor
+    from fixedpoints.kernels import A, B, P
+
+    collinear = {P: sp.sqrt(A) * sp.sqrt(B)}
+
+    def singular(e):
+        return (
+            e.is_Pow
+            and e.exp.is_negative
+            and e.base.has(P)
+            and sp.simplify(e.base.subs(collinear)) == 0
+        )
+
+    return expr.replace(singular, lambda e: sp.Pow(floor(e.base, e.base.subs(P, 0)), e.exp))
 
 
 def _smooth_diagonal(kernel) -> bool:

@@ -29,15 +29,24 @@ class PairKernel:
     r"""One pair kernel :math:`K(A,B,P)` as array functions: ``K(order, A, B, P)`` evaluates one
     of :math:`K,\partial_AK,\partial_BK,\partial_PK` (order 0…3); ``K.jet(A, B, P)`` gives
     :math:`(K,\partial_AK,\partial_PK)` and ``K.grad(A, B, P)`` :math:`(\partial_AK,\partial_PK)`
-    at once (shared subexpressions). A self kernel takes ``(order, A)`` (order 0, 1) and
-    ``jet(A)`` :math:`(K_{\rm self},K_{\rm self}')`. Results have the shape of the broadcast
-    arguments (constants are broadcast)."""
+    at once (shared subexpressions), and ``K.hess(A, B, P)`` the second derivatives
+    :math:`(\partial_A^2K,\partial_A\partial_BK,\partial_A\partial_PK,\partial_B^2K,
+    \partial_B\partial_PK,\partial_P^2K)` (None when the kernel has none compiled: quadrature
+    and scalar backends). A self kernel takes ``(order, A)`` (order 0, 1), ``jet(A)``
+    :math:`(K_{\rm self},K_{\rm self}')` and ``hess(A)`` :math:`K_{\rm self}''`. Results have
+    the shape of the broadcast arguments (constants are broadcast)."""
 
-    __slots__ = ("_f", "_jet", "_grad", "_xp", "_self")
+    __slots__ = ("_f", "_jet", "_grad", "_xp", "_self", "_hess")
 
-    def __init__(self, functions, jet=None, grad=None, xp=np):
+    def __init__(self, functions, jet=None, grad=None, xp=np, hess=None):
         self._f, self._jet, self._grad, self._xp = functions, jet, grad, xp
         self._self = len(functions) == 2
+        self._hess = hess
+
+    @property
+    def has_hess(self) -> bool:
+        """Whether :meth:`hess` is available (generated closed-form kernels)."""
+        return self._hess is not None
 
     def _shaped(self, r, args):
         last = args[-1]
@@ -72,6 +81,14 @@ class PairKernel:
         dA, dP = self._grad(*args)
         return self._shaped(dA, args), self._shaped(dP, args)
 
+    def hess(self, *args):
+        r"""The six second derivatives (class docstring), or :math:`K_{\rm self}''` of a self
+        kernel; None when not compiled."""
+        if self._hess is None:
+            return None
+        r = tuple(self._shaped(t, args) for t in self._hess(*args))
+        return r[0] if self._self else r
+
 
 def _xp_shape(xp, args):
     return tuple(xp.broadcast_arrays(*[t for t in args if hasattr(t, "shape")])[0].shape)
@@ -81,11 +98,11 @@ def _generated(module, pair: str, xp):
     """The pair (and self) kernel of ``pair`` ('ss', 'st', 'tt') from a generated module."""
     xp = np if xp is None else xp
     f = [module[f"{pair}_d{i}"] for i in range(4)]
-    k = PairKernel(f, module[f"{pair}_jet"], module[f"{pair}_grad"], xp)
+    k = PairKernel(f, module[f"{pair}_jet"], module[f"{pair}_grad"], xp, module[f"{pair}_hess"])
     if pair == "st":
         return k, None
     f = [module[f"{pair}_self_d{i}"] for i in range(2)]
-    return k, PairKernel(f, module[f"{pair}_self_jet"], None, xp)
+    return k, PairKernel(f, module[f"{pair}_self_jet"], None, xp, module[f"{pair}_self_d2"])
 
 
 def _scalar_namespace(backend: str) -> dict:

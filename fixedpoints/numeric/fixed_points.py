@@ -20,6 +20,11 @@ acts). Each point is classified by its (Riemannian) Hessian in weight space:
   higher-order critical point);
 * the spectrum as ``[eigenvalue, multiplicity]`` pairs (eigenvalues equal to ``merge_tol``
   merged).
+
+A converged point farther than :data:`ESCAPE` times the typical start norm
+:math:`\sqrt{k(s^2+o)}` (s the landscape's scale, o the outputs of a trainable second layer) is
+a critical point *at infinity* (e.g. saturated erf neurons :math:`w_1\approx-w_2` of diverging
+norm, where the gradient decays below the tolerance): it is counted as ``escaped``, not kept.
 """
 
 from __future__ import annotations
@@ -55,6 +60,14 @@ __all__ = [
 
 NULL_TOL = 1e-7
 MERGE_TOL = 1e-7
+#: norm, in typical start norms, beyond which a converged point is one at infinity
+ESCAPE = 100.0
+
+
+def _escaped(space, x) -> bool:
+    """Whether the converged point ``x`` lies beyond :data:`ESCAPE` typical start norms."""
+    s2 = space.scale() ** 2 + (space.outputs if space.trainable else 0.0)
+    return float(np.linalg.norm(x)) > ESCAPE * np.sqrt(space.k * max(s2, 1.0))
 
 
 def overlap_coordinates(space, x) -> dict:
@@ -235,8 +248,9 @@ def find_fixed_points(
                 max_iter=max_iter if attempt == 0 else max_iter // 2,
                 known=local,
             )
-            statuses[str(r.status) if attempt == 0 else f"deflated-{r.status}"] += 1
-            if r.status != "converged":
+            st = "escaped" if r.status == "converged" and _escaped(space, r.x) else str(r.status)
+            statuses[st if attempt == 0 else f"deflated-{st}"] += 1
+            if st != "converged":
                 break
             local.append(r.x)
             new = _add(space, sym, found, r.x, null_tol, curv)
@@ -250,9 +264,11 @@ def find_fixed_points(
         for sub, res, total in subs:
             n_sub += 1
             for xi, st in zip(np.atleast_2d(res.x), np.atleast_1d(res.status), strict=True):
+                x = sub.embed(xi)
+                st = "escaped" if st == "converged" and _escaped(space, x) else st
                 statuses[f"lattice-{st}"] += 1
                 if st == "converged":
-                    _add(space, sym, found, sub.embed(xi), null_tol, curv)
+                    _add(space, sym, found, x, null_tol, curv)
             if progress is not None:
                 progress(starts + n_sub, starts + total)
     where = "weight space" + (" (one neuron: the loss decouples)" if space.decoupled else "")
@@ -287,9 +303,11 @@ def find_subspace_fixed_points(
         n = min(batch, starts - s)
         res = newton_critical(sub, sub.starts(n, rng), tol=tol, max_iter=max_iter)
         for xi, st in zip(np.atleast_2d(res.x), np.atleast_1d(res.status), strict=True):
+            x = sub.embed(xi)
+            st = "escaped" if st == "converged" and _escaped(space, x) else st
             statuses[str(st)] += 1
             if st == "converged":
-                _add(space, sym, found, sub.embed(xi), null_tol, curv)
+                _add(space, sym, found, x, null_tol, curv)
         if progress is not None:
             progress(s + n, starts)
     if sub.transposition is not None and not space.spherical:

@@ -12,8 +12,10 @@ tangent space at :math:`x` has the orthonormal basis :math:`B(x)` (per neuron a 
 
 (Absil, Mahony & Sepulchre, Prop. 5.3.2: the projected derivative of any smooth extension of the
 Riemannian gradient). For free neurons :math:`B=I` and this is the ordinary Hessian. Second
-derivatives come from :mod:`fixedpoints.numeric.derivatives` (extrapolated differences of the exact
-gradient of :class:`~fixedpoints.numeric.population.PopulationLoss`).
+derivatives are exact where the kernels have compiled second derivatives
+(:mod:`fixedpoints.numeric.weight_hessian`: :math:`B^\top\tilde HB`, batched over points), else
+from :mod:`fixedpoints.numeric.derivatives` (extrapolated differences of the exact gradient of
+:class:`~fixedpoints.numeric.population.PopulationLoss`, also the tests' oracle).
 """
 
 from __future__ import annotations
@@ -63,6 +65,8 @@ class Landscape:
         self.decoupled = bool(decoupled)
         self.names = names or OrderParameterNames(self.k, self.m, self.outputs)
         self.population = PopulationLoss(kernels, self.V)
+        #: second derivatives in closed form (else finite differences of the gradient)
+        self.exact = self.population.exact_hessian
         self.n_w = self.k * self.d
         self.dimension = self.n_w + (self.k * self.outputs if self.trainable else 0)
 
@@ -135,10 +139,26 @@ class Landscape:
         gW, ga = self.population.gradient(W, a)
         return self.pack(gW, ga)
 
+    @property
+    def batched_hessian(self) -> bool:
+        """Whether :meth:`hessian` takes a batch of points ``(n, dimension)`` (exact, flat)."""
+        return self.exact and not self.spherical
+
     def hessian(self, x, basis=None) -> np.ndarray:
-        """(Riemannian) Hessian in the tangent ``basis`` (default :meth:`tangent_basis`)."""
-        B = self.tangent_basis(x) if basis is None else basis
-        return dense_hessian(self.gradient, x, B)
+        """(Riemannian) Hessian in the tangent ``basis`` (default :meth:`tangent_basis`); for a
+        batch of points ``x`` (n, dimension) (:attr:`batched_hessian`) the Hessians (n, dim, dim)
+        in the identity basis."""
+        x = np.asarray(x, dtype=float)
+        if not self.exact:
+            B = self.tangent_basis(x) if basis is None else basis
+            return dense_hessian(self.gradient, x, B)
+        W, a = self.unpack(x)
+        H = self.population.hessian(W, a)
+        if x.ndim > 1 or (basis is None and not self.spherical):
+            return (H + np.swapaxes(H, -1, -2)) / 2
+        B = self.tangent_basis(x) if basis is None else np.asarray(basis, dtype=float)
+        H = B.T @ H @ B
+        return (H + H.T) / 2
 
     # -- overlaps -------------------------------------------------------------------------------
     def overlaps(self, x):

@@ -278,6 +278,25 @@ class PopulationLoss:
         W = self._as_array(W)
         return self.block_loss(self._top(W), None if a is None else self._as_array(a))
 
+    @property
+    def exact_hessian(self) -> bool:
+        """Whether :meth:`hessian` is available (:func:`~fixedpoints.numeric.weight_hessian.
+        has_exact_hessian`: NumPy, generated kernels, teacher neurons)."""
+        from fixedpoints.numeric.weight_hessian import has_exact_hessian
+
+        return has_exact_hessian(self)
+
+    def hessian(self, W, a=None):
+        r"""Exact Hessian in :math:`(\operatorname{vec}W,\operatorname{vec}a)`, shape
+        ``(..., n, n)`` (:func:`~fixedpoints.numeric.weight_hessian.weight_hessian`; for spherical
+        neurons the matrix whose tangent restriction is the Riemannian Hessian); None when
+        :attr:`exact_hessian` is False (quadrature kernels, an exact target, other namespaces)."""
+        if not self.exact_hessian:
+            return None
+        from fixedpoints.numeric.weight_hessian import weight_hessian
+
+        return weight_hessian(self, W, None if a is None else self._as_array(a))
+
     def gradient(self, W, a=None):
         """``(grad_W, grad_a)``; ``grad_a`` is None for a fixed second layer. Riemannian (tangent)
         for spherical neurons."""

@@ -146,9 +146,22 @@ class FixedSubspace:
         C = np.einsum("id,idp->ip", W, Bw)
         return scipy.linalg.null_space(C, rcond=1e-10)
 
+    @property
+    def batched_hessian(self) -> bool:
+        """Whether :meth:`hessian` takes a batch of points (the landscape's exact Hessian)."""
+        return self.space.batched_hessian
+
     def hessian(self, xi, basis=None):
-        """:math:`N^\\top B^\\top D\\bar g\\,BN` in the tangent basis N."""
-        return dense_hessian(self.gradient, np.asarray(xi, dtype=float), basis)
+        """:math:`N^\\top B^\\top D\\bar g\\,BN` in the tangent basis N: the landscape's exact
+        Hessian in the columns BN (a batch of points ``xi`` when :attr:`batched_hessian`), else
+        extrapolated differences of :meth:`gradient`."""
+        xi = np.asarray(xi, dtype=float)
+        sp = self.space
+        if not sp.exact or (sp.spherical and basis is None):
+            return dense_hessian(self.gradient, xi, basis)
+        if xi.ndim > 1:
+            return self.B.T @ sp.hessian(self.embed(xi)) @ self.B
+        return sp.hessian(self.embed(xi), self.B if basis is None else self.B @ basis)
 
     def starts(self, n: int, rng) -> np.ndarray:
         """``n`` starts in the subspace, in turn: structured, Gaussian and teacher-aligned
