@@ -57,14 +57,17 @@ def bifurcation_figure(
     branches: list[dict], parameter: str, *, quantity: str = "loss", title: str = ""
 ):
     """Bifurcation diagram: ``parameter`` against ``quantity`` (a key of the branch points, e.g.
-    ``loss``) per branch; minima solid, saddles dashed; events marked (branch points as circles,
-    folds as squares)."""
-    fig = figure((6.4, 4.4))
+    ``loss``) per branch, one colour per branch; stable segments (index 0) solid, unstable
+    dashed; branch points ○ and folds □. The legend shows exactly these: one entry per labelled
+    branch in its colour, the two line styles and the two markers."""
+    from matplotlib.lines import Line2D
+
+    fig = figure((6.8, 4.6))
     ax = fig.subplots()
+    handles = []
     for i, br in enumerate(branches):
         pts = br["points"]
         color = f"C{i % 10}"
-        # split into runs of constant stability
         run = [pts[0]]
         for q in pts[1:]:
             if (q["index"] == 0) != (run[-1]["index"] == 0):
@@ -72,26 +75,38 @@ def bifurcation_figure(
                 run = [q]
             else:
                 run.append(q)
-        _draw(ax, run, parameter, quantity, color, label=br.get("label") or None)
+        _draw(ax, run, parameter, quantity, color)
+        if br.get("label"):
+            handles.append(Line2D([], [], color=color, lw=2, label=str(br["label"])))
         for ev in br.get("events", []):
             marker = "o" if ev["kind"] == "branch_point" else "s"
             ax.plot(
                 ev["value"], ev.get(quantity, ev.get("loss")), marker, color="k", mfc="none", ms=7
             )
+    kinds = {ev["kind"] for br in branches for ev in br.get("events", [])}
+    indices = {q["index"] == 0 for br in branches for q in br["points"]}
+    if True in indices:
+        handles.append(Line2D([], [], color="0.3", ls="-", label="stable (index 0)"))
+    if False in indices:
+        handles.append(Line2D([], [], color="0.3", ls="--", label="unstable (index ≥ 1)"))
+    if "branch_point" in kinds:
+        handles.append(
+            Line2D([], [], ls="", marker="o", mfc="none", color="k", label="branch point")
+        )
+    if kinds - {"branch_point"}:
+        handles.append(Line2D([], [], ls="", marker="s", mfc="none", color="k", label="fold"))
     ax.set_xlabel(parameter)
     ax.set_ylabel(quantity)
-    ax.set_title(
-        title or "continuation (solid: minima, dashed: saddles; o branch point, □ fold)", fontsize=9
-    )
-    if any(br.get("label") for br in branches):
-        ax.legend(fontsize=7, loc="best")
+    ax.set_title(title or f"continuation in {parameter}", fontsize=10)
+    if handles:
+        ax.legend(handles=handles, fontsize=7, loc="best", framealpha=0.8)
     return fig
 
 
-def _draw(ax, run, parameter, quantity, color, label=None):
-    if len(run) < 2 and not label:
+def _draw(ax, run, parameter, quantity, color):
+    if len(run) < 2:
         return
     xs = [q["parameter"] for q in run]
     ys = [q[quantity] for q in run]
     style = "-" if run[0]["index"] == 0 else "--"
-    ax.plot(xs, ys, style, color=color, lw=1.4, label=label)
+    ax.plot(xs, ys, style, color=color, lw=1.4)

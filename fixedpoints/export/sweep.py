@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from fixedpoints.export.plots import figure
+from fixedpoints.export.plots import figure, integer_ticks
 
 __all__ = ["phase_diagram_figure", "sweep_line_figure"]
 
@@ -56,6 +56,12 @@ def _colour_values(rows, color) -> tuple[list[float], list[str]]:
     names = list(dict.fromkeys(str(v) for v in present))
     code = {n: float(i) for i, n in enumerate(names)}
     return [float("nan") if v is None else code[str(v)] for v in raw], names
+
+
+def _integers(values) -> bool:
+    """Every value a whole number (an axis of sizes, counts or indices)."""
+    nums = [v for v in values if v is not None]
+    return bool(nums) and all(_is_number(v) and float(v).is_integer() for v in nums)
 
 
 def _label(v) -> str:
@@ -137,8 +143,12 @@ def phase_diagram_figure(
         _overlay(ax, curves, (xedges[0], xedges[-1]), (yedges[0], yedges[-1]))
     if xticks:
         ax.set_xticks(xticks, xlabels)
+    elif _integers([r.get(x) for r in rows]):
+        integer_ticks(ax.xaxis)
     if yticks:
         ax.set_yticks(yticks, ylabels)
+    elif _integers([r.get(y) for r in rows]):
+        integer_ticks(ax.yaxis)
     ax.set_xlabel(x)
     ax.set_ylabel(y)
     ax.set_title(title or f"{color} over ({x}, {y})", fontsize=10)
@@ -192,6 +202,10 @@ def sweep_line_figure(rows: list[dict], x: str, color: str, *, title: str = ""):
     ax.plot([p[0] for p in pts], [p[1] for p in pts], "o-", color="C0", ms=4)
     if ticks:
         ax.set_xticks(ticks, labels)
+    elif _integers([r.get(x) for r in rows]):
+        integer_ticks(ax.xaxis)  # a grid of sizes: no tick at 5.25
+    if _integers([p[1] for p in pts]):
+        integer_ticks(ax.yaxis)
     ax.set_xlabel(x)
     ax.set_ylabel(color)
     ax.set_title(title or f"{color} against {x}", fontsize=10)
