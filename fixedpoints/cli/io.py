@@ -267,6 +267,13 @@ def check_writable(path, flag: str, *, folder: bool = False) -> None:
         raise ParameterError(f"`{flag}` must be {what}; got {str(path)!r} ({reason}).") from None
 
 
+def figure_title(model, what: str) -> str:
+    """``"relu-teacher (d = 6): transition graph"``: a figure's title names the model and the
+    settings given on the command line (``defaults`` when none)."""
+    given = ", ".join(f"{k} = {v}" for k, v in model.assignments) or "defaults"
+    return f"{model.name} ({given}): {what}"
+
+
 def save_figure(fig, path) -> str:
     """Save ``fig`` to ``path`` (folders created); returns the path as text."""
     check_plot_path(path)
@@ -357,7 +364,7 @@ class Progress:
             self.bar.close()
             self.bar = None
         elif self.log and self.said:
-            self._say(f"finished {self._count()} in {_duration(time.monotonic() - self.t0)}")
+            self._say(f"done in {_duration(time.monotonic() - self.t0)}: {self._count()}")
             self.log = False
 
     def __enter__(self):

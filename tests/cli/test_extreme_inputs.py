@@ -127,6 +127,7 @@ def test_long_work_reports_on_stderr_when_it_is_not_a_terminal(capsys, monkeypat
     assert code == 0 and out.lstrip().startswith("{")  # stdout: the JSON document only
     lines = err.strip().splitlines()
     assert lines[0].startswith("fixedpoints simulate: 3 runs of 2×4 weights, flow")
-    assert "ETA" in err and lines[-1].startswith("fixedpoints simulate: finished 3 of 3 runs")
+    assert "ETA" in err and lines[-1].startswith("fixedpoints simulate: done in")
+    assert lines[-1].endswith(": 3 of 3 runs finished")
     code, out, err = run(capsys, "simulate", "soft-committee", "--runs", "3", "--quiet")
     assert code == 0 and err == ""
