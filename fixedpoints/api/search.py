@@ -32,7 +32,7 @@ __all__ = ["MAX_STARTS", "MAX_WEIGHTS", "check_weight_space", "dense_bytes", "fi
 MAX_STARTS = 100_000
 #: the largest weight space searched by default: every Newton step forms and factorises a dense
 #: Hessian, and the starts and the symmetry lattice multiply that (measured on 2 cores, relu-teacher
-#: with 10 starts: 100 weights 24 s, 196 weights 80 s, 400 weights over 2 min)
+#: with 10 starts: 100 weights 24-48 s, 196 weights 80 s, 400 weights over 2 min)
 MAX_WEIGHTS = 1024
 
 
@@ -51,7 +51,7 @@ def check_weight_space(space, max_weights: int | None = MAX_WEIGHTS, name: str =
     raise ParameterError(
         f"a weight-space search{' of ' + name if name else ''} has {n} weights: every Newton step "
         f"forms and factorises a dense {n}×{n} Hessian ({dense_bytes(n)}), for every start and "
-        f"fixed space of the symmetry lattice (100 weights take ~25 s, 400 several minutes); "
+        f"fixed space of the symmetry lattice (100 weights take up to a minute, 400 several minutes); "
         f"`max_weights` is {max_weights}. Search a symmetric fixed space with `isotropy` "
         "(e.g. d-1,1: a few unknowns at any d), or raise `max_weights`.",
         parameter="max_weights",
