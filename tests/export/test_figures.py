@@ -96,3 +96,18 @@ def test_integer_sweep_axis_has_integer_ticks():
     _labelled(ax)
     ticks = [v for v in ax.get_xticks() if 2 <= v <= 19]
     assert ticks and all(float(v).is_integer() for v in ticks)
+
+
+def test_command_line_figures_name_model_and_settings(tmp_path, capsys):
+    import matplotlib.image
+
+    from fixedpoints.cli import main
+    from fixedpoints.cli.io import figure_title
+    from fixedpoints.models import load_model
+
+    title = figure_title(load_model("relu-teacher", {"d": 3}), "transition graph")
+    assert title == "relu-teacher (d = 3): transition graph"
+    out = tmp_path / "flow.png"
+    argv = ["derive", "soft-committee", "--set", "k=3", "--set", "m=2", "--plot", str(out)]
+    assert main(argv) == 0
+    assert matplotlib.image.imread(out).shape[0] > 100

@@ -71,7 +71,7 @@ def run(args) -> int:
         )
         out.append((i, p, arcs))
     if args.plot:
-        fig = _figure(out, model.name)
+        fig = _figure(out, io.figure_title(model, "tangency arcs (x: saddle, o: minimum)"))
         io.info(args, f"fixedpoints arcs: wrote {io.save_figure(fig, args.plot)}")
     if args.json:
         io.emit_json(
@@ -105,7 +105,7 @@ def run(args) -> int:
     return 0
 
 
-def _figure(out, name):
+def _figure(out, title):
     from fixedpoints.export.plots import figure
 
     fig = figure((6.4, 4.2))
@@ -121,6 +121,6 @@ def _figure(out, name):
     ax.axhline(0, color="gray", lw=0.6)
     ax.set_xlabel("r = ‖W − W_c‖_F")
     ax.set_ylabel("L − L(center)")
-    ax.set_title(f"tangency arcs of {name} (x: saddle, o: minimum)")
+    ax.set_title(title, fontsize=10)
     ax.legend(fontsize=7)
     return fig

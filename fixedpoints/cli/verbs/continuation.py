@@ -107,7 +107,7 @@ def run(args) -> int:
     doc = res.to_dict(timing=args.timing)
     if args.plot:
         fig = bifurcation_figure(
-            doc["branches"], name, title=f"{model.name}: continuation in {name}"
+            doc["branches"], name, title=io.figure_title(model, f"continuation in {name}")
         )
         doc["plot"] = io.save_figure(fig, args.plot)
     if args.json:

@@ -57,7 +57,7 @@ def _plot(args, model, flow) -> dict:
         traj.states,
         traj.names,
         traj.losses,
-        title=f"{model.name}: order-parameter flow (seed {args.seed})",
+        title=io.figure_title(model, f"order-parameter flow (seed {args.seed})"),
     )
     return {
         "plot": io.save_figure(fig, args.plot),

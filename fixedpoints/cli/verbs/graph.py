@@ -64,7 +64,7 @@ def run(args) -> int:
     doc = res.to_dict(timing=args.timing)
     elapsed = res.stats["seconds"]
     if args.plot:
-        fig = transition_graph_figure(doc, title=f"transition graph of {model.name}")
+        fig = transition_graph_figure(doc, title=io.figure_title(model, "transition graph"))
         io.info(args, f"fixedpoints graph: wrote {io.save_figure(fig, args.plot)}")
     if args.json or args.format == "json":
         io.emit_json(doc)

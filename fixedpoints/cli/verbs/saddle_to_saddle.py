@@ -56,7 +56,7 @@ def run(args) -> int:
         fig = staircase_figure(
             [p["time"] for p in doc["plateaus"]],
             [p["loss"] for p in doc["plateaus"]],
-            title=f"{model.name}: saddle-to-saddle",
+            title=io.figure_title(model, "saddle-to-saddle"),
         )
         doc["plot"] = io.save_figure(fig, args.plot)
     if args.json or args.format == "json":

@@ -183,7 +183,7 @@ def run(args) -> int:
             tr["median"],
             tr["q90"],
             doc["final_losses"],
-            title=f"{model.name}: {doc['title']}",
+            title=io.figure_title(model, doc["title"]),
         )
         doc["plot"] = io.save_figure(fig, args.plot)
     if args.json:
