@@ -28,9 +28,7 @@ def flow_to_latex(flow, *, loss: bool = True, expand: bool = False) -> str:
     '\\begin{align}'
     """
     if not expand and not flow.ansatz and flow.model is not None:
-        from fixedpoints.symbolic.matrix_form import matrix_form
-
-        return matrix_form_to_latex(matrix_form(flow.model), loss=loss)
+        return matrix_form_to_latex(flow.matrix_form(), loss=loss)
     return "\\begin{align}\n" + " \\\\\n".join(flow.latex_rows(loss=loss)) + "\n\\end{align}"
 
 
@@ -78,12 +76,11 @@ def flow_to_json(flow) -> dict:
 def _functions(flow) -> dict:
     """The quadrature kernels ``gk_<hash>_<p>_<q>`` the expressions use, each with its
     definition and how it is evaluated (none for closed-form kernels)."""
-    from fixedpoints.kernels.quadrature import QuadratureKernel
-
     out = {}
     for e in (*flow.equations, flow.loss):
-        for f in sp.sympify(e).atoms(QuadratureKernel):
-            out.setdefault(type(f).__name__, f.describe())
+        for f in sp.sympify(e).atoms(sp.Function):
+            if hasattr(f, "describe"):  # a quadrature kernel (fixedpoints.kernels.quadrature)
+                out.setdefault(type(f).__name__, f.describe())
     return dict(sorted(out.items()))
 
 
@@ -137,8 +134,8 @@ def matrix_form_to_latex(form, *, loss: bool = True) -> str:
     Examples
     --------
     >>> from fixedpoints.models import load_model
-    >>> from fixedpoints.symbolic.matrix_form import matrix_form
-    >>> tex = matrix_form_to_latex(matrix_form(load_model("soft-committee", {"k": 8, "m": 8})))
+    >>> from fixedpoints.symbolic import derive
+    >>> tex = matrix_form_to_latex(derive(load_model("soft-committee", {"k": 8, "m": 8})).matrix_form())
     >>> len(tex) < 4000, r"\dot Q &= -(X + X^\top)" in tex
     (True, True)
     """

@@ -11,9 +11,10 @@ from fixedpoints.symbolic.ansatz import (
     make_ansatz,
     reduce_flow,
 )
-from fixedpoints.symbolic.flow import OrderParameterFlow, derive, state_symbols
+from fixedpoints.symbolic.flow import OrderParameterFlow, derive
 from fixedpoints.symbolic.named_points import named_point, named_points
 from fixedpoints.symbolic.sizes import size_factory, symbolic_threshold_in_size
+from fixedpoints.symbolic.state import state_symbols
 from fixedpoints.symbolic.threshold import SymbolicThreshold, symbolic_threshold
 
 __all__ = [

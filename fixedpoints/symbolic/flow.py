@@ -32,7 +32,7 @@ import sympy as sp
 from fixedpoints.errors import ModelError
 from fixedpoints.kernels import A, B, P, pair_kernel, parse_activation
 from fixedpoints.models import Model
-from fixedpoints.models.naming import OrderParameterNames
+from fixedpoints.symbolic.state import _expr, state_symbols
 
 __all__ = ["OrderParameterFlow", "derive", "state_symbols"]
 
@@ -107,6 +107,15 @@ class OrderParameterFlow:
             rows.append(rf"\mathcal{{L}} &= {sp.latex(self.loss, symbol_names=names)}")
         return rows
 
+    def matrix_form(self):
+        """The model's flow in matrix form (:func:`fixedpoints.symbolic.matrix_form.matrix_form`:
+        named kernels, S and H entry-wise, the matrix equations); needs ``model``."""
+        from fixedpoints.symbolic.matrix_form import matrix_form
+
+        if self.model is None:
+            raise ModelError("a flow without its model has no matrix form.")
+        return matrix_form(self.model)
+
     def __repr__(self) -> str:
         names = self.names
         shown = ", ".join(names[:4]) + (f", … {len(names) - 4} more" if len(names) > 4 else "")
@@ -117,48 +126,6 @@ class OrderParameterFlow:
 
     def _repr_latex_(self) -> str:
         return "$$\\begin{aligned}" + r" \\ ".join(self.latex_rows()) + r"\end{aligned}$$"
-
-
-def state_symbols(model: Model) -> dict:
-    """The overlap symbols of a model: ``{'Q': k×k Matrix, 'M': k×m Matrix, 'a': k×o Matrix,
-    'variables': [...], 'latex': {...}}`` (diagonal of Q is 1 for spherical neurons)."""
-    k, m, o = model.student.width, model.teacher.width, model.outputs
-    sph = model.student.spherical
-    names = OrderParameterNames.for_model(model)
-    latex: dict[str, str] = {}
-    variables: list[sp.Symbol] = []
-
-    def sym(kind, *idx):
-        n, lx = names.name(kind, *idx), names.latex(kind, *idx)
-        latex[n] = lx
-        s = sp.Symbol(n, real=True)
-        variables.append(s)
-        return s
-
-    Q = sp.zeros(k, k)
-    for i in range(k):
-        for j in range(i, k):
-            if i == j and sph:
-                Q[i, i] = sp.Integer(1)
-            else:
-                Q[i, j] = Q[j, i] = sym("Q", i, j)
-    M = sp.Matrix(k, m, lambda i, r: sym("M", i, r))
-    params = {s: sp.Symbol(s, real=True) for s in model.free}
-    if model.student.second_layer == "trainable":
-        a = sp.Matrix(k, o, lambda i, c: sym("a", i, *((c,) if o > 1 else ())))
-    else:
-        a = sp.Matrix(k, o, lambda i, c: _expr(model.student.a[i][c], params, "student.a"))
-    return {"Q": Q, "M": M, "a": a, "variables": variables, "latex": latex, "params": params}
-
-
-def _expr(text: str, params: dict, where: str) -> sp.Expr:
-    try:
-        e = sp.sympify(text, locals={str(k): v for k, v in params.items()}, rational=True)
-    except (sp.SympifyError, TypeError, SyntaxError) as e:
-        raise ModelError(f"`{where}` entry {text!r} is not a valid expression ({e}).") from None
-    # long decimals (e.g. rounded Gram entries) stay floats rather than huge exact rationals
-    big = {r: sp.Float(r, 17) for r in e.atoms(sp.Rational) if r.q > 10**6}
-    return e.xreplace(big) if big else e
 
 
 def derive(model: Model) -> OrderParameterFlow:

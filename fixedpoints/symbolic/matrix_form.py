@@ -33,7 +33,7 @@ import sympy as sp
 
 from fixedpoints.kernels import A, B, P, pair_kernel, parse_activation, quadrature_functions
 from fixedpoints.models import Model
-from fixedpoints.symbolic.flow import _expr, state_symbols
+from fixedpoints.symbolic.state import _expr, state_symbols
 
 __all__ = ["MatrixForm", "matrix_form"]
 

@@ -29,8 +29,9 @@ import sympy as sp
 from fixedpoints.errors import AnsatzError, DerivationError, ParameterError
 from fixedpoints.symbolic.algebra import DIGITS, number, polynomial, rationalize
 from fixedpoints.symbolic.ansatz import Ansatz, is_zero, reduce_flow
-from fixedpoints.symbolic.flow import OrderParameterFlow, _expr, state_symbols
+from fixedpoints.symbolic.flow import OrderParameterFlow
 from fixedpoints.symbolic.ranges import parameter_interval, sample_values
+from fixedpoints.symbolic.state import _expr, state_symbols
 
 __all__ = [
     "POINTS",
