@@ -70,6 +70,18 @@ class Landscape:
         self.n_w = self.k * self.d
         self.dimension = self.n_w + (self.k * self.outputs if self.trainable else 0)
 
+    def __repr__(self) -> str:
+        kinds = [
+            "spherical" if self.spherical else "",
+            "trainable a" if self.trainable else "",
+            "decoupled" if self.decoupled else "",
+        ]
+        extra = "".join(f", {k}" for k in kinds if k)
+        return (
+            f"Landscape(k={self.k}, m={self.V.shape[0]}, d={self.d}, "
+            f"{self.dimension} weights{extra})"
+        )
+
     def with_arrays(self, arrays: dict, V) -> Landscape:
         """The same landscape with new model arrays (``T``, ``b``, ``a``, ``scale``) and teacher
         vectors ``V``: the family member at another parameter value."""

@@ -86,6 +86,11 @@ def test_threshold_and_study_report():
     assert report._repr_html_().count("FAIL") == 1
 
 
+def test_landscape_repr():
+    text = _short(fp.landscape(fp.load_model("multi-index", {"k": 3, "beta": 0.1})), "k=1", "m=3")
+    assert "spherical" in text and "decoupled" in text and "object at" not in text
+
+
 def test_text_helpers():
     assert short_repr("X", None, a=None, b=1.0 / 3) == "X(b=0.333333)"
     assert numbers(np.arange(10.0), limit=2) == "[0, 1, … 8 more]"
