@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 
-from fixedpoints.api.landscapes import model_teacher_vectors
 from fixedpoints.codegen import (
     array_function,
     cached_derive,
@@ -21,8 +20,6 @@ from fixedpoints.codegen import (
 from fixedpoints.errors import ParameterError, out_of_range
 from fixedpoints.models import Model
 from fixedpoints.models.naming import OrderParameterNames
-from fixedpoints.numeric.initialize import initial_weights
-from fixedpoints.numeric.ode import integrate
 from fixedpoints.numeric.overlap_flow import OverlapFlow
 from fixedpoints.numeric.overlaps import input_dimension, state_from_weights, teacher_vectors
 from fixedpoints.numeric.population import PopulationLoss
@@ -73,6 +70,8 @@ def check_evaluable(model, flow=None) -> None:
         params = {name: _inside(model, name) for name in model.free}
         compile_pair_kernels(model, params)
     if not model.free:
+        from fixedpoints.api.landscapes import model_teacher_vectors  # the PSD check
+
         model_teacher_vectors(model, model_arrays(model, {})["T"])
 
 
@@ -165,6 +164,9 @@ def flow_trajectory(model, flow, t_end: float, *, seed: int = 0, n_points: int =
         A free parameter left symbolic (naming ``params``), a reduced flow (``ansatz``), or a
         non-positive ``t_end``.
     """
+    from fixedpoints.numeric.initialize import initial_weights  # heavy: loaded when used
+    from fixedpoints.numeric.ode import integrate
+
     if flow.parameters:
         name = str(flow.parameters[0])
         raise ParameterError(
