@@ -20,7 +20,9 @@ Methods
     the state jittering at the tolerance, so a small gradient tolerance is reached after
     :math:`10^4`–:math:`10^5` explicit steps; the Rosenbrock method's steps grow as the gradient
     decays. ``dopri5``: Dormand–Prince only. ``stats['integrators']`` names the method of each
-    run's last step.
+    run's last step. The Rosenbrock Jacobian is :math:`-\nabla^2\mathcal L`, exact
+    (:meth:`~fixedpoints.numeric.population.PopulationLoss.hessian`) where the kernels have
+    second derivatives and the neurons are free; else forward differences of the field.
 
     ``step="shared"`` (default): one step for the whole batch (``ErrorControl(shared=True)``:
     accepted when every run accepts it, the next one the smallest proposal), so the stiffest
@@ -343,6 +345,12 @@ def simulate(
     else:
         tableau, control = EULER, FixedStep(float(lr))
     retract = (lambda y: (_retract(xp, y[0], True), y[1])) if spherical else None
+    jacobian = None
+    if method == "flow" and not spherical and getattr(population, "exact_hessian", False):
+
+        def jacobian(y):
+            return -population.hessian(y[0], y[1])
+
     sol = solve(
         field,
         (_retract(xp, W0, spherical), a0),
@@ -354,6 +362,7 @@ def simulate(
         stop=monitor,
         max_steps=10**15,
         progress=progress,
+        jacobian=jacobian,
     )
     W, a = sol.states
     status = list(sol.status)
