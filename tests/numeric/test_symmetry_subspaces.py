@@ -71,7 +71,7 @@ def test_soft_committee_isotropy_finds_plateau_and_global_minimum():
         assert sum(m for _, m, _ in p.components) == 4 * 8
 
 
-@pytest.mark.parametrize("d", [6, 10])
+@pytest.mark.parametrize("d", [6, pytest.param(10, marks=pytest.mark.slow)])  # d = 10: 28 s
 def test_generic_route_reproduces_the_reduced_relu_route(d):
     """The same losses and isotypic spectra from the generic weight-space fixed space as from
     the hand-reduced ReLU loss (regression of the k = d route)."""
