@@ -19,6 +19,7 @@ import sympy as sp
 
 from fixedpoints.errors import DerivationError, ParameterError
 from fixedpoints.kernels import quadrature_functions, z
+from fixedpoints.protocols import parameter_values
 
 __all__ = ["CompiledFlow", "compile_flow", "compile_expressions", "QUADRATURE_TOL"]
 
@@ -226,22 +227,7 @@ class CompiledFlow:
         return len(self.names)
 
     def _params(self, params) -> list:
-        if params is None:
-            params = {}
-        if isinstance(params, dict):
-            missing = [p for p in self.parameters if p not in params]
-            if missing:
-                raise ParameterError(
-                    f"free parameter(s) {missing} need values (`params`).", parameter="params"
-                )
-            return [params[p] for p in self.parameters]
-        params = list(params)
-        if len(params) != len(self.parameters):
-            raise ParameterError(
-                f"`params` must have {len(self.parameters)} values {self.parameters}; got "
-                f"{len(params)}."
-            )
-        return params
+        return parameter_values(self.parameters, params)
 
     def vector_field(self, x, params=None):
         r"""Evaluate :math:`F(x)`; ``x`` has shape ``(n,)`` or ``(n, batch...)``."""

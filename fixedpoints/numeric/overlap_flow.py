@@ -25,6 +25,7 @@ import numpy as np
 
 from fixedpoints.errors import ParameterError
 from fixedpoints.models.naming import OrderParameterNames
+from fixedpoints.protocols import parameter_values
 
 __all__ = ["OverlapFlow"]
 
@@ -145,23 +146,7 @@ class OverlapFlow:
     def _pop(self, params):
         if params is None and () in self._cache:
             return self._cache[()]
-        if params is None:
-            params = {}
-        if isinstance(params, dict):
-            missing = [p for p in self.parameters if p not in params]
-            if missing:
-                raise ParameterError(
-                    f"free parameter(s) {missing} need values (`params`).", parameter="params"
-                )
-            values = tuple(float(params[p]) for p in self.parameters)
-        else:
-            values = tuple(float(v) for v in params)
-            if len(values) != len(self.parameters):
-                raise ParameterError(
-                    f"`params` must have {len(self.parameters)} values {self.parameters}; got "
-                    f"{len(values)}.",
-                    parameter="params",
-                )
+        values = tuple(float(v) for v in parameter_values(self.parameters, params))
         pop = self._cache.get(values)
         if pop is None:
             pop = self._population(values)

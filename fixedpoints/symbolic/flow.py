@@ -32,7 +32,7 @@ import sympy as sp
 from fixedpoints.errors import ModelError
 from fixedpoints.kernels import A, B, P, pair_kernel, parse_activation
 from fixedpoints.models import Model
-from fixedpoints.symbolic.state import _expr, state_symbols
+from fixedpoints.symbolic.state import _expr, overlap_equations, state_symbols
 
 __all__ = ["OrderParameterFlow", "derive", "state_symbols"]
 
@@ -263,20 +263,7 @@ def derive(model: Model) -> OrderParameterFlow:
             for i in range(k)
         ]
 
-    X = S * Q + H * M.T
-    Qdot = -(X + X.T)
-    Mdot = -(S * M + H * T)
-    if sph:
-        Lam = sp.diag(*[X[i, i] for i in range(k)])
-        Qdot += Lam * Q + Q * Lam
-        Mdot += Lam * M
-    rhs: dict = {}
-    for i in range(k):
-        for j in range(i, k):
-            if isinstance(Q[i, j], sp.Symbol):
-                rhs[Q[i, j]] = Qdot[i, j]
-        for r in range(m):
-            rhs[M[i, r]] = Mdot[i, r]
+    rhs = overlap_equations(Q, M, S, H, T, sph)
     if model.student.second_layer == "trainable":
         for i in range(k):
             for col in range(model.outputs):

@@ -33,7 +33,7 @@ import sympy as sp
 
 from fixedpoints.kernels import A, B, P, pair_kernel, parse_activation, quadrature_functions
 from fixedpoints.models import Model
-from fixedpoints.symbolic.state import _expr, state_symbols
+from fixedpoints.symbolic.state import _expr, overlap_equations, state_symbols
 
 __all__ = ["MatrixForm", "matrix_form"]
 
@@ -115,18 +115,7 @@ class MatrixForm:
         if self.spherical:
             for i in range(k):
                 S[i, i] = 0
-        X = S * Q + H * M.T
-        Qdot, Mdot = -(X + X.T), -(S * M + H * self.T)
-        if self.spherical:
-            Lam = sp.diag(*[X[i, i] for i in range(k)])
-            Qdot, Mdot = Qdot + Lam * Q + Q * Lam, Mdot + Lam * M
-        rhs = {}
-        for i in range(k):
-            for j in range(i, k):
-                if isinstance(Q[i, j], sp.Symbol):
-                    rhs[Q[i, j]] = Qdot[i, j]
-            for r in range(m):
-                rhs[M[i, r]] = Mdot[i, r]
+        rhs = overlap_equations(Q, M, S, H, self.T, self.spherical)
         if self.trainable:
             for i in range(k):
                 for col in range(a.shape[1]):

@@ -9,7 +9,7 @@ from fixedpoints.errors import ModelError
 from fixedpoints.models import Model
 from fixedpoints.models.naming import OrderParameterNames
 
-__all__ = ["state_symbols"]
+__all__ = ["overlap_equations", "state_symbols"]
 
 
 def state_symbols(model: Model) -> dict:
@@ -52,3 +52,24 @@ def _expr(text: str, params: dict, where: str) -> sp.Expr:
     # long decimals (e.g. rounded Gram entries) stay floats rather than huge exact rationals
     big = {r: sp.Float(r, 17) for r in e.atoms(sp.Rational) if r.q > 10**6}
     return e.xreplace(big) if big else e
+
+
+def overlap_equations(Q, M, S, H, T, spherical: bool) -> dict:
+    r"""``{Q_ij (i ≤ j, the symbols), M_ir: right-hand side}`` of the closed flow (DESIGN §1):
+    :math:`X=SQ+HM^\top`, :math:`\dot Q=-(X+X^\top)`, :math:`\dot M=-(SM+HT)`, and for
+    spherical neurons :math:`+\Lambda Q+Q\Lambda`, :math:`+\Lambda M` with
+    :math:`\Lambda=\operatorname{diag}X_{ii}` (the diagonal of Q is then the constant 1)."""
+    k, m = M.shape
+    X = S * Q + H * M.T
+    Qdot, Mdot = -(X + X.T), -(S * M + H * T)
+    if spherical:
+        Lam = sp.diag(*[X[i, i] for i in range(k)])
+        Qdot, Mdot = Qdot + Lam * Q + Q * Lam, Mdot + Lam * M
+    rhs: dict = {}
+    for i in range(k):
+        for j in range(i, k):
+            if isinstance(Q[i, j], sp.Symbol):
+                rhs[Q[i, j]] = Qdot[i, j]
+        for r in range(m):
+            rhs[M[i, r]] = Mdot[i, r]
+    return rhs
