@@ -164,21 +164,17 @@ class PopulationLoss:
         eye = self.xp.eye(X.shape[-1], dtype=X.dtype, device=_device(X))
         return X * (1.0 - eye) + values[..., :, None] * eye
 
-    def _times_teacher(self, X, Y):
-        """``X @ Y`` for a batch ``X`` (..., k, n) and one matrix ``Y``, broadcast: one small
-        product per run (a single tall 2-D product goes to multithreaded BLAS, which is up to
-        40x slower for these shapes on a busy machine)."""
-        return X @ Y
-
     def _as_array(self, W):
         if self.xp is np:
             return np.asarray(W, dtype=float)
         return W
 
-    def _top(self, W):
-        """The block ``[Q | M] = W [W; V]^T`` (…, k, k+m)."""
+    def _stacked(self, W):
+        r"""``X = [W; V]`` (…, k+m, d): the block is :math:`[Q\mid M]=WX^\top` and the gradient
+        :math:`GX`, one broadcast product each (one small product per run; a single tall 2-D
+        product went to multithreaded BLAS, up to 40x slower for these shapes on a busy machine)."""
         xp = self.xp
-        return xp.concat([W @ xp.matrix_transpose(W), self._times_teacher(W, self.V.T)], axis=-1)
+        return xp.concat([W, xp.broadcast_to(self.V, (*W.shape[:-2], *self.V.shape))], axis=-2)
 
     def overlap_loss(self, Q, M, a=None):
         r""":math:`\mathcal L` from the overlaps ``Q`` (..., k, k), ``M`` (..., k, m) and the second
@@ -276,7 +272,8 @@ class PopulationLoss:
     def loss(self, W, a=None):
         r""":math:`\mathcal L(W, a)`; shape ``W.shape[:-2]``."""
         W = self._as_array(W)
-        return self.block_loss(self._top(W), None if a is None else self._as_array(a))
+        top = W @ self.xp.matrix_transpose(self._stacked(W))
+        return self.block_loss(top, None if a is None else self._as_array(a))
 
     @property
     def exact_hessian(self) -> bool:
@@ -303,8 +300,7 @@ class PopulationLoss:
         xp = self.xp
         W = self._as_array(W)
         trainable = a is not None
-        # X = [W; V]: [Q | M] = W Xᵀ and ∇_W = G X, one product each
-        X = xp.concat([W, xp.broadcast_to(self.V, (*W.shape[:-2], *self.V.shape))], axis=-2)
+        X = self._stacked(W)
         G, ga = self.block_gradient(
             W @ xp.matrix_transpose(X),
             self._as_array(a) if trainable else None,
