@@ -182,17 +182,19 @@ def matrix_form_to_latex(form, *, loss: bool = True) -> str:
             rf"K_{{\rm self}}'(A) = {sp.latex(sd)}"
         )
     kss, kst = rf"K{_args('ss')}", rf"K_*{_args('st')}"
+    # the loss scale is c, unless a parameter is (He3+c*He4): then c_L
+    c = r"c_{\mathcal L}" if "c" in model.free else "c"
     if loss:
         cross = rf"\sum_{{i,r}}(ab^\top)_{{ir}}\,{kst}"
         if form.square:
             rows.append(
-                rf"\mathcal L &= c\Big[\sum_{{i,j}}(aa^\top)_{{ij}}\tilde K_{{ij}} - 2{cross}"
+                rf"\mathcal L &= {c}\Big[\sum_{{i,j}}(aa^\top)_{{ij}}\tilde K_{{ij}} - 2{cross}"
                 r" + \sum_{r,s}(bb^\top)_{rs}\,\mathbb E[\sigma_*(v_r)\sigma_*(v_s)]\Big],\quad "
                 rf"\tilde K_{{ij}} = {kss}\ (i\neq j),\ \tilde K_{{ii}} = K_{{\rm self}}(Q_{{ii}})"
             )
         else:
-            rows.append(rf"\mathcal L &= -c{cross}")
-    f = r"2c" if form.square else "c"
+            rows.append(rf"\mathcal L &= -{c}{cross}")
+    f = rf"2{c}" if form.square else c
     cross_A = rf"\sum_r(ab^\top)_{{ir}}\,\partial_A {kst}"
     if form.square:
         rows.append(rf"S_{{ij}} &= {f}\,(aa^\top)_{{ij}}\,\partial_P {kss}\quad (i\neq j)")
@@ -222,7 +224,7 @@ def matrix_form_to_latex(form, *, loss: bool = True) -> str:
             )
         else:
             rows.append(rf"\dot a_i &= {f}\sum_r {kst}\,b_r")
-    consts = [rf"c = {sp.latex(form.c)}"]
+    consts = [rf"{c} = {sp.latex(form.c)}"]
     if not form.trainable:
         consts.append(_constant("a", form.a, "i"))
     consts += [_constant("b", form.b, "r"), _constant("T", form.T, "rs")]

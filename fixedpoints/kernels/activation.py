@@ -14,13 +14,16 @@ import re
 import sympy
 
 from fixedpoints.errors import ParameterError
+from fixedpoints.models.activation_names import activation_parameters as activation_names
 
 __all__ = [
     "A",
     "ALLOWED_ACTIVATIONS",
     "B",
     "P",
+    "activation_parameters",
     "activation_parity",
+    "parameter_symbol",
     "parse_activation",
     "relu",
     "step",
@@ -100,8 +103,8 @@ class step(sympy.Function):  # noqa: N801 - the mathematical name
 
 ALLOWED_ACTIVATIONS = (
     "He<p> with integer p >= 0, relu, step, erf, linear, quadratic, leaky_relu(a), tanh, sigmoid, "
-    "exp, functions relu(.), step(.), erf(.), tanh(.), exp(.), sigmoid(.), sqrt(.) and "
-    "polynomials in z"
+    "exp, functions relu(.), step(.), erf(.), tanh(.), exp(.), sigmoid(.), sqrt(.), "
+    "polynomials in z and named parameters (He3+c*He4)"
 )
 _HERMITE = re.compile(r"He(\d+)")
 _HERMITE_LIKE = re.compile(r"\bHe[\w.]*")
@@ -165,7 +168,7 @@ def _convert(node: ast.AST, text: str) -> sympy.Expr:
             return sympy.expand(sympy.hermite_prob(int(match.group(1)), z))
         if node.id in _NAMES:
             return _NAMES[node.id]()
-        raise _Reject(f"has an unknown term {node.id!r}")
+        return parameter_symbol(node.id)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
         operand = _convert(node.operand, text)
         return -operand if isinstance(node.op, ast.USub) else operand
@@ -185,12 +188,27 @@ def _convert_call(node: ast.Call, text: str) -> sympy.Expr:
         raise _Reject(f"calls {fname!r} with other than one positional argument")
     arg = _convert(node.args[0], text)
     if fname == "leaky_relu":
-        if not (arg.is_number and arg.is_extended_real):
-            raise _Reject(f"has leaky_relu slope {arg} that is not a real number")
+        if arg.has(z) or arg.is_extended_real is not True:
+            raise _Reject(f"has leaky_relu slope {arg} that is not a real number or parameter")
         return _leaky(arg)
     if fname in _CALLS:
         return _CALLS[fname](arg)
     raise _Reject(f"has an unknown function {fname!r}")
+
+
+def parameter_symbol(name: str) -> sympy.Symbol:
+    """The SymPy symbol of a model parameter named ``name`` (real, as the symbolic layer makes
+    every free parameter): the ``c`` of ``He3+c*He4`` is the model's parameter ``c``."""
+    return sympy.Symbol(name, real=True)
+
+
+def activation_parameters(expr: sympy.Expr) -> tuple[sympy.Symbol, ...]:
+    """The parameters of an activation (its free symbols other than ``z``), sorted by name.
+
+    >>> activation_parameters(parse_activation("He3+c*He4+b*z"))
+    (b, c)
+    """
+    return tuple(sorted(sympy.sympify(expr).free_symbols - {z}, key=str))
 
 
 def parse_activation(text: str, *, name: str = "activation") -> sympy.Expr:
@@ -207,6 +225,9 @@ def parse_activation(text: str, *, name: str = "activation") -> sympy.Expr:
     ``He<p>``               probabilists' Hermite polynomial :math:`\mathrm{He}_p(z)`
     ``f(expr)``             ``relu, step, erf, tanh, exp, sigmoid, sqrt`` of an expression;
                             ``erf(.)`` called explicitly is the standard erf (unscaled)
+    any other name ``c``    a real parameter (:func:`parameter_symbol`), e.g. ``He3+c*He4``,
+                            ``erf(c*z)``; not ``x``, ``A``, ``B``, ``P``
+                            (:mod:`fixedpoints.models.activation_names`)
     ======================  ===========================================================
 
     Floats become exact rationals (``0.5 -> 1/2``, via ``sympy.nsimplify(rational=True)``).
@@ -221,7 +242,7 @@ def parse_activation(text: str, *, name: str = "activation") -> sympy.Expr:
     Returns
     -------
     sympy.Expr
-        Expression whose only free symbol is :data:`z` (or none, for constants).
+        Expression in :data:`z` and the parameters (:func:`activation_parameters`).
 
     Raises
     ------
@@ -234,6 +255,8 @@ def parse_activation(text: str, *, name: str = "activation") -> sympy.Expr:
     z**4/2 + z**3 - 3*z**2 - 3*z + 3/2
     >>> parse_activation("leaky_relu(0.1)")
     z/10 + 9*relu(z)/10
+    >>> parse_activation("He3+c*He4")
+    c*(z**4 - 6*z**2 + 3) + z**3 - 3*z
     """
     if not isinstance(text, str) or not text.strip():
         raise ParameterError(f"`{name}` must be a non-empty activation text; got {text!r}.")
@@ -245,6 +268,13 @@ def parse_activation(text: str, *, name: str = "activation") -> sympy.Expr:
             )
     try:
         tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError:
+        tree = None
+    if tree is not None:
+        activation_names(tree, name=name, text=text)  # calls and parameter names, checked
+    try:
+        if tree is None:
+            raise SyntaxError(text)
         expr = _convert(tree, text.strip())
     except SyntaxError:
         raise ParameterError(

@@ -7,7 +7,8 @@ Signs and scales are normalized: :math:`\mathrm{relu}(cz)=|c|\,\mathrm{relu}(z)`
 :math:`|c|(\mathrm{relu}(z)-z)` for c < 0, :math:`\mathbf 1\{-z>0\}=1-\mathbf 1\{z>0\}`,
 :math:`\operatorname{erf}(cz)=\operatorname{sign}(c)\operatorname{erf}(|c|z)`.  The kernel of
 atoms ``a(c z)``, ``b(d z)`` follows from the base kernel by the scaling rule
-:math:`K(c^2A, d^2B, cdP)`.
+:math:`K(c^2A, d^2B, cdP)`, which holds for scales of any sign (:math:`(cu, dv)` is a Gaussian
+pair): a scale that is a parameter of unknown sign (``erf(c*z)``) is kept as it is.
 
 Base kernels (:math:`\rho=P/\sqrt{AB}`; erf atoms in the Saad–Solla form
 :math:`\operatorname{erf}(z/\sqrt2)`):
@@ -80,6 +81,11 @@ def _atoms_of_term(term: sympy.Expr) -> list[tuple[sympy.Expr, Atom]]:
         return [(coeff, _mono(int(dep.exp)))]
     if isinstance(dep, relu | step | sympy.erf):
         c, rest = dep.args[0].as_independent(z, as_Add=False)
+        if rest == z and c != 0 and c.free_symbols and c.is_positive is c.is_negative is None:
+            # a parameter of unknown sign: the scaling rule holds for any real scale
+            kind = {relu: "relu", step: "step"}.get(type(dep), "erf")
+            scale = sympy.sqrt(2) * c if kind == "erf" else c
+            return [(coeff, Atom(kind, dep, scale=scale))]
         if rest == z and c != 0:
             sgn = _sign(c, term)
             if isinstance(dep, relu):

@@ -19,7 +19,7 @@ from functools import cache
 import sympy
 
 from fixedpoints.errors import ParameterError
-from fixedpoints.kernels.activation import A, B, P, parse_activation
+from fixedpoints.kernels.activation import A, B, P, parse_activation, z
 from fixedpoints.kernels.closed_forms import Atom, decompose, scaled_derivative
 from fixedpoints.kernels.quadrature import quadrature_kernel
 
@@ -30,7 +30,11 @@ _Terms = tuple[tuple[sympy.Expr, Atom, Atom], ...]
 
 @cache
 def _split(sigma: sympy.Expr, tau: sympy.Expr) -> tuple[_Terms, sympy.Expr]:
-    """Closed atom pairs (coefficient, a, b) and the quadrature part of K_{sigma tau}."""
+    r"""Closed atom pairs (coefficient, a, b) and the quadrature part of K_{sigma tau}.
+
+    With parameters in the activations the quadrature part is bilinear in them
+    (:func:`_by_parameter`): :math:`\sum_{gh}g\,h\,\mathbb E[\sigma_g(u)\tau_h(v)]` with
+    parameter-free integrands."""
     left, right = decompose(sigma), decompose(tau)
     closed = tuple(
         (c * d, a, b)
@@ -38,15 +42,48 @@ def _split(sigma: sympy.Expr, tau: sympy.Expr) -> tuple[_Terms, sympy.Expr]:
         for d, b in right
         if a.kind != "numeric" and b.kind != "numeric"
     )
-    sigma_n = sympy.Add(*[c * a.expr for c, a in left if a.kind == "numeric"])
-    tau_n = sympy.Add(*[d * b.expr for d, b in right if b.kind == "numeric"])
     quad = sympy.S.Zero
-    if sigma_n != 0:
-        quad += quadrature_kernel(sigma_n, tau)
-    sigma_c = sympy.expand(sigma - sigma_n)
-    if tau_n != 0 and sigma_c != 0:
-        quad += quadrature_kernel(sigma_c, tau_n)
+    if not (sigma.free_symbols | tau.free_symbols) - {z}:
+        sigma_n = sympy.Add(*[c * a.expr for c, a in left if a.kind == "numeric"])
+        tau_n = sympy.Add(*[d * b.expr for d, b in right if b.kind == "numeric"])
+        if sigma_n != 0:
+            quad += quadrature_kernel(sigma_n, tau)
+        sigma_c = sympy.expand(sigma - sigma_n)
+        if tau_n != 0 and sigma_c != 0:
+            quad += quadrature_kernel(sigma_c, tau_n)
+        return closed, quad
+    pairs = (
+        ([t for t in left if t[1].kind == "numeric"], right),
+        ([t for t in left if t[1].kind != "numeric"], [t for t in right if t[1].kind == "numeric"]),
+    )
+    for one, other in pairs:
+        if not one or not other:
+            continue
+        for g, s in _by_parameter(one).items():
+            for h, t in _by_parameter(other).items():
+                quad += g * h * quadrature_kernel(s, t)
     return closed, quad
+
+
+def _by_parameter(terms) -> dict:
+    """``{parameter part: activation in z}``: the sum of ``coefficient * atom`` grouped by the
+    parameter factor of each coefficient term (``c*tanh(z) + 2*c*z + z`` -> ``{c: tanh(z) + 2z,
+    1: z}``); an atom that contains a parameter itself (``tanh(c*z)``) has no such split."""
+    groups: dict = {}
+    for coeff, atom in terms:
+        inside = atom.expr.free_symbols - {z}
+        if inside:
+            raise ParameterError(
+                f"the activation term {atom.expr} takes the parameter(s) "
+                f"{', '.join(sorted(map(str, inside)))} inside and needs a quadrature kernel (no "
+                "closed form, alone or with the other activation's terms), which cannot carry "
+                "parameters; allowed: parameters as coefficients (c*tanh(z)), or as scales of "
+                "erf, relu or step when every other term has a closed form (erf(c*z)+He3)."
+            )
+        for term in sympy.Add.make_args(sympy.expand(coeff)):
+            number, part = term.as_independent(*term.free_symbols, as_Add=False)
+            groups[part] = groups.get(part, sympy.S.Zero) + number * atom.expr
+    return {part: e for part, e in groups.items() if e != 0}
 
 
 def _tidy(expr: sympy.Expr) -> sympy.Expr:

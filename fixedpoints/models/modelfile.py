@@ -40,7 +40,9 @@ from importlib import resources
 from pathlib import Path
 
 from fixedpoints.errors import ModelError, ParameterError
+from fixedpoints.models.activation_names import activation_parameters
 from fixedpoints.models.expressions import (
+    check_expression,
     evaluate_int,
     evaluate_matrix,
     evaluate_number,
@@ -49,6 +51,7 @@ from fixedpoints.models.expressions import (
 from fixedpoints.models.model import Loss, Model, Student, Teacher
 from fixedpoints.models.parameters import (
     Parameter,
+    _check_value,
     parse_assignments,
     resolve_parameters,
     substitute,
@@ -107,15 +110,23 @@ class ModelFile:
     def instantiate(self, assignments=None) -> Model:
         """Resolve parameters (``{name: text}`` or ``["name=value", ...]``) and build the Model."""
         if assignments is None:
-            assigned = {}
+            items = []
         elif isinstance(assignments, dict):
-            assigned = parse_assignments(
-                [f"{k}={v}" for k, v in assignments.items()], self.parameters
-            )
+            items = [f"{k}={v}" for k, v in assignments.items()]
         else:
-            assigned = parse_assignments(assignments, self.parameters)
+            items = [str(i) for i in assignments]
+        extra = [i for i in items if "=" in i and _name(i) not in self.parameters and _name(i)]
+        assigned = parse_assignments([i for i in items if i not in extra], self.parameters)
+        extras = parse_assignments(extra, {_name(i): _REAL for i in extra})
         values, free = resolve_parameters(self.parameters, assigned)
-        return _build(self, values, free, assigned)
+        return _build(self, values, free, {**assigned, **extras}, extras)
+
+    def parameters_for(self, assignments=()) -> dict[str, Parameter]:
+        """The declared parameters and the parameters of the activations (``c`` in
+        ``target="He3+c*He4"``, real and unbounded) of the model built with ``assignments``."""
+        model = self.instantiate(assignments)
+        implicit = [n for n, *_ in model.ranges if n not in self.parameters]
+        return {**self.parameters, **{n: Parameter(n, "real", doc=_DOC) for n in implicit}}
 
 
 def _section(data: dict, key: str, values: dict[str, str]) -> dict:
@@ -182,12 +193,59 @@ def _bool(value, name: str) -> bool:
     raise ParameterError(f"`{name}` must be true or false; got {value!r}.")
 
 
+def _name(item: str) -> str:
+    return item.split("=", 1)[0].strip()
+
+
+_REAL = Parameter("value", "real")
+_DOC = "a parameter of an activation: any real number, free (symbolic) unless set"
+
+
+def _bind_activations(mf: ModelFile, texts: dict, values: dict, free: list, extras: dict) -> dict:
+    """The activation ``texts`` (``{where: text}``) with their parameters bound: a name that is
+    not declared becomes a real parameter, free unless ``extras`` sets it (``values`` and
+    ``free`` are updated); declared real or integer parameters with a value, and set new ones,
+    are written in as numbers (then ``He3+c*He4`` with c = 0.5 *is* ``He3+0.5*He4``)."""
+    names: dict[str, str] = {}
+    for where, text in texts.items():
+        tree = check_expression(text, name=where)
+        for n in activation_parameters(tree, name=where, text=text):
+            names.setdefault(n, where)
+    unused = [n for n in extras if n not in names]
+    if unused:
+        implicit = [n for n in names if n not in mf.parameters]
+        raise ParameterError(
+            f"unknown parameter `{unused[0]}`; allowed: {', '.join(mf.parameters) or '(none)'}"
+            + (f", and the activation parameters {', '.join(implicit)}" if implicit else "")
+            + " (a name in an activation, e.g. --set target='He3+c*He4', is a parameter)."
+        )
+    numbers = {}
+    for n, where in names.items():
+        p = mf.parameters.get(n)
+        if p is None:
+            raw = extras.get(n, "free")
+            values[n] = _check_value(Parameter(n, "real", doc=_DOC), raw, values)
+            if values[n] == n:
+                free.append(n)
+        elif p.kind not in ("real", "int"):
+            raise ParameterError(
+                f"`{where}` = {texts[where]!r} uses the {p.kind} parameter `{n}`; an activation "
+                "may use real or integer parameters, or new names (free real parameters)."
+            )
+        if values[n] != n:
+            numbers[n] = values[n]
+    if not numbers:
+        return texts
+    pattern = re.compile(r"(?<![\w.])(" + "|".join(map(re.escape, numbers)) + r")(?!\w)")
+    return {w: pattern.sub(lambda m: numbers[m.group(1)], t) for w, t in texts.items()}
+
+
 def _ranges(mf: ModelFile, values: dict[str, str], free) -> tuple:
     """The declared ranges of the free parameters, templates resolved (unresolvable bounds are
-    left out)."""
+    left out); parameters of activations are unbounded."""
     out = []
     for name in free:
-        p = mf.parameters[name]
+        p = mf.parameters.get(name, _REAL)
         bounds = []
         for b in (p.minimum, p.maximum):
             try:
@@ -198,8 +256,9 @@ def _ranges(mf: ModelFile, values: dict[str, str], free) -> tuple:
     return tuple(out)
 
 
-def _build(mf: ModelFile, values: dict[str, str], free: tuple[str, ...], assigned=None) -> Model:
+def _build(mf: ModelFile, values, free, assigned=None, extras=None) -> Model:
     data = mf.data
+    values, free = dict(values), list(free)
     top = {
         k: (substitute(v, values) if isinstance(v, str) else v)
         for k, v in data.items()
@@ -210,6 +269,11 @@ def _build(mf: ModelFile, values: dict[str, str], free: tuple[str, ...], assigne
     st = _section(data, "student", values)
     te = _section(data, "teacher", values)
     lo = _section(data, "loss", values)
+    texts = {
+        "student.activation": str(st.get("activation", "relu")),
+        "teacher.activation": str(te.get("activation", "relu")),
+    }
+    texts = _bind_activations(mf, texts, values, free, dict(extras or {}))
     k = evaluate_int(st.get("width", 1), name="student.width")
     if k < 1:
         raise ParameterError(f"`student.width` must be an integer >= 1; got {k}.")
@@ -221,7 +285,7 @@ def _build(mf: ModelFile, values: dict[str, str], free: tuple[str, ...], assigne
     )
     student = Student(
         width=k,
-        activation=str(st.get("activation", "relu")),
+        activation=texts["student.activation"],
         second_layer=second,
         a=a,
         spherical=_bool(st.get("spherical", False), "student.spherical"),
@@ -236,7 +300,7 @@ def _build(mf: ModelFile, values: dict[str, str], free: tuple[str, ...], assigne
     if m < 1:
         raise ParameterError(f"`teacher.width` must be >= 1; got {m} (no teacher neuron).")
     b = evaluate_weights(str(te.get("b", "1")), name="teacher.b", rows=m, cols=outputs)
-    teacher = Teacher(width=m, activation=str(te.get("activation", "relu")), b=b, overlap=T)
+    teacher = Teacher(width=m, activation=texts["teacher.activation"], b=b, overlap=T)
     loss = Loss(kind=str(lo.get("kind", "square")), scale=str(lo.get("scale", "")))
     numeric = " ".join([loss.scale] + [e for mat in (T, b, a) for row in mat for e in row])
     names = set(_NAME.findall(numeric))

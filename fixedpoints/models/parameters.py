@@ -20,6 +20,8 @@ import re
 from dataclasses import dataclass
 
 from fixedpoints.errors import ParameterError, out_of_range
+from fixedpoints.models.activation_names import ACTIVATION_NAMES, activation_parameters
+from fixedpoints.models.activation_names import HERMITE as _HERMITE
 from fixedpoints.models.expressions import check_expression, evaluate_int, evaluate_list
 
 __all__ = [
@@ -41,24 +43,6 @@ MAX_INT = 10**6  # sizes beyond this are typos, not models
 #: derive He20 5 s, He40 28 s; fixed-points, which also generates the kernel code, He20 22 s,
 #: He28 96 s, He40 over 150 s)
 MAX_DEGREE = 20
-
-ACTIVATION_NAMES = frozenset(
-    {
-        "z",
-        "relu",
-        "sqrt",
-        "step",
-        "erf",
-        "tanh",
-        "sigmoid",
-        "exp",
-        "linear",
-        "quadratic",
-        "leaky_relu",
-        "pi",
-    }
-)
-_HERMITE = re.compile(r"^He\d+$")
 
 
 @dataclass(frozen=True)
@@ -147,7 +131,10 @@ class Parameter:
         if self.kind == "choice":
             return "one of " + ", ".join(repr(c) for c in self.choices)
         if self.kind == "activation":
-            return "an activation (relu, erf, step, linear, quadratic, tanh, leaky_relu(a), He-mixture)"
+            return (
+                "an activation (relu, erf, step, linear, quadratic, tanh, leaky_relu(a), "
+                "He-mixture; other names are parameters, e.g. He3+c*He4)"
+            )
         if self.kind == "list":
             base = "a comma-separated list of numbers"
         elif self.kind == "int":
@@ -218,19 +205,11 @@ def parse_assignments(
 
 
 def check_activation_text(text: str, *, name: str) -> str:
-    """Light syntactic check of an activation text: only known names and ``He<p>`` terms, and a
-    polynomial degree of at most :data:`MAX_DEGREE` (:func:`polynomial_degree`)."""
+    """Light syntactic check of an activation text: known names, ``He<p>`` terms and parameter
+    names (:func:`~fixedpoints.models.activation_names.activation_parameters`), and a polynomial
+    degree of at most :data:`MAX_DEGREE` (:func:`polynomial_degree`)."""
     tree = check_expression(text, name=name)
-    import ast
-
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            if node.id not in ACTIVATION_NAMES and not _HERMITE.match(node.id):
-                raise ParameterError(
-                    f"`{name}` has an unknown term {node.id!r}; allowed: He<p> (integer p >= 0), "
-                    "relu, erf, step, linear, quadratic, tanh, sigmoid, leaky_relu(a), z; "
-                    f"got {text!r}."
-                )
+    activation_parameters(tree, name=name, text=text)
     degree = polynomial_degree(tree.body)
     if degree > MAX_DEGREE:
         raise ParameterError(
@@ -244,7 +223,8 @@ def check_activation_text(text: str, *, name: str) -> str:
 def polynomial_degree(node) -> int:
     """An upper bound on the degree in ``z`` of an activation expression (its :mod:`ast` body):
     ``He<p>`` has degree p, ``quadratic`` 2, the other named activations and calls of them the
-    degree of their argument (at least 1), ``a**n`` (integer n >= 0) n times that of ``a``.
+    degree of their argument (at least 1), parameters 0, ``a**n`` (integer n >= 0) n times that
+    of ``a``.
 
     >>> import ast
     >>> polynomial_degree(ast.parse("He3 + 0.5*He4*z", mode="eval").body)
@@ -259,7 +239,9 @@ def polynomial_degree(node) -> int:
             match = _HERMITE.match(n.id)
             if match:
                 return int(n.id[2:])
-            return {"pi": 0, "quadratic": 2}.get(n.id, 1)
+            if n.id in ACTIVATION_NAMES:
+                return {"pi": 0, "quadratic": 2}.get(n.id, 1)
+            return 0  # a parameter
         if isinstance(n, ast.UnaryOp):
             return deg(n.operand)
         if isinstance(n, ast.Call):

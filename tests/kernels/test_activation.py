@@ -39,12 +39,13 @@ def test_parse_activation_makes_floats_exact_rationals():
 @pytest.mark.parametrize(
     ("text", "fragment"),
     [
-        ("Hx3", "unknown term 'Hx3'"),
+        ("rleu", "did you mean relu"),
+        ("A*z", "arguments of the Gaussian kernels"),
         ("He2.5", "non-integer degree"),
         ("He_3", "non-integer degree"),
         ("relu(", "malformed"),
         ("foo(z)", "unknown function 'foo'"),
-        ("x + 1", "unknown term 'x'"),
+        ("x + 1", "the pre-activation variable is z"),
         ("", "non-empty"),
         ("1/0", "not finite"),
         ("relu(z, 2)", "one positional argument"),
