@@ -21,6 +21,7 @@ from array_api_compat import device
 from fixedpoints.codegen.arrays import model_arrays
 from fixedpoints.codegen.kernelcode import GRAD, JET, ORDERS, PAIRS, kernel_module
 from fixedpoints.errors import ParameterError
+from fixedpoints.protocols import parameter_values
 
 __all__ = ["PairKernel", "PairKernels", "compile_pair_kernels"]
 
@@ -81,6 +82,20 @@ class PairKernel:
         dA, dP = self._grad(*args)
         return self._shaped(dA, args), self._shaped(dP, args)
 
+    def bound(self, values) -> PairKernel:
+        """This kernel with the parameters of the activations fixed: ``values`` are passed as the
+        leading arguments of every function (:mod:`~fixedpoints.codegen.kernelcode`'s
+        ``PARAMETERS``); no recompilation."""
+        if not values:
+            return self
+        new = object.__new__(type(self))
+        new._f = [functools.partial(f, *values) for f in self._f]
+        for slot in ("_jet", "_grad", "_hess"):
+            f = getattr(self, slot)
+            setattr(new, slot, None if f is None else functools.partial(f, *values))
+        new._xp, new._self = self._xp, self._self
+        return new
+
     def hess(self, *args):
         r"""The six second derivatives (class docstring), or :math:`K_{\rm self}''` of a self
         kernel; None when not compiled."""
@@ -129,9 +144,9 @@ def _scalar_namespace(backend: str) -> dict:
     return {"sqrt": sqrt, "acos": acos, "pi": pi, "mpf": make}
 
 
-def _pair_scalar(kernel, backend: str):
+def _pair_scalar(kernel, backend: str, params=()):
     """The pair and self kernel element by element on object arrays of mpmath numbers, Arb balls
-    or jets over them (``numpy.frompyfunc``)."""
+    or jets over them (``numpy.frompyfunc``); ``params`` (symbols) lead the arguments."""
     import sympy as sp
 
     from fixedpoints.kernels import A, B, P
@@ -143,8 +158,8 @@ def _pair_scalar(kernel, backend: str):
         g = np.frompyfunc(lambda *a: f(*a)[0], len(args), 1)
         return lambda *a: [np.asarray(g(*a), dtype=object)]
 
-    f = [comp([A, B, P], kernel.derivative(*o)) for o in ORDERS]
-    s = [comp([A], e) for e in (kernel.self_value(), kernel.self_derivative(1))]
+    f = [comp([*params, A, B, P], kernel.derivative(*o)) for o in ORDERS]
+    s = [comp([*params, A], e) for e in (kernel.self_value(), kernel.self_derivative(1))]
     return _ObjectKernel(f), _ObjectKernel(s)
 
 
@@ -158,13 +173,15 @@ class _ObjectKernel(PairKernel):
         return r
 
 
-def _pair_quadrature(kernel):
-    """NumPy kernels with quadrature (no closed form): one lambdified callable per order."""
+def _pair_quadrature(kernel, params=()):
+    """NumPy kernels with quadrature (no closed form): one lambdified callable per order;
+    ``params`` (symbols) lead the arguments."""
     from fixedpoints.codegen.compile import compile_expressions
     from fixedpoints.kernels import A, B, P
 
-    f = [compile_expressions([A, B, P], [kernel.derivative(*o)]) for o in ORDERS]
-    s = [compile_expressions([A], [e]) for e in (kernel.self_value(), kernel.self_derivative(1))]
+    f = [compile_expressions([*params, A, B, P], [kernel.derivative(*o)]) for o in ORDERS]
+    own = (kernel.self_value(), kernel.self_derivative(1))
+    s = [compile_expressions([*params, A], [e]) for e in own]
     return PairKernel(f), PairKernel(s)
 
 
@@ -199,6 +216,9 @@ class PairKernels:
     #: (:func:`~fixedpoints.codegen.kernelcode._smooth_diagonal`): a student block may be
     #: evaluated with its diagonal, without the self kernel
     smooth: bool = False
+    #: the parameters of the activations, bound in the kernels (``('c',)`` for ``He3+c*He4``):
+    #: another value needs other kernels, not just other arrays
+    parameters: tuple = ()
 
 
 def compile_pair_kernels(
@@ -237,11 +257,15 @@ def compile_pair_kernels(
     if module is not None:
         (ss, ss_self), (st, _), (tt, tt_self) = (_generated(module, p, xp) for p in PAIRS)
         parity, smooth = module["PARITY"], module["SMOOTH"]
+        names = module.get("PARAMETERS", ())
     else:
         smooth = False
         if xp is not None and xp is not np and backend == "numpy":
             kernel_module(sigma, tau, np)  # names the quadrature kernel in a DerivationError
-        (ss, ss_self), (st, _), (tt, tt_self), parity = _slow_kernels(sigma, tau, backend)
+        (ss, ss_self), (st, _), (tt, tt_self), parity, names = _slow_kernels(sigma, tau, backend)
+    if names:  # the activations' parameters: arguments of the compiled kernels
+        values = _numbers(parameter_values(names, params), xp, backend)
+        ss, ss_self, st, tt, tt_self = (k.bound(values) for k in (ss, ss_self, st, tt, tt_self))
     return PairKernels(
         ss=ss,
         ss_self=ss_self,
@@ -259,19 +283,53 @@ def compile_pair_kernels(
         backend=backend,
         same=sigma == tau,
         smooth=smooth,
+        parameters=tuple(names),
     )
+
+
+def _numbers(values, xp, backend: str) -> list:
+    """Parameter values as the kernels' number type: floats (NumPy), ``mpf``, Arb balls, or
+    double-precision 0-d arrays of another array namespace (a Python float would be single
+    precision in PyTorch)."""
+    if backend == "mpmath":
+        import mpmath
+
+        return [mpmath.mpf(float(v)) for v in values]
+    if backend == "arb":
+        from flint import arb
+
+        return [arb(float(v)) for v in values]
+    if xp is None or xp is np:
+        return [float(v) for v in values]
+    return [xp.asarray(float(v), dtype=xp.float64) for v in values]
 
 
 @functools.cache
 def _slow_kernels(sigma_text: str, tau_text: str, backend: str):
     """Quadrature (NumPy) or element-wise (mpmath, Arb) kernels of the pair, compiled once per
-    process: ``((ss, ss_self), (st, None), (tt, tt_self), parity)``."""
-    from fixedpoints.kernels import activation_parity, pair_kernel, parse_activation
+    process: ``((ss, ss_self), (st, None), (tt, tt_self), parity, parameter names)``; the
+    activations' parameters are the leading arguments (:meth:`PairKernel.bound`)."""
+    from fixedpoints.kernels import (
+        activation_parameters,
+        activation_parity,
+        pair_kernel,
+        parse_activation,
+    )
 
     sigma = parse_activation(sigma_text, name="student.activation")
     tau = parse_activation(tau_text, name="teacher.activation")
-    make = _pair_quadrature if backend == "numpy" else (lambda k: _pair_scalar(k, backend))
+    params = activation_parameters(sigma + tau)
+    if backend == "numpy":
+
+        def make(k):
+            return _pair_quadrature(k, params)
+    else:
+
+        def make(k):
+            return _pair_scalar(k, backend, params)
+
     ss = make(pair_kernel(sigma, sigma))
     st = (make(pair_kernel(sigma, tau))[0], None) if tau != sigma else (ss[0], None)
     tt = make(pair_kernel(tau, tau)) if tau != sigma else ss
-    return ss, st, tt, (activation_parity(sigma), activation_parity(tau))
+    parity = (activation_parity(sigma), activation_parity(tau))
+    return ss, st, tt, parity, tuple(str(p) for p in params)

@@ -227,7 +227,8 @@ def _definition(args, grid) -> dict:
 def run(args) -> int:
 
     mf = load_model_file(args.model)
-    grid = parse_grid(args.grid, mf.parameters)
+    # the declared parameters and those of the activations (c in --set target="He3+c*He4")
+    grid = parse_grid(args.grid, mf.parameters_for(args.sets))
     points = grid_points(grid)
     _validate(args, mf, grid, points)
     out = Path(args.out)
