@@ -7,6 +7,7 @@ from fixedpoints.export.landscape import (
     bifurcation_figure,
     fixed_points_table_latex,
     fixed_points_table_text,
+    spectrum_figure,
 )
 from fixedpoints.export.plots import trajectory_figure
 from fixedpoints.export.report import claims_table_latex, compare_claims, latex_table
@@ -26,6 +27,7 @@ __all__ = [
     "flow_to_text",
     "phase_diagram_figure",
     "simulation_figure",
+    "spectrum_figure",
     "staircase_figure",
     "sweep_line_figure",
     "trajectory_figure",

@@ -6,10 +6,15 @@ Inputs are the JSON-ready dictionaries the command line emits (``fixed_points`` 
 
 from __future__ import annotations
 
-from fixedpoints.export.plots import figure
+from fixedpoints.export.plots import distinct_styles, figure
 from fixedpoints.export.report import latex_table
 
-__all__ = ["bifurcation_figure", "fixed_points_table_latex", "fixed_points_table_text"]
+__all__ = [
+    "bifurcation_figure",
+    "fixed_points_table_latex",
+    "fixed_points_table_text",
+    "spectrum_figure",
+]
 
 
 def _num(x, digits: int = 10) -> str:
@@ -57,37 +62,103 @@ def bifurcation_figure(
     branches: list[dict], parameter: str, *, quantity: str = "loss", title: str = ""
 ):
     """Bifurcation diagram: ``parameter`` against ``quantity`` (a key of the branch points, e.g.
-    ``loss``) per branch, one colour per branch; stable segments (index 0) solid, unstable
-    dashed; branch points ○ and folds □. The legend shows exactly these: one entry per labelled
-    branch in its colour, the two line styles and the two markers."""
+    ``loss`` or ``min_eigenvalue``) per branch, one colour per branch (:func:`distinct_styles`); stable segments (index 0)
+    solid, unstable (index ≥ 1) dashed, a segment whose ends differ in index in the style of its
+    start; branch points ○ and folds □ (at the event's ``quantity``, else at the nearest point's).
+    The legend shows exactly what is drawn: one entry per labelled branch in its colour, the
+    line styles and markers that occur."""
     from matplotlib.lines import Line2D
 
-    fig = figure((6.8, 4.6))
+    fig = figure((6.8 if len(branches) <= 4 else 9.0, 4.6))
     ax = fig.subplots()
-    handles = []
-    for i, br in enumerate(branches):
+    handles, styles, kinds = [], set(), set()
+    for br, color in zip(branches, _colours(len(branches)), strict=True):
         pts = br["points"]
-        color = f"C{i % 10}"
-        run = [pts[0]]
-        for q in pts[1:]:
-            if (q["index"] == 0) != (run[-1]["index"] == 0):
-                _draw(ax, run + [q], parameter, quantity, color)
-                run = [q]
-            else:
-                run.append(q)
-        _draw(ax, run, parameter, quantity, color)
-        if br.get("label"):
+        xs = [q["parameter"] for q in pts]
+        ys = [q[quantity] for q in pts]
+        for run in _stability_runs(pts):
+            styles.add(_draw(ax, xs[run], ys[run], pts[run.start]["index"] == 0, color))
+        if br.get("label") and pts:
             handles.append(Line2D([], [], color=color, lw=2, label=str(br["label"])))
         for ev in br.get("events", []):
             marker = "o" if ev["kind"] == "branch_point" else "s"
-            ax.plot(
-                ev["value"], ev.get(quantity, ev.get("loss")), marker, color="k", mfc="none", ms=7
-            )
-    kinds = {ev["kind"] for br in branches for ev in br.get("events", [])}
-    indices = {q["index"] == 0 for br in branches for q in br["points"]}
-    if True in indices:
+            ax.plot(ev["value"], _event_y(ev, pts, quantity), marker, color="k", mfc="none", ms=7)
+            kinds.add(ev["kind"])
+    _legend(ax, handles, styles, kinds)
+    ax.set_xlabel(parameter)
+    ax.set_ylabel(quantity)
+    ax.set_title(title or f"continuation in {parameter}", fontsize=10)
+    return fig
+
+
+def spectrum_figure(branches: list[dict], parameter: str, *, title: str = ""):
+    """Every Hessian eigenvalue of each branch against ``parameter``
+    (:func:`~fixedpoints.results.branches.eigenvalue_paths` of the points' ``components``, or
+    of their ``spectrum`` with multiplicities expanded), one colour per branch, the zero line,
+    and the events ○ (branch point) / □ (fold) on it (an eigenvalue is zero there). A branch's
+    eigenvalue is solid where the branch is stable (index 0), dashed where it is not, as in
+    :func:`bifurcation_figure`; the legend shows exactly what is drawn."""
+    from matplotlib.lines import Line2D
+
+    from fixedpoints.results.branches import eigenvalue_paths
+
+    fig = figure((6.8 if len(branches) <= 4 else 9.0, 4.6))
+    ax = fig.subplots()
+    ax.axhline(0.0, color="k", lw=0.6)
+    handles = [Line2D([], [], color="k", lw=0.6, label="zero")]
+    styles, kinds = set(), set()
+    for br, color in zip(branches, _colours(len(branches)), strict=True):
+        pts = br["points"]
+        paths = eigenvalue_paths([q.get("components", q.get("spectrum", [])) for q in pts])
+        # an eigenvalue of multiplicity m is m equal columns: draw it once
+        distinct = {tuple(None if v != v else v for v in y): y for y in paths.values()}
+        xs = [q["parameter"] for q in pts]
+        for run in _stability_runs(pts):
+            stable = pts[run.start]["index"] == 0
+            for y in distinct.values():
+                styles.add(_draw(ax, xs[run], y[run], stable, color, lw=0.9))
+        if br.get("label") and paths:
+            handles.append(Line2D([], [], color=color, lw=2, label=str(br["label"])))
+        for ev in br.get("events", []):
+            marker = "o" if ev["kind"] == "branch_point" else "s"
+            ax.plot(ev["value"], 0.0, marker, color="k", mfc="none", ms=7)
+            kinds.add(ev["kind"])
+    _legend(ax, handles, styles, kinds)
+    ax.set_xlabel(parameter)
+    ax.set_ylabel("Hessian eigenvalue")
+    ax.set_title(title or f"spectrum along the branches in {parameter}", fontsize=10)
+    return fig
+
+
+def _stability_runs(pts) -> list[slice]:
+    """Slices of consecutive points of equal stability (index 0 or not), each extended by the
+    next point so that the curve has no gaps (that segment in the style of its start); a lone
+    point is a run of its own."""
+    runs, start = [], 0
+    for j in range(1, len(pts)):
+        if (pts[j]["index"] == 0) != (pts[start]["index"] == 0):
+            runs.append(slice(start, j + 1))
+            start = j
+    if len(pts) - start >= 2 or len(pts) == 1:
+        runs.append(slice(start, len(pts)))
+    return runs
+
+
+def _event_y(ev, pts, quantity):
+    if quantity in ev:
+        return ev[quantity]
+    near = min(pts, key=lambda q: abs(q["parameter"] - ev["value"]))
+    return near[quantity]
+
+
+def _legend(ax, handles, styles, kinds):
+    """The legend: ``handles`` (the branches), then the line ``styles`` drawn (``'-'`` stable,
+    ``'--'`` unstable) and the event ``kinds`` marked, each only where it occurs."""
+    from matplotlib.lines import Line2D
+
+    if "-" in styles:
         handles.append(Line2D([], [], color="0.3", ls="-", label="stable (index 0)"))
-    if False in indices:
+    if "--" in styles:
         handles.append(Line2D([], [], color="0.3", ls="--", label="unstable (index ≥ 1)"))
     if "branch_point" in kinds:
         handles.append(
@@ -95,18 +166,20 @@ def bifurcation_figure(
         )
     if kinds - {"branch_point"}:
         handles.append(Line2D([], [], ls="", marker="s", mfc="none", color="k", label="fold"))
-    ax.set_xlabel(parameter)
-    ax.set_ylabel(quantity)
-    ax.set_title(title or f"continuation in {parameter}", fontsize=10)
-    if handles:
+    if len(handles) > 8:  # beside the axes, where it hides no curve
+        ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    elif handles:
         ax.legend(handles=handles, fontsize=7, loc="best", framealpha=0.8)
-    return fig
 
 
-def _draw(ax, run, parameter, quantity, color):
-    if len(run) < 2:
-        return
-    xs = [q["parameter"] for q in run]
-    ys = [q[quantity] for q in run]
-    style = "-" if run[0]["index"] == 0 else "--"
-    ax.plot(xs, ys, style, color=color, lw=1.4)
+def _colours(n: int) -> list:
+    """``n`` distinct colours (the line style is kept for stability)."""
+    return [colour for colour, _ in distinct_styles(n)]
+
+
+def _draw(ax, xs, ys, stable, color, lw=1.4):
+    """Draw one run, solid when ``stable`` else dashed (a marker for a lone point); returns the
+    line style used."""
+    style = "-" if stable else "--"
+    ax.plot(xs, ys, style, color=color, lw=lw, marker="." if len(xs) == 1 else None)
+    return style

@@ -126,15 +126,37 @@ class _Tracker:
         return None
 
     def classify(self, x, p):
+        """``(lam, U, B, index)``: the Hessian eigenvalues ascending (isotypic: the distinct
+        ones), eigenvectors and tangent basis (None for isotypic spaces), Morse index."""
+        return self._classify(x, p)[:4]
+
+    def point(self, x, p):
+        """The :class:`BranchPoint` at ``(x, p)`` with its spectrum (null band ``null_tol`` set
+        to 0; isotypic spaces add ``components``), and the eigenvalues ``lam`` of
+        :meth:`classify` (one classification)."""
+        # imported here: the symmetry package imports this module (precision.keyed_spectrum)
+        from fixedpoints.numeric.fixed_points import MERGE_TOL
+        from fixedpoints.numeric.symmetry.spectra import merge_spectrum
+
+        lam, _, _, idx, items = self._classify(x, p)
+        eps = self.null_tol
+        spectrum = merge_spectrum(
+            ((v if abs(v) > eps else 0.0, m) for v, m, *_ in items), MERGE_TOL
+        )
+        comps = [(v, m, lab) for v, m, lab, *_ in items] if items and len(items[0]) > 2 else None
+        loss = float(self.space(p).loss(x))
+        return BranchPoint(p, loss, idx, float(lam[0]), x, spectrum=spectrum, components=comps), lam
+
+    def _classify(self, x, p):
         sp = self.space(p)
         if hasattr(sp, "spectrum"):  # isotypic: distinct eigenvalues, index with multiplicities
             items = sp.spectrum(x)
             lam = np.array([v for v, *_ in items])
             idx = sum(m for v, m, *_ in items if v < -self.null_tol)
-            return lam, None, None, int(round(idx))
+            return lam, None, None, int(round(idx)), items
         lam, U, B = _hessian_eigen(sp, x)
         eps = self.null_tol
-        return lam, U, B, int(np.sum(lam < -eps))
+        return lam, U, B, int(np.sum(lam < -eps)), [(v, 1) for v in lam]
 
 
 def continue_branch(
@@ -178,8 +200,7 @@ def continue_branch(
     lo, hi = min(p0, p_end), max(p0, p_end)
     r = newton(tr.space(p0), x0, tol=1e-12)
     x, p = r.x, float(p0)
-    lam, _, _, idx = tr.classify(x, p)
-    points = [BranchPoint(p, float(tr.space(p).loss(x)), idx, float(lam[0]), x)]
+    points = [tr.point(x, p)[0]]
     events = []
     t = tr.tangent(x, p)
     if t[1] * direction < 0:
@@ -201,17 +222,15 @@ def continue_branch(
             if abs(pe - p) > 1e-12:
                 r = newton(tr.space(pe), x + (xn - x) * (pe - p) / (pn - p), tol=1e-12)
                 if r.status == "converged":
-                    lam_e, _, _, idx_e = tr.classify(r.x, pe)
-                    _detect(tr, points[-1], (r.x, pe, lam_e, idx_e), t, t, events, event_tol)
-                    points.append(
-                        BranchPoint(pe, float(tr.space(pe).loss(r.x)), idx_e, float(lam_e[0]), r.x)
-                    )
+                    pt, lam_e = tr.point(r.x, pe)
+                    _detect(tr, points[-1], (r.x, pe, lam_e, pt.index), t, t, events, event_tol)
+                    points.append(pt)
             status = Status.REACHED_END if (pn - p) * direction > 0 else Status.LEFT_RANGE
             break
         tn = tr.tangent(xn, pn, prev=t)
-        lam_n, _, _, idx_n = tr.classify(xn, pn)
-        _detect(tr, points[-1], (xn, pn, lam_n, idx_n), t, tn, events, event_tol)
-        points.append(BranchPoint(pn, float(tr.space(pn).loss(xn)), idx_n, float(lam_n[0]), xn))
+        pt, lam_n = tr.point(xn, pn)
+        _detect(tr, points[-1], (xn, pn, lam_n, pt.index), t, tn, events, event_tol)
+        points.append(pt)
         x, p, t = xn, pn, tn
         s = min(max_step, s * 1.5) if its <= 3 else s
         if progress is not None:

@@ -5,15 +5,39 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 
-from fixedpoints.results.status import Status, array_field, freeze_arrays, frozen_mapping
+from fixedpoints.results.status import (
+    Status,
+    array_field,
+    freeze_arrays,
+    frozen_mapping,
+    multiplicity,
+    spectrum_pairs,
+)
 from fixedpoints.results.text import raw, short_repr
 
-__all__ = ["Branch", "BranchPoint", "Continuation", "Event", "Threshold"]
+__all__ = [
+    "Branch",
+    "BranchPoint",
+    "Continuation",
+    "Event",
+    "Threshold",
+    "eigenvalue_paths",
+    "expanded_spectra",
+]
 
 
 @dataclass(frozen=True)
 class BranchPoint:
-    """A point on a branch: ``parameter``, ``loss``, ``index``, smallest eigenvalue, weights.
+    """A point on a branch: ``parameter``, ``loss``, ``index``, smallest eigenvalue, weights and
+    the Hessian spectrum there (as AUTO's d-files carry the eigenvalues of each point).
+
+    ``spectrum``: merged ``(eigenvalue, multiplicity)`` pairs, ascending, eigenvalues inside the
+    null band set to 0 (as :attr:`FixedPoint.spectrum`); the multiplicities sum to the
+    dimension of the tangent space and ``index`` is the sum over the negative eigenvalues.
+    ``components``: where the symmetry gives an isotypic spectrum (continuation in a Young fixed
+    space, ``isotropy``), ``(eigenvalue, multiplicity, label)`` per isotypic eigenvalue, as
+    :attr:`FixedPoint.components`. Multiplicities are ints, or at real d (continuation in the
+    dimension) the multiplicity formula's value, a float (:func:`multiplicity`).
 
     ``digits`` (continuation at N digits, ``precision``): ``loss``, ``residual``,
     ``coordinates`` {name: text} and ``components`` [[eigenvalue, multiplicity, label], ...]
@@ -27,9 +51,15 @@ class BranchPoint:
     min_eigenvalue: float
     x: object = array_field(default=None)
     digits: Mapping | None = None
+    spectrum: tuple = ()
+    components: tuple | None = None
 
     def __post_init__(self):
         freeze_arrays(self)
+        object.__setattr__(self, "spectrum", spectrum_pairs(self.spectrum))
+        if self.components is not None:
+            comps = tuple((float(v), multiplicity(m), str(lab)) for v, m, lab in self.components)
+            object.__setattr__(self, "components", comps)
         if self.digits is not None:
             dg = dict(self.digits)
             if "coordinates" in dg:
@@ -38,13 +68,21 @@ class BranchPoint:
                 dg["components"] = tuple(tuple(c) for c in dg["components"])
             object.__setattr__(self, "digits", frozen_mapping(dg))
 
+    def eigenvalues(self) -> tuple:
+        """The spectrum with each eigenvalue repeated by its multiplicity (rounded at real d),
+        ascending."""
+        return expanded_spectra([self.spectrum])[0]
+
     def to_dict(self) -> dict:
         doc = {
             "parameter": self.parameter,
             "loss": self.loss,
             "index": self.index,
             "min_eigenvalue": self.min_eigenvalue,
+            "spectrum": [[v, m] for v, m in self.spectrum],
         }
+        if self.components is not None:
+            doc["components"] = [list(c) for c in self.components]
         if self.digits is not None:
             dg = self.digits
             doc["loss_digits"] = dg["loss"]
@@ -106,6 +144,37 @@ class Branch:
         object.__setattr__(self, "points", tuple(self.points))
         object.__setattr__(self, "events", tuple(self.events))
         object.__setattr__(self, "status", Status(self.status))
+
+    def parameters(self) -> tuple:
+        """The parameter at each point (the abscissa of :meth:`spectra`)."""
+        return tuple(p.parameter for p in self.points)
+
+    def spectra(self) -> tuple:
+        """The Hessian eigenvalues along the branch: one row per point, ascending, each
+        eigenvalue repeated by its multiplicity (:meth:`BranchPoint.eigenvalues`); rows are
+        padded with nan to the longest (at real d the dimension changes along the branch).
+        Column j is the path of the j-th smallest eigenvalue: ``numpy.asarray`` of it is an
+        array (points × eigenvalues) to plot against :meth:`parameters`.
+
+        >>> b = Branch([BranchPoint(0.0, 1.0, 0, 1.0, spectrum=[(1.0, 2)]),
+        ...             BranchPoint(0.5, 1.0, 1, -1.0, spectrum=[(-1.0, 1), (2.0, 1)])], [],
+        ...            "reached-end")
+        >>> b.spectra()
+        ((1.0, 1.0), (-1.0, 2.0))
+        """
+        return expanded_spectra([p.spectrum for p in self.points])
+
+    def eigenvalue_paths(self) -> dict:
+        """Each eigenvalue followed along the branch (:func:`eigenvalue_paths` of the points'
+        ``components`` where the symmetry gives them, else of their ``spectrum``).
+
+        >>> b = Branch([BranchPoint(0.0, 1.0, 0, 1.0, spectrum=[(1.0, 2)])], [], "reached-end")
+        >>> b.eigenvalue_paths()
+        {0: (1.0,), 1: (1.0,)}
+        """
+        return eigenvalue_paths(
+            [p.spectrum if p.components is None else p.components for p in self.points]
+        )
 
     def to_dict(self) -> dict:
         return {
@@ -238,3 +307,43 @@ class Threshold:
         """Inverse of :meth:`to_dict` (events and the branch are not serialized)."""
         names = {f.name for f in fields(cls)} - {"events", "branch"}
         return cls(**{k: doc[k] for k in names if k in doc})
+
+
+def expanded_spectra(spectra) -> tuple:
+    """Rows of eigenvalues, each ``(eigenvalue, multiplicity[, ...])`` of a spectrum repeated
+    by its multiplicity (rounded at real d), padded with nan to the longest row.
+
+    >>> expanded_spectra([[(-1.0, 1), (2.0, 2)], [(0.5, 2)]])
+    ((-1.0, 2.0, 2.0), (0.5, 0.5, nan))
+    """
+    rows = [tuple(float(v) for v, m, *_ in spec for _ in range(round(m))) for spec in spectra]
+    n = max((len(r) for r in rows), default=0)
+    return tuple(r + (float("nan"),) * (n - len(r)) for r in rows)
+
+
+def eigenvalue_paths(spectra) -> dict:
+    """``{key: (eigenvalue at each point, ...)}`` from one spectrum per point along a branch
+    (``BranchPoint`` values or the JSON lists of ``continue --json``), nan where a point lacks
+    the key.
+
+    Isotypic spectra (items ``(eigenvalue, multiplicity, label)``): the key is ``(label,
+    rank)``, the rank-th smallest eigenvalue of the isotypic component ``label`` (the
+    ``component`` the events name). Otherwise the key is j, the j-th smallest eigenvalue with
+    multiplicities expanded (:func:`expanded_spectra`, column j).
+
+    >>> eigenvalue_paths([[(-1.0, 1, "trivial"), (2.0, 3, "(d-1,1)")], [(0.5, 1, "trivial")]])
+    {('(d-1,1)', 0): (2.0, nan), ('trivial', 0): (-1.0, 0.5)}
+    """
+    spectra = [list(s) for s in spectra]
+    if not any(len(item) > 2 for s in spectra for item in s):
+        return dict(enumerate(zip(*expanded_spectra(spectra), strict=True)))
+    keyed = []
+    for spec in spectra:
+        ranks: dict = {}
+        row = {}
+        for v, _, lab, *_ in sorted(spec, key=lambda item: item[0]):
+            row[(str(lab), ranks.get(lab, 0))] = float(v)
+            ranks[lab] = ranks.get(lab, 0) + 1
+        keyed.append(row)
+    keys = sorted({k for row in keyed for k in row})
+    return {k: tuple(row.get(k, float("nan")) for row in keyed) for k in keys}

@@ -20,6 +20,7 @@ __all__ = [
     "freeze_arrays",
     "frozen_array",
     "frozen_mapping",
+    "multiplicity",
     "plain",
     "spectrum_pairs",
 ]
@@ -113,9 +114,20 @@ def plain(x):
     return x
 
 
+def multiplicity(m) -> int | float:
+    """An eigenvalue's multiplicity: an int where ``m`` is whole (to :math:`10^{-9}`), else the
+    float (a multiplicity formula evaluated at real d, along a continuation in the dimension).
+
+    >>> multiplicity(3.0), multiplicity(2.9999999999), multiplicity(4.5)
+    (3, 3, 4.5)
+    """
+    r = round(float(m))
+    return int(r) if abs(float(m) - r) <= 1e-9 * max(1.0, abs(r)) else float(m)
+
+
 def spectrum_pairs(pairs) -> tuple:
-    """``((eigenvalue, multiplicity), ...)`` as floats and ints."""
-    return tuple((float(v), int(m)) for v, m, *_ in pairs)
+    """``((eigenvalue, multiplicity), ...)`` as floats and :func:`multiplicity` values."""
+    return tuple((float(v), multiplicity(m)) for v, m, *_ in pairs)
 
 
 def array_field(**kw):

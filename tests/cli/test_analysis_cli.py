@@ -187,7 +187,7 @@ def test_fixed_points_bad_input(capsys, argv, needle):
 
 
 def test_continue_acceptance_and_plot(capsys, tmp_path):
-    png = tmp_path / "bif.png"
+    png, spectra = tmp_path / "bif.png", tmp_path / "spectra.png"
     doc = run_json(
         capsys,
         "continue",
@@ -200,8 +200,11 @@ def test_continue_acceptance_and_plot(capsys, tmp_path):
         "beta=0:0.6",
         "--plot",
         str(png),
+        "--plot-spectrum",
+        str(spectra),
     )
-    assert png.stat().st_size > 1000
+    assert png.stat().st_size > 1000 and spectra.stat().st_size > 1000
+    assert doc["plot_spectrum"] == str(spectra)
     (avg,) = [b for b in doc["branches"] if b["label"] == "averaged"]
     bp = [e for e in avg["events"] if e["kind"] == "branch_point"]
     assert len(bp) == 1 and bp[0]["value"] == pytest.approx(0.4, abs=1e-9)
@@ -209,3 +212,6 @@ def test_continue_acceptance_and_plot(capsys, tmp_path):
         assert "points" in b and "events" in b
         for e in b["events"]:
             assert {"kind", "value"} <= set(e)
+        for q in b["points"]:  # each point's spectrum: [[eigenvalue, multiplicity], ...]
+            assert q["index"] == sum(m for v, m in q["spectrum"] if v < 0)
+            assert q["spectrum"][0][0] == pytest.approx(q["min_eigenvalue"], abs=1e-6)

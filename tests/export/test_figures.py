@@ -12,6 +12,7 @@ from matplotlib.colors import to_rgba  # noqa: E402
 
 from fixedpoints.export import (  # noqa: E402
     bifurcation_figure,
+    spectrum_figure,
     sweep_line_figure,
     trajectory_figure,
     transition_graph_figure,
@@ -70,6 +71,92 @@ def test_bifurcation_legend_matches_line_styles_and_markers():
     assert to_rgba(entries["averaged"].get_color()) in colours
     assert to_rgba(entries["other"].get_color()) in colours
     assert to_rgba(entries["averaged"].get_color()) != to_rgba(entries["other"].get_color())
+
+
+def _legend(ax):
+    legend = ax.get_legend()
+    return {t.get_text(): h for t, h in zip(legend.get_texts(), legend.legend_handles, strict=True)}
+
+
+def test_bifurcation_legend_lists_only_the_styles_drawn():
+    """A branch stable throughout: solid lines only, no 'unstable' entry, no event markers;
+    a one-point branch is still drawn (a marker) and keeps its legend entry."""
+    pts = [{"parameter": b, "loss": b, "index": 0} for b in np.linspace(0, 1, 5)]
+    lone = [{"parameter": 0.5, "loss": 2.0, "index": 1}]
+    fig = bifurcation_figure(
+        [{"points": pts, "events": [], "label": "a"}, {"points": lone, "events": [], "label": "b"}],
+        "beta",
+    )
+    (ax,) = fig.axes
+    entries = _legend(ax)
+    assert set(entries) == {"a", "b", "stable (index 0)", "unstable (index ≥ 1)"}
+    assert {line.get_linestyle() for line in ax.get_lines()} == {"-", "--"}
+    solid_only = bifurcation_figure([{"points": pts, "events": [], "label": "a"}], "beta")
+    (ax,) = solid_only.axes
+    assert set(_legend(ax)) == {"a", "stable (index 0)"}
+    assert {line.get_linestyle() for line in ax.get_lines()} == {"-"}
+
+
+def test_bifurcation_event_markers_sit_on_the_plotted_quantity():
+    pts = [
+        {"parameter": b, "loss": -b, "min_eigenvalue": b - 0.5, "index": int(b < 0.5)}
+        for b in np.linspace(0, 1, 11)
+    ]
+    ev = {"kind": "branch_point", "value": 0.5, "loss": -0.5}
+    fig = bifurcation_figure(
+        [{"points": pts, "events": [ev], "label": "x"}], "beta", quantity="min_eigenvalue"
+    )
+    (ax,) = fig.axes
+    (marker,) = [line for line in ax.get_lines() if line.get_marker() == "o"]
+    assert marker.get_ydata()[0] == pytest.approx(0.0)  # not the event's loss
+
+
+def test_spectrum_figure_draws_each_eigenvalue_by_stability_with_a_matching_legend():
+    """Every distinct eigenvalue path of each branch is a curve (solid where index 0, dashed
+    elsewhere); the zero line and the events on it; the legend lists the branches in their
+    colours, the two styles, and the event kinds drawn."""
+    bs = np.linspace(0, 0.5, 11)
+    avg = [
+        {"parameter": b, "index": 0 if b > 0.25 else 2, "spectrum": [[b - 0.25, 2], [1.0 + b, 2]]}
+        for b in bs
+    ]
+    iso = [
+        {
+            "parameter": b,
+            "index": 0,
+            "spectrum": [[0.1, 3], [0.2 + b, 1]],
+            "components": [[0.1, 3, "(d-1,1)"], [0.2 + b, 1, "trivial"]],
+        }
+        for b in bs
+    ]
+    branches = [
+        {"points": avg, "events": [{"kind": "branch_point", "value": 0.25}], "label": "averaged"},
+        {"points": iso, "events": [{"kind": "fold", "value": 0.5}], "label": "isotypic"},
+    ]
+    fig = spectrum_figure(branches, "beta", title="spectra")
+    (ax,) = fig.axes
+    _labelled(ax)
+    assert ax.get_title() == "spectra"
+    entries = _legend(ax)
+    assert set(entries) == {
+        "zero", "averaged", "isotypic", "stable (index 0)", "unstable (index ≥ 1)",
+        "branch point", "fold",
+    }  # fmt: skip
+    curves = [line for line in ax.get_lines() if line.get_linestyle() in ("-", "--")]
+    zero = [c for c in curves if list(c.get_ydata()) == [0, 0]]
+    assert len(zero) == 1
+    curves = [c for c in curves if c not in zero]
+    colour = {name: to_rgba(entries[name].get_color()) for name in ("averaged", "isotypic")}
+    by_branch = {
+        name: [c for c in curves if to_rgba(c.get_color()) == rgba] for name, rgba in colour.items()
+    }
+    # averaged: 2 distinct eigenvalues × (unstable run + stable run); isotypic: 2 components
+    assert len(by_branch["averaged"]) == 4 and len(by_branch["isotypic"]) == 2
+    assert {c.get_linestyle() for c in by_branch["averaged"]} == {"-", "--"}
+    assert {c.get_linestyle() for c in by_branch["isotypic"]} == {"-"}
+    markers = [line for line in ax.get_lines() if line.get_marker() in ("o", "s")]
+    assert sorted(m.get_xdata()[0] for m in markers) == [0.25, 0.5]
+    assert all(m.get_ydata()[0] == 0.0 for m in markers)
 
 
 def test_graph_figure_has_no_redundant_colour_bar_and_nodes_do_not_overlap():

@@ -16,7 +16,18 @@ def add_parser(sub) -> None:
     p.add_argument("--point", help="continue only this named point (default: all found)")
     p.add_argument("--starts", type=int, default=100, help="Newton starts at A (default 100)")
     p.add_argument("--no-switch", action="store_true", help="no branch switching")
-    p.add_argument("--plot", metavar="FILE", help="bifurcation diagram (png/pdf/svg)")
+    p.add_argument(
+        "--plot",
+        metavar="FILE",
+        help="bifurcation diagram (png/pdf/svg): loss per branch, stable (index 0) solid, "
+        "unstable dashed",
+    )
+    p.add_argument(
+        "--plot-spectrum",
+        metavar="FILE",
+        help="every Hessian eigenvalue of each branch against the parameter (png/pdf/svg), "
+        "with the zero line and the events",
+    )
     io.add_max_weights(p)
     p.add_argument(
         "--isotropy",
@@ -76,15 +87,16 @@ def _model_and_range(args):
     else:
         _, model = io.load_model_from_args(args)
         name, lo, hi = parse_param(args.param, model)
-    if args.plot:
-        io.check_plot_path(args.plot)
+    for path in (args.plot, args.plot_spectrum):
+        if path:
+            io.check_plot_path(path)
     io.max_weights(args)
     return model, name, lo, hi
 
 
 def run(args) -> int:
     from fixedpoints.api import continue_fixed_points
-    from fixedpoints.export import bifurcation_figure
+    from fixedpoints.export import bifurcation_figure, spectrum_figure
 
     model, name, lo, hi = _model_and_range(args)
     with io.Progress(args, desc="continue", unit=f"steps in {name}") as bar:
@@ -110,6 +122,13 @@ def run(args) -> int:
             doc["branches"], name, title=io.figure_title(model, f"continuation in {name}")
         )
         doc["plot"] = io.save_figure(fig, args.plot)
+    if args.plot_spectrum:
+        fig = spectrum_figure(
+            doc["branches"],
+            name,
+            title=io.figure_title(model, f"spectrum along the branches in {name}"),
+        )
+        doc["plot_spectrum"] = io.save_figure(fig, args.plot_spectrum)
     if args.json:
         io.emit_json(doc)
         return 0

@@ -30,6 +30,7 @@ from fixedpoints.numeric.jets import to_digits, to_float
 from fixedpoints.numeric.symmetry.blocks import parse_sizes
 from fixedpoints.numeric.symmetry.dimension import DimensionFamily
 from fixedpoints.numeric.symmetry.isotypic import reduced_isotypic_spectrum, spectrum_index
+from fixedpoints.numeric.symmetry.spectra import merge_spectrum
 from fixedpoints.numeric.symmetry.young import YoungIsotropy
 from fixedpoints.results import Branch, BranchPoint, Event, Status
 
@@ -335,9 +336,22 @@ def follow_precise_branch(
             except RuntimeError:  # the decomposition degenerates at small integer d (d <= 3)
                 unclassified = d
                 break
-            index, _, _ = precise_index(items, digits)
+            index, _, eps = precise_index(items, digits)
             lam = min(v for v, *_ in items)
-            points.append(BranchPoint(float(d), float(loss), index, lam, to_float(x), text))
+            # the spectrum as isotropic searches give it (null band set to 0, merged to 1e-7)
+            spectrum = merge_spectrum(((v if abs(v) > eps else 0.0, m) for v, m, *_ in items), 1e-7)
+            points.append(
+                BranchPoint(
+                    float(d),
+                    float(loss),
+                    index,
+                    lam,
+                    to_float(x),
+                    text,
+                    spectrum=spectrum,
+                    components=[(v, m, lab) for v, m, lab, *_ in items],
+                )
+            )
             spectra.append((d, x, keyed_spectrum(items)))
         events = []
         for i in range(1, len(points)):

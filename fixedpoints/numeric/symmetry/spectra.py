@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from fixedpoints.results.status import multiplicity
+
 __all__ = ["dense_spectrum", "merge_spectrum"]
 
 
@@ -12,10 +14,11 @@ def merge_spectrum(pairs, tol: float = 1e-6):
     r"""Merge eigenvalues equal to ``tol`` (relative to max(1, |λ|)), summing multiplicities.
 
     ``pairs``: iterable of ``(eigenvalue, multiplicity[, ...])``. Returns
-    ``[[eigenvalue, multiplicity], ...]`` ascending; a merged eigenvalue is the
-    multiplicity-weighted mean of its cluster (a new cluster starts when a value is farther than
-    ``tol`` from the current mean)."""
-    items = sorted((float(t[0]), int(t[1])) for t in pairs)
+    ``[[eigenvalue, multiplicity], ...]`` ascending (multiplicities as
+    :func:`~fixedpoints.results.status.multiplicity`: ints, floats at real d); a merged
+    eigenvalue is the multiplicity-weighted mean of its cluster (a new cluster starts when a
+    value is farther than ``tol`` from the current mean)."""
+    items = sorted((float(t[0]), multiplicity(t[1])) for t in pairs)
     out: list[list] = []
     for lam, m in items:
         if out and abs(lam - out[-1][0]) <= tol * max(1.0, abs(lam), abs(out[-1][0])):

@@ -77,6 +77,12 @@ def test_continue_precision_json_keeps_keys_and_adds_digits(to_1e4):
     point = doc["branches"][0]["points"][-1]
     assert {"parameter", "loss", "index", "min_eigenvalue"} <= set(point)
     assert {"loss_digits", "coordinates_digits", "components_digits"} <= set(point)
+    # the spectrum too, as floats: merged pairs, and the labelled components of the digits
+    assert {"spectrum", "components"} <= set(point)
+    labels = sorted(c[2] for c in point["components"])
+    assert labels == sorted(c[2] for c in point["components_digits"])
+    assert sum(m for _, m in point["spectrum"]) == pytest.approx(point["parameter"] ** 2)
+    assert point["index"] == round(sum(m for v, m in point["spectrum"] if v < 0))
     assert len(point["loss_digits"].lstrip("-0.").replace(".", "")) >= 25 or point["loss"] == 0
     assert set(doc["branches"][0]) == {"label", "status", "points", "events"}
 
