@@ -57,6 +57,7 @@ RESERVED = {
 #: a probabilists' Hermite polynomial term ``He<p>``
 HERMITE = re.compile(r"^He\d+$")
 _STATE = re.compile(r"^(Q|M|a|q|m)_\d[\d_]*$")
+_HERMITE_TYPO = re.compile(r"^[Hh][A-Za-z]?(\d+)$")  # Hx4, he4, H4
 _MISSPELT = sorted(n for n in ACTIVATION_NAMES if len(n) >= 4)
 _ALLOWED = (
     "a parameter name (letters, digits, _; not x, A, B, P, an order parameter Q_ij/M_ir/a_i, "
@@ -84,7 +85,7 @@ def check_parameter_name(parameter: str, *, name: str, text: str) -> str:
     ParameterError
         Naming ``name``, the value ``text``, the offending name and what is allowed: a reserved
         name (:data:`RESERVED`), an order-parameter name, a Hermite-like name that is not
-        ``He<p>``, or a near miss of an activation name (``rleu``).
+        ``He<p>``, or a near miss of an activation name (``rleu``) or of ``He<p>`` (``Hx4``).
 
     Examples
     --------
@@ -105,6 +106,12 @@ def check_parameter_name(parameter: str, *, name: str, text: str) -> str:
         raise ParameterError(
             f"`{name}` = {text!r} has Hermite term {parameter!r} with a non-integer degree; "
             "allowed: He<p> with integer p >= 0."
+        )
+    typo = _HERMITE_TYPO.match(parameter)
+    if typo:
+        raise ParameterError(
+            f"`{name}` = {text!r} has an unknown term {parameter!r}: did you mean "
+            f"He{typo.group(1)}? (as a parameter, choose a name that does not read as He<p>)"
         )
     near = difflib.get_close_matches(parameter, _MISSPELT, n=1, cutoff=0.7)
     if near and len(parameter) >= 4:

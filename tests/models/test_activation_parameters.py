@@ -53,6 +53,7 @@ def test_with_settings_and_parameters_for_know_activation_parameters():
         (["target=He3+P*He4"], ["`target`", "'P'", "K(A, B, P)"]),
         (["target=He3+M_12*z"], ["`target`", "order parameter"]),
         (["target=rleu"], ["`target`", "did you mean relu"]),
+        (["target=He3+Hx4"], ["`target`", "did you mean He4"]),
         (["target=foo(z)+He3"], ["`target`", "unknown function 'foo'"]),
         (["target=He3+loss*He4"], ["`loss`", "choice parameter"]),
         (["target=He3+c*He4", "c=abc"], ["`c`", "a number", "'abc'"]),
