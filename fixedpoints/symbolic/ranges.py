@@ -23,7 +23,13 @@ def parameter_interval(model: Model | None, name: str, given=None) -> Interval:
     """The allowed range of parameter ``name``: ``given`` (lo, hi[, lo_open, hi_open]) if passed,
     else the range the model declares for it (:meth:`Model.range_of`), else the real line."""
     if given is not None:
-        lo, hi = (sp.sympify(given[0]), sp.sympify(given[1]))
+        # floats as the rationals they print as (0.6 -> 3/5): test values stay exact
+        lo, hi = (
+            sp.Rational(repr(v))
+            if isinstance(v, float) and abs(v) != float("inf")
+            else sp.sympify(v)
+            for v in given[:2]
+        )
         return (lo, hi, len(given) > 2 and bool(given[2]), len(given) > 3 and bool(given[3]))
     lo, hi, lo_open, hi_open = -sp.oo, sp.oo, True, True
     if model is not None:

@@ -54,6 +54,7 @@ from fixedpoints.symbolic.ranges import Interval, context_text, inside, interval
 __all__ = [
     "SymbolicThreshold",
     "at_point",
+    "direct_roots",
     "solve_threshold",
     "symbolic_threshold",
     "trivial_eigenvalues",
@@ -156,6 +157,39 @@ def at_point(expr, sol: dict, factor):
     return tidy(expr.xreplace(sol))
 
 
+def direct_roots(lam_point, b: sp.Symbol) -> list:
+    r"""Roots in radicals of :math:`\lambda(b)` at the point when its numerator is a polynomial
+    of degree <= 2 in ``b`` with coefficients free of ``b`` (radicals of the other parameters
+    allowed): a parameter the point does not depend on, such as one inside an activation
+    (:math:`c=3^{3/4}(2\beta+1)^{1/4}\sqrt{(1-4\beta)/(10\beta^2+\beta-2)}/4` for the averaged
+    point of ``He3+c*He4``). Empty otherwise."""
+    try:
+        p = sp.Poly(sp.numer(sp.together(lam_point)), b)
+    except (sp.PolynomialError, sp.GeneratorsNeeded):
+        return []
+    if not 1 <= p.degree() <= 2 or any(b in co.free_symbols for co in p.coeffs()):
+        return []
+    try:
+        return list(sp.roots(p, multiple=False))
+    except (NotImplementedError, sp.PolynomialError):  # pragma: no cover - degree <= 2
+        return []
+
+
+def _readable(root, contexts):
+    r""":func:`tidy` of a root; when that nests radicals, the root with powers of products split
+    (:math:`\sqrt{a\sqrt b}\to\sqrt a\,b^{1/4}`) where that form has the same value at every
+    context."""
+    expr = tidy(root)
+    if not nested_radicals(expr):
+        return expr
+    split = sp.powdenest(sp.expand_power_base(root, force=True), force=True)
+    for ctx in contexts:
+        a, v = number(split, ctx), number(root, ctx)
+        if a is None or v is None or abs(a - v) > 1e-13 * max(1.0, abs(v)):
+            return expr
+    return split
+
+
 def solve_threshold(
     lam_u,
     sol: dict,
@@ -169,7 +203,9 @@ def solve_threshold(
 
     With a univariate point :math:`u` and its defining irreducible factor :math:`P(u,b)`, the
     candidates are the roots of :math:`\operatorname{res}_u(\lambda, P)`; without, of the numerator
-    of :math:`\lambda(u(b),b)`. Each factor of degree <= 2 in ``b`` is solved in radicals; at every
+    of :math:`\lambda(u(b),b)`. Each factor of degree <= 2 in ``b`` is solved in radicals, and so
+    is the eigenvalue at the point itself where it is quadratic in ``b`` (:func:`direct_roots`);
+    at every
     context (values of the other symbols) the real roots of *all* factors inside the range that
     really zero the eigenvalue (30-digit check on the chosen branch) are counted: exactly one,
     matching one closed-form candidate everywhere, is accepted.
@@ -195,6 +231,7 @@ def solve_threshold(
         pf = sp.Poly(f, b)
         if pf.degree() <= 2:
             closed += list(sp.roots(pf, multiple=False))
+    closed += direct_roots(lam_point, b)
     if not factors:
         return None, f"the eigenvalue has no zero in {interval_text(iv)}"
     match: set | None = None
@@ -225,9 +262,11 @@ def solve_threshold(
         match = hits if match is None else match & hits
         if not match:
             return None, "the zero is a root of a polynomial of degree >= 3 (no simple closed form)"
-    if match is None or len(match) != 1:  # pragma: no cover - two equal closed forms
-        return None, "several closed forms match the zero"
-    expr = tidy(closed[match.pop()])
+    if match is None:  # pragma: no cover - contexts is never empty
+        return None, "no context to check the closed form at"
+    # several candidates can match (a factor's root and the same root solved directly): each
+    # met the one zero at every context, so they agree; the factor's comes first
+    expr = _readable(closed[min(match)], contexts)
     if sp.count_ops(expr) > max_ops:
         return None, f"the closed form has {sp.count_ops(expr)} operations (> max_ops={max_ops})"
     if nested_radicals(expr):
