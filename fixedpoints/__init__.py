@@ -38,6 +38,8 @@ _EXPORTS = {
     "fixed_point_ansatz": "fixedpoints.symbolic",
     # fixed points, thresholds, continuation
     "LandscapeFamily": "fixedpoints.api",
+    "LandscapePlane": "fixedpoints.api",
+    "continue_curves": "fixedpoints.api",
     "continue_fixed_points": "fixedpoints.api",
     "find_fixed_points": "fixedpoints.api",
     "landscape": "fixedpoints.api",
@@ -63,6 +65,7 @@ _EXPORTS = {
     # results
     "Branch": "fixedpoints.results",
     "Continuation": "fixedpoints.results",
+    "Curve": "fixedpoints.results",
     "FixedPoint": "fixedpoints.results",
     "FixedPointSearch": "fixedpoints.results",
     "SaddleSequence": "fixedpoints.results",

@@ -1,5 +1,5 @@
 """The façade users call (``fp.*``): one module per verb family (:mod:`.derivation`,
-:mod:`.landscapes`, :mod:`.search`, :mod:`.thresholds`, :mod:`.continuation`, :mod:`.simulation`,
+:mod:`.landscapes`, :mod:`.search`, :mod:`.thresholds`, :mod:`.continuation`, :mod:`.curves`, :mod:`.simulation`,
 :mod:`.graphs`, :mod:`.arcs`, :mod:`.study`), composing the layers; it owns no algorithm. Names load on first
 use."""
 
@@ -10,7 +10,9 @@ import importlib
 _EXPORTS = {
     "DEFAULT_PROTOCOL": "simulation",
     "LandscapeFamily": "landscapes",
+    "LandscapePlane": "landscapes",
     "compile_flow": "derivation",
+    "continue_curves": "curves",
     "continue_fixed_points": "continuation",
     "derive": "derivation",
     "find_fixed_points": "search",

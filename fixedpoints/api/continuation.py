@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 import time
 
+import numpy as np
+
 from fixedpoints.api.landscapes import LandscapeFamily
 from fixedpoints.api.search import MAX_STARTS, MAX_WEIGHTS, check_weight_space
 from fixedpoints.errors import ParameterError, out_of_range
@@ -45,6 +47,7 @@ def continue_fixed_points(
     precision: int | None = None,
     per_decade: int = PER_DECADE,
     max_weights: int | None = MAX_WEIGHTS,
+    start_point=None,
 ) -> Continuation:
     r"""Continue the fixed points found at ``parameter = start`` up to ``end`` (pseudo-arclength),
     with fold and branch-point events, switching branches at branch points.
@@ -93,6 +96,11 @@ def continue_fixed_points(
     max_weights : int or None
         The largest weight space continued (default :data:`~fixedpoints.api.search.MAX_WEIGHTS`;
         None: no limit; :func:`~fixedpoints.api.search.check_weight_space`).
+    start_point : mapping or array, optional
+        Continue only this point, given by its overlaps ``{"M_11": ..., "Q_12": ...}`` (as in
+        ``fixed-points --json``; :func:`~fixedpoints.numeric.overlaps.weights_from_coordinates`)
+        or its weight coordinates, polished by Newton at ``parameter = start`` (label
+        ``'start'``). No multistart search: one branch, switching as asked.
 
     Returns
     -------
@@ -150,7 +158,9 @@ def continue_fixed_points(
     family = LandscapeFamily(model, parameter, params)
     space = family.at(start)
     check_weight_space(space, max_weights, model.name)
-    if point:
+    if start_point is not None:
+        seeds = [(_start_weights(space, start_point), "start")]
+    elif point:
         seeds = [(named_point_weights(space, point), point)]
     else:
         # orbits under the family's group (at a generic parameter value): copies that a
@@ -180,6 +190,45 @@ def continue_fixed_points(
         settings=dict(model.settings),
         stats={"seconds": time.perf_counter() - t0},
     )
+
+
+def _start_weights(space, start_point):
+    """The weights of ``start_point`` (overlaps or weights) in ``space``, polished by Newton.
+
+    Raises
+    ------
+    ParameterError
+        Naming ``start``: overlaps of no weights, weights of the wrong size, or no critical
+        point near them.
+    """
+    from fixedpoints.numeric.newton import newton
+    from fixedpoints.numeric.overlaps import weights_from_coordinates
+
+    if isinstance(start_point, dict) or hasattr(start_point, "items"):
+        W, a = weights_from_coordinates(
+            start_point, space.V, space.names, space.k, spherical=space.spherical
+        )
+        if space.trainable and a is None:
+            raise ParameterError(
+                "`start` must give the second-layer weights a_i of a trainable model.",
+                parameter="start",
+            )
+        x = space.pack(W, a if space.trainable else None)
+    else:
+        x = np.asarray(start_point, dtype=float).reshape(-1)
+        if x.size != space.dimension:
+            raise ParameterError(
+                f"`start` weights must have {space.dimension} entries; got {x.size}.",
+                parameter="start",
+            )
+    r = newton(space, space.retract(x), tol=1e-12)
+    if str(r.status) != "converged":
+        raise ParameterError(
+            f"`start`: Newton from the given point did not converge ({r.status}); give a "
+            "critical point at the start of the range.",
+            parameter="start",
+        )
+    return np.asarray(r.x)
 
 
 def _continue_in_dimension(

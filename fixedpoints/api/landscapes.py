@@ -112,3 +112,46 @@ class LandscapeFamily:
         if base.decoupled:
             kernels = decouple(kernels, self.model.student.width)[0]
         return Landscape(kernels, V, base.k, base.outputs, base.decoupled, base.names)
+
+
+class LandscapePlane:
+    """The landscapes of ``model`` in the plane of two free parameters (kernels compiled once;
+    :meth:`LandscapeFamily.at` with the second parameter per call).
+
+    Parameters
+    ----------
+    model : Model
+    first, second : str
+        Two different free parameters (e.g. ``"beta"`` and the ``c`` of
+        ``target="He3+c*He4"``).
+    params : dict
+        Values of the other free parameters.
+
+    Raises
+    ------
+    ParameterError
+        Naming ``second`` when it equals ``first`` or is not free (``first`` as in
+        :class:`LandscapeFamily`).
+
+    Examples
+    --------
+    >>> import fixedpoints as fp
+    >>> plane = fp.LandscapePlane(fp.load_model("multi-index", {"target": "He3+c*He4"}), "beta", "c")
+    >>> plane.at(0.3, 0.5).dimension
+    5
+    """
+
+    def __init__(self, model, first: str, second: str, params=None):
+        if second == first or second not in model.free:
+            free = ", ".join(model.free) or "none"
+            raise ParameterError(
+                f"`second` must name a free parameter of {model.name!r} other than {first!r} "
+                f"(free: {free}); got {second!r}.",
+                parameter="second",
+            )
+        self.parameters = (first, second)
+        self._family = LandscapeFamily(model, first, params)
+
+    def at(self, first: float, second: float) -> Landscape:
+        """The landscape at ``(first, second)``."""
+        return self._family.at(first, {self.parameters[1]: float(second)})

@@ -40,6 +40,7 @@ def threshold(
     symbolic=(),
     model_factory=None,
     params=None,
+    curve=None,
 ) -> Threshold:
     """Where the named ``point`` changes stability for ``parameter`` in ``[lo, hi]``.
 
@@ -51,6 +52,11 @@ def threshold(
     size k symbolic (the model rebuilt at other sizes by ``model_factory``, default
     :func:`~fixedpoints.symbolic.size_factory`).
 
+    With ``curve = (name, c0, c1)`` (a second free parameter and its range) the threshold is
+    found at ``name = c0`` and continued as a curve in (``parameter``, ``name``)
+    (:func:`~fixedpoints.api.curves.threshold_curve`): ``Threshold.curve``, with its closed form
+    where SymPy finds one (``parameter`` as a function of ``name``, or the other way round).
+
     Returns
     -------
     Threshold
@@ -58,7 +64,7 @@ def threshold(
     Raises
     ------
     ParameterError
-        Naming ``point``, ``parameter`` or ``symbolic``.
+        Naming ``point``, ``parameter``, ``symbolic`` or ``curve``.
 
     Examples
     --------
@@ -79,6 +85,15 @@ def threshold(
         raise ParameterError(
             f"`symbolic` takes one size name (e.g. ('k',)); got {symbolic!r}.", parameter="symbolic"
         )
+    if curve is not None:
+        name, c0, c1 = curve
+        if name == parameter or name not in model.free:
+            raise ParameterError(
+                f"`curve` must name a free parameter of {model.name!r} other than "
+                f"{parameter!r} (free: {', '.join(model.free)}); got {name!r}.",
+                parameter="curve",
+            )
+        params = {**dict(params or {}), name: float(c0)}
     factory = None
     if symbolic:
         factory = model_factory or size_factory(model, symbolic[0])
@@ -124,6 +139,22 @@ def threshold(
         message = (
             f"the {point} point keeps index {first} for {parameter} in [{lo:g}, {hi:g}] "
             "(no threshold in this range)"
+        )
+    if curve is not None:
+        from fixedpoints.api.curves import threshold_curve
+
+        name, c0, c1 = curve
+        out["curve"] = threshold_curve(
+            model,
+            parameter,
+            lo,
+            hi,
+            name,
+            c0,
+            c1,
+            point=point,
+            params={k: v for k, v in params.items() if k != name},
+            event=events[0] if events else None,
         )
     return Threshold(
         parameter=parameter,

@@ -48,6 +48,28 @@ class _Tracker:
         self.null_tol = null_tol
         self.h = param_step
         self._cache = {}
+        self._jac = {}  # (p, x bytes) -> (B, H, Jp) at accepted points
+
+    def point_jacobian(self, x, p):
+        r"""``(B, H, Jp)`` at a critical point: the tangent basis, the Hessian in it (the exact
+        one of the landscape where it has one; at a critical point it is the chart Jacobian
+        :math:`\partial F/\partial u` at u = 0) and :math:`\partial F/\partial p` by central
+        differences; memoised for the last few points (the tangent, the classification and the
+        corrector's chord all use it)."""
+        key = (float(p), np.asarray(x, dtype=float).tobytes())
+        hit = self._jac.get(key)
+        if hit is not None:
+            return hit
+        sp = self.space(p)
+        B = sp.tangent_basis(x)
+        H = sp.hessian(x, B)
+        u = np.zeros(B.shape[1])
+        h = self.h * max(1.0, abs(p))
+        Jp = (self.residual(x, B, u, p + h) - self.residual(x, B, u, p - h)) / (2 * h)
+        if len(self._jac) > 8:
+            self._jac.clear()
+        self._jac[key] = (B, H, Jp)
+        return B, H, Jp
 
     def space(self, p):
         key = float(p)
@@ -78,8 +100,11 @@ class _Tracker:
     def tangent(self, x, p, prev=None):
         """Unit tangent (ambient ``dx``, ``dp``) at the point, oriented like ``prev``."""
         sp = self.space(p)
-        B = sp.tangent_basis(x)
-        Ju, Jp = self.jacobian(x, B, np.zeros(B.shape[1]), p)
+        if hasattr(sp, "spectrum"):  # isotypic spaces: the chart Jacobian by differences
+            B = sp.tangent_basis(x)
+            Ju, Jp = self.jacobian(x, B, np.zeros(B.shape[1]), p)
+        else:
+            B, Ju, Jp = self.point_jacobian(x, p)
         A = np.column_stack([Ju, Jp])
         _, _, vt = np.linalg.svd(A)
         t = vt[-1]
@@ -98,13 +123,17 @@ class _Tracker:
 
     def _correct(self, c, p0, t, s, max_iter, tol):
         sp = self.space(p0)
-        B = sp.tangent_basis(c)
+        hit = self._jac.get((float(p0), np.asarray(c, dtype=float).tobytes()))
+        B = hit[0] if hit is not None else sp.tangent_basis(c)
         tu = B.T @ t[0]
         tp = t[1]
         nrm = np.hypot(np.linalg.norm(tu), tp)
         tu, tp = tu / nrm, tp / nrm
         u = s * tu
         p = p0 + s * tp
+        chord = self._chord(c, p0, B, tu, tp, u, p, s, tol)
+        if chord is not None:
+            return chord
         for it in range(1, max_iter + 1):
             F = self.residual(c, B, u, p)
             r = np.concatenate([F, [tu @ u + tp * (p - p0) - s]])
@@ -123,6 +152,43 @@ class _Tracker:
         F = self.residual(c, B, u, p)
         if np.linalg.norm(F) < 1e-8:
             return self.space(p).retract(c + B @ u), p, max_iter
+        return None
+
+    def _chord(self, c, p0, B, tu, tp, u, p, s, tol, max_iter=8):
+        """The corrector with the Jacobian of the accepted point ``c`` (:meth:`point_jacobian`,
+        LU-factored once): residual evaluations only. None when the space has no such
+        Jacobian (isotypic), or when it does not converge (the full Newton takes over)."""
+        import warnings
+
+        from scipy.linalg import LinAlgWarning, lu_factor, lu_solve
+
+        if hasattr(self.space(p0), "spectrum"):
+            return None
+        Bc, H, Jp = self.point_jacobian(c, p0)
+        if Bc.shape != B.shape:
+            return None
+        M = np.block([[H, Jp[:, None]], [tu[None, :], np.array([[tp]])]])
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", LinAlgWarning)
+                lu = lu_factor(M, check_finite=True)
+        except (ValueError, np.linalg.LinAlgError, LinAlgWarning):
+            return None
+        last = np.inf
+        for it in range(1, max_iter + 1):
+            F = self.residual(c, B, u, p)
+            r = np.append(F, tu @ u + tp * (p - p0) - s)
+            if not np.all(np.isfinite(r)):
+                return None
+            nrm = np.linalg.norm(F)
+            if nrm < tol and abs(r[-1]) < 1e-12:
+                return self.space(p).retract(c + B @ u), p, it
+            if nrm > 0.5 * last and it > 2:  # too slow: leave it to Newton
+                return None
+            last = nrm
+            delta = lu_solve(lu, -r)
+            u = u + delta[:-1]
+            p = p + delta[-1]
         return None
 
     def classify(self, x, p):
@@ -154,7 +220,8 @@ class _Tracker:
             lam = np.array([v for v, *_ in items])
             idx = sum(m for v, m, *_ in items if v < -self.null_tol)
             return lam, None, None, int(round(idx)), items
-        lam, U, B = _hessian_eigen(sp, x)
+        B, H, _ = self.point_jacobian(x, p)
+        lam, U = np.linalg.eigh(H)
         eps = self.null_tol
         return lam, U, B, int(np.sum(lam < -eps)), [(v, 1) for v in lam]
 

@@ -10,7 +10,13 @@ import numpy as np
 from fixedpoints.errors import ParameterError
 from fixedpoints.models.naming import OrderParameterNames
 
-__all__ = ["input_dimension", "overlap_coordinates", "state_from_weights", "teacher_vectors"]
+__all__ = [
+    "input_dimension",
+    "overlap_coordinates",
+    "state_from_weights",
+    "teacher_vectors",
+    "weights_from_coordinates",
+]
 
 
 def state_from_weights(names, W, V, a=None, outputs: int = 1) -> np.ndarray:
@@ -105,3 +111,85 @@ def input_dimension(T, k: int, d: int | None = None) -> int:
     r"""The input dimension of a model: ``d`` when the model sets it, else
     :math:`\operatorname{rank}T+k` (room for every student outside the teacher span)."""
     return int(d) if d else int(np.linalg.matrix_rank(np.asarray(T, dtype=float))) + int(k)
+
+
+def weights_from_coordinates(
+    coordinates, V, names: OrderParameterNames, k: int, *, spherical=False
+):
+    r"""Student weights ``(W, a)`` with the overlaps ``coordinates`` (the inverse of
+    :func:`overlap_coordinates`, up to the symmetries that fix the teachers).
+
+    With :math:`T=VV^\top` the part in the teacher span is :math:`W_\parallel=MT^{+}V`; the rest
+    :math:`R` has the Gram matrix :math:`Q-MT^{+}M^\top` and is put in the complement of the span
+    (:math:`R=L\,U_\perp`, :math:`LL^\top` the PSD factor). Missing ``Q_ii`` of spherical neurons
+    are 1; missing ``Q_ij`` are :math:`(MT^{+}M^\top)_{ij}` (no component outside the span).
+
+    Raises
+    ------
+    ParameterError
+        Naming ``start``: an ``M_ir`` missing, an unknown name, or overlaps no weights in this
+        input dimension have (a Gram matrix that is not PSD, or more room than the complement).
+    """
+    V = np.asarray(V, dtype=float)
+    m, d = V.shape
+    M = np.full((k, m), np.nan)
+    Q = np.full((k, k), np.nan)
+    a = {}
+    for name, value in dict(coordinates).items():
+        try:
+            kind, idx = names.parse(name)
+        except ParameterError:
+            raise ParameterError(
+                f"`start` has an unknown coordinate {name!r} (expected names like "
+                f"{names.M(0, 0)!r}, {names.Q(0, 0)!r}).",
+                parameter="start",
+            ) from None
+        if kind == "M" and idx[0] < k and idx[1] < m:
+            M[idx] = float(value)
+        elif kind == "Q" and max(idx) < k:
+            Q[idx] = Q[idx[::-1]] = float(value)
+        elif kind == "a" and idx[0] < k:
+            a[(idx[0], idx[1] if len(idx) > 1 else 0)] = float(value)
+        else:
+            raise ParameterError(
+                f"`start` coordinate {name!r} does not fit k = {k}, m = {m}.", parameter="start"
+            )
+    if np.isnan(M).any():
+        missing = [names.M(i, r) for i in range(k) for r in range(m) if np.isnan(M[i, r])]
+        raise ParameterError(
+            f"`start` must give every student-teacher overlap; missing {', '.join(missing)}.",
+            parameter="start",
+        )
+    Tp = np.linalg.pinv(V @ V.T)
+    W = M @ Tp @ V
+    inner = M @ Tp @ M.T
+    if spherical:
+        Q[np.diag_indices(k)] = 1.0
+    Q = np.where(np.isnan(Q), inner, Q)
+    lam, U = np.linalg.eigh((Q - inner + (Q - inner).T) / 2)
+    if lam.min() < -1e-8 * max(1.0, abs(Q).max()):
+        raise ParameterError(
+            f"`start` overlaps are not those of weights: Q - M T^+ M^T has eigenvalue "
+            f"{lam.min():.3g} < 0.",
+            parameter="start",
+        )
+    keep = lam > 1e-12 * max(1.0, abs(Q).max())
+    if keep.any():
+        _, sv, vt = np.linalg.svd(V) if m else (None, np.zeros(0), np.eye(d))
+        rank = int(np.sum(sv > 1e-10 * max(1.0, sv.max() if sv.size else 1.0)))
+        comp = vt[rank:]
+        if int(keep.sum()) > comp.shape[0]:
+            raise ParameterError(
+                f"`start` needs {int(keep.sum())} directions outside the teacher span; the input "
+                f"dimension leaves {comp.shape[0]}.",
+                parameter="start",
+            )
+        L = U[:, keep] * np.sqrt(lam[keep])
+        W = W + L @ comp[: int(keep.sum())]
+    avec = None
+    if a:
+        o = 1 + max(c for _, c in a)
+        avec = np.zeros((k, o))
+        for (i, c), v in a.items():
+            avec[i, c] = v
+    return W, avec

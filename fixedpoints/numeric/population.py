@@ -71,16 +71,28 @@ class PopulationLoss:
         self.V = to(V)
         self.T, self.Td = to(kernels.T), to(np.diag(kernels.T))
         self.b, self.a = to(kernels.b), to(kernels.a)
-        kt = kernels
-        Ktt = self._diag_set(
-            kt.tt(0, self.Td[:, None], self.Td[None, :], self.T), kt.tt_self(0, self.Td)
-        )
-        self.constant = kt.scale * float(xp.sum((self.b @ self.b.T) * Ktt)) if kt.square else 0.0
-        if target is not None:
-            self.constant = kt.scale * target.second_moment
+        self._constant = None  # the teacher-teacher term: computed on first use (losses only)
         self._mask_cache, self._fixed = {}, None
         #: columns of the teacher block of [Q | M]: teachers, or the target's basis
         self._m = self.Td.shape[0] if self.V is None else self.V.shape[0]
+
+    @property
+    def constant(self) -> float:
+        r"""The teacher–teacher term :math:`c\,\sum_{rs}b_rb_s\,K(T_{rr},T_{ss},T_{rs})` of the
+        square loss (the target's second moment with an exact target; 0 for the correlation
+        loss), computed once, when a loss is first asked for."""
+        if self._constant is None:
+            kt, xp = self.kernels, self.xp
+            if self.target is not None:
+                self._constant = kt.scale * self.target.second_moment
+            elif kt.square:
+                Ktt = self._diag_set(
+                    kt.tt(0, self.Td[:, None], self.Td[None, :], self.T), kt.tt_self(0, self.Td)
+                )
+                self._constant = kt.scale * float(xp.sum((self.b @ self.b.T) * Ktt))
+            else:
+                self._constant = 0.0
+        return self._constant
 
     def _masks(self, k):
         """``(off, eye)`` blocks of shape (k, k+m): 1 - [I | 0] and [I | 0] (cached per k)."""

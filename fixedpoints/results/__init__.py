@@ -18,6 +18,7 @@ True
 
 from fixedpoints.results.arcs import ArcCrossing, TangencyArc
 from fixedpoints.results.branches import Branch, BranchPoint, Continuation, Event, Threshold
+from fixedpoints.results.curves import Curve, CurveEvent, CurvePoint
 from fixedpoints.results.dynamics import (
     EscapeResult,
     Outcome,
@@ -47,6 +48,9 @@ __all__ = [
     "Branch",
     "BranchPoint",
     "Certificate",
+    "Curve",
+    "CurveEvent",
+    "CurvePoint",
     "Classification",
     "Continuation",
     "EscapeResult",

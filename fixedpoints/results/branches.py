@@ -188,7 +188,9 @@ class Branch:
 @dataclass(frozen=True)
 class Continuation:
     """The branches of :func:`fixedpoints.continue_fixed_points` in ``parameter`` over
-    ``range``."""
+    ``range``; with a second parameter (:func:`fixedpoints.continue_curves`) also the fold and
+    branch-point ``curves`` (:class:`~fixedpoints.results.curves.Curve`) in the plane
+    (``parameter``, ``curve_parameter``) over ``range`` × ``curve_range``."""
 
     parameter: str
     range: tuple
@@ -196,10 +198,15 @@ class Continuation:
     model: str = ""
     settings: Mapping = field(default_factory=dict)
     stats: Mapping = field(default_factory=dict, compare=False)
+    curves: tuple = ()
+    curve_parameter: str | None = None
+    curve_range: tuple = ()
 
     def __post_init__(self):
         object.__setattr__(self, "range", tuple(self.range))
         object.__setattr__(self, "branches", tuple(self.branches))
+        object.__setattr__(self, "curves", tuple(self.curves))
+        object.__setattr__(self, "curve_range", tuple(self.curve_range))
         object.__setattr__(self, "settings", frozen_mapping(self.settings))
         object.__setattr__(self, "stats", frozen_mapping(self.stats))
 
@@ -217,10 +224,12 @@ class Continuation:
             range=raw(str(tuple(self.range))),
             branches=len(self.branches),
             events=raw("[" + ", ".join(events[:6]) + (", …" if len(events) > 6 else "") + "]"),
+            **({"curves": len(self.curves)} if self.curve_parameter else {}),
         )
 
     def to_dict(self, *, timing: bool = False) -> dict:
-        """The document of ``continue --json``."""
+        """The document of ``continue --json`` (with ``--curve``: ``curve_parameter``,
+        ``curve_range`` and ``curves``)."""
         doc = {
             "model": self.model,
             "parameter": self.parameter,
@@ -230,6 +239,10 @@ class Continuation:
         if timing:
             doc["seconds"] = self.stats.get("seconds")
         doc["branches"] = [b.to_dict() for b in self.branches]
+        if self.curve_parameter:
+            doc["curve_parameter"] = self.curve_parameter
+            doc["curve_range"] = list(self.curve_range)
+            doc["curves"] = [c.to_dict() for c in self.curves]
         return doc
 
 
@@ -242,7 +255,9 @@ class Threshold:
     ``numeric_value`` (continuation root), ``index_below``/``index_above``, ``kind`` (``fold``
     or ``branch_point``), ``method``, ``symbolic_status`` (why there is or is not a closed form),
     ``eigenvalue`` (the Hessian eigenvalue on the critical component), ``events`` (every index
-    change found), ``status`` (``found``/``not-found``) and ``message``.
+    change found), ``status`` (``found``/``not-found``) and ``message``; with a second
+    parameter, ``curve`` (:class:`~fixedpoints.results.curves.Curve`: the threshold as a curve
+    in the plane, JSON ``curve``).
     """
 
     parameter: str
@@ -262,6 +277,7 @@ class Threshold:
     message: str = ""
     events: tuple = ()
     branch: Branch | None = array_field(default=None)
+    curve: object = None
 
     def __post_init__(self):
         object.__setattr__(self, "range", tuple(self.range))
@@ -300,12 +316,15 @@ class Threshold:
             doc["latex"] = self.latex
         doc["status"] = str(self.status)
         doc["message"] = self.message
+        if self.curve is not None:
+            doc["curve"] = self.curve.to_dict()
         return doc
 
     @classmethod
     def from_dict(cls, doc: Mapping) -> Threshold:
-        """Inverse of :meth:`to_dict` (events and the branch are not serialized)."""
-        names = {f.name for f in fields(cls)} - {"events", "branch"}
+        """Inverse of :meth:`to_dict` (events, the branch and the curve are not
+        serialized back)."""
+        names = {f.name for f in fields(cls)} - {"events", "branch", "curve"}
         return cls(**{k: doc[k] for k in names if k in doc})
 
 

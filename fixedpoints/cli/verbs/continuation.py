@@ -15,6 +15,20 @@ def add_parser(sub) -> None:
     p.add_argument("--param", required=True, metavar="NAME=A:B", help="free parameter and range")
     p.add_argument("--point", help="continue only this named point (default: all found)")
     p.add_argument("--starts", type=int, default=100, help="Newton starts at A (default 100)")
+    p.add_argument(
+        "--start",
+        metavar="FILE",
+        help="continue only the point in FILE (JSON): a fixed-points --json document (its "
+        "point number --start-index), one of its points ({'coordinates': {'M_11': ...}}), or "
+        "{'weights': [...]}; polished by Newton at A",
+    )
+    p.add_argument(
+        "--start-index",
+        type=int,
+        default=0,
+        metavar="N",
+        help="with --start and a fixed-points document: which point (default 0, the first)",
+    )
     p.add_argument("--no-switch", action="store_true", help="no branch switching")
     p.add_argument(
         "--plot",
@@ -27,6 +41,21 @@ def add_parser(sub) -> None:
         metavar="FILE",
         help="every Hessian eigenvalue of each branch against the parameter (png/pdf/svg), "
         "with the zero line and the events",
+    )
+    p.add_argument(
+        "--curve",
+        metavar="NAME=C0:C1",
+        help="two-parameter continuation: every fold and branch point found on the branches "
+        "(computed at NAME = C0, or --curve-at) continued as a curve in (--param, NAME) over "
+        "C0..C1; JSON adds curves [{kind, parameters, points, events, ...}], --plot draws the "
+        "phase diagram",
+    )
+    p.add_argument(
+        "--curve-at",
+        type=float,
+        metavar="V",
+        help="with --curve: the value of NAME where the one-parameter branches are computed "
+        "(default C0)",
     )
     io.add_max_weights(p)
     p.add_argument(
@@ -71,6 +100,79 @@ def check(args) -> None:
     _model_and_range(args)
 
 
+def start_point(args):
+    """The point of ``--start FILE`` (overlaps as a dict, or weights as a list), None without
+    it; checked (readable JSON of one of the accepted forms, ``--start-index`` in range)."""
+    import json
+    from pathlib import Path
+
+    path = getattr(args, "start", None)
+    if not path:
+        return None
+    if args.point:
+        raise ParameterError("give `--start` or `--point`, not both.", parameter="start")
+    try:
+        doc = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as e:
+        raise ParameterError(
+            f"`--start` must be a readable JSON file; {e}.", parameter="start"
+        ) from None
+    if isinstance(doc, dict) and "fixed_points" in doc:
+        pts = doc["fixed_points"]
+        n = args.start_index
+        if not 0 <= n < len(pts):
+            raise ParameterError(
+                f"`--start-index` must lie in [0, {len(pts) - 1}] (points in {path}); got {n}.",
+                parameter="start_index",
+            )
+        doc = pts[n]
+    if isinstance(doc, dict) and "coordinates" in doc:
+        return {k: float(v) for k, v in doc["coordinates"].items()}
+    if isinstance(doc, dict) and "weights" in doc:
+        return [float(v) for v in _flat(doc["weights"])]
+    raise ParameterError(
+        f"`--start` file {path} must hold a fixed-points --json document, a point with "
+        "'coordinates', or 'weights'.",
+        parameter="start",
+    )
+
+
+def _flat(value):
+    if isinstance(value, list):
+        for v in value:
+            yield from _flat(v)
+    else:
+        yield value
+
+
+def curve_range(args, model, name):
+    """``(curve_name, c0, c1, at)`` from ``--curve`` and ``--curve-at`` (None without
+    ``--curve``), checked: a free parameter other than ``name``, a finite range, ``at`` inside."""
+    if getattr(args, "curve_at", None) is not None and not args.curve:
+        raise ParameterError("`--curve-at` needs `--curve NAME=C0:C1`.", parameter="curve_at")
+    if not args.curve:
+        return None
+    if "=" not in args.curve:
+        raise ParameterError(
+            f"`--curve` must be NAME=C0:C1 (a second free parameter and its range); got "
+            f"{args.curve!r}.",
+            parameter="curve",
+        )
+    cname, c0, c1 = parse_param(args.curve, model, "--curve")
+    if cname == name:
+        raise ParameterError(
+            f"`--curve` must name a parameter other than the one of `--param` ({name!r}).",
+            parameter="curve",
+        )
+    at = getattr(args, "curve_at", None)
+    if at is not None and not min(c0, c1) <= at <= max(c0, c1):
+        raise ParameterError(
+            f"`--curve-at` must lie in [{min(c0, c1):g}, {max(c0, c1):g}]; got {at}.",
+            parameter="curve_at",
+        )
+    return cname, c0, c1, (c0 if at is None else at)
+
+
 def _model_and_range(args):
     """``(model, name, lo, hi)`` from the arguments, checked (with ``--plot``)."""
     if args.precision is not None and not args.isotropy:
@@ -87,6 +189,14 @@ def _model_and_range(args):
     else:
         _, model = io.load_model_from_args(args)
         name, lo, hi = parse_param(args.param, model)
+    if args.curve and args.isotropy:
+        raise ParameterError(
+            "`--curve` continues folds and branch points in weight space; it does not combine "
+            "with `--isotropy`.",
+            parameter="curve",
+        )
+    curve_range(args, model, name)
+    start_point(args)
     for path in (args.plot, args.plot_spectrum):
         if path:
             io.check_plot_path(path)
@@ -99,6 +209,8 @@ def run(args) -> int:
     from fixedpoints.export import bifurcation_figure, spectrum_figure
 
     model, name, lo, hi = _model_and_range(args)
+    if args.curve:
+        return _run_curves(args, model, name, lo, hi)
     with io.Progress(args, desc="continue", unit=f"steps in {name}") as bar:
         res = continue_fixed_points(
             model,
@@ -111,6 +223,7 @@ def run(args) -> int:
             point=args.point,
             switch=not args.no_switch,
             progress=lambda p: bar(0),
+            start_point=start_point(args),
             isotropy=args.isotropy,
             precision=args.precision,
             per_decade=args.per_decade,
@@ -151,4 +264,59 @@ def run(args) -> int:
                     f"#   d = {e['value']:.10f}: component {e['component']} (multiplicity "
                     f"{e['multiplicity_formula']}) crosses zero"
                 )
+    return 0
+
+
+def _run_curves(args, model, name, lo, hi) -> int:
+    """``continue --curve``: the branches at the start value and their fold and branch-point
+    curves."""
+    from fixedpoints.api import continue_curves
+    from fixedpoints.export.curves import curves_figure
+
+    cname, c0, c1, at = curve_range(args, model, name)
+    with io.Progress(args, desc="continue --curve", unit=f"steps in {cname}") as bar:
+        res = continue_curves(
+            model,
+            name,
+            lo,
+            hi,
+            cname,
+            c0,
+            c1,
+            {},
+            at=at,
+            starts=args.starts,
+            seed=args.seed,
+            point=args.point,
+            switch=not args.no_switch,
+            progress=lambda p: bar(0),
+            max_weights=io.max_weights(args),
+        )
+    doc = res.to_dict(timing=args.timing)
+    if args.plot:
+        fig = curves_figure(
+            doc["curves"],
+            (name, cname),
+            title=io.figure_title(model, f"phase diagram in ({name}, {cname})"),
+        )
+        doc["plot"] = io.save_figure(fig, args.plot)
+    if args.json:
+        io.emit_json(doc)
+        return 0
+    print(
+        f"# {model.name}: {len(doc['curves'])} curves in ({name}, {cname}) over "
+        f"[{lo:g}, {hi:g}] x [{c0:g}, {c1:g}] (branches at {cname} = {at:g})"
+    )
+    for c in doc["curves"]:
+        pts = c["points"]
+        ends = f"({pts[0][0]:.10g}, {pts[0][1]:.6g}) -> ({pts[-1][0]:.10g}, {pts[-1][1]:.6g})"
+        print(
+            f"{c['kind']}: {c['label']}: {len(pts)} points {ends}, {c['status']}"
+            if pts
+            else f"{c['kind']}: {c['label']}: no points"
+        )
+        if c.get("expression"):
+            print(f"#   closed form: {c['solved_for']} = {c['expression']}")
+        for e in c["events"]:
+            print(f"#   {e['kind']} at ({e['parameters'][0]:.8g}, {e['parameters'][1]:.8g})")
     return 0
