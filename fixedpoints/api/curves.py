@@ -138,23 +138,10 @@ def continue_curves(
         [c.kind for c in res.curves]
     """
     from fixedpoints.api.continuation import continue_fixed_points
-    from fixedpoints.api.landscapes import LandscapePlane
-    from fixedpoints.numeric.curves import continue_curve
-    from fixedpoints.numeric.symmetry import detect_symmetry
+    from fixedpoints.api.landscapes import check_free
 
     params = dict(params or {})
-    if curve_parameter == parameter:
-        raise ParameterError(
-            f"`curve_parameter` must differ from `parameter` ({parameter!r}).",
-            parameter="curve_parameter",
-        )
-    if curve_parameter not in model.free:
-        free = ", ".join(model.free) or "none"
-        raise ParameterError(
-            f"`curve_parameter` must name a free real parameter of {model.name!r} (free: "
-            f"{free}); got {curve_parameter!r}. Leave it unset.",
-            parameter="curve_parameter",
-        )
+    check_free(model, curve_parameter, "curve_parameter", other=parameter)
     if not (math.isfinite(c0) and math.isfinite(c1)) or c0 == c1:
         raise ParameterError(
             f"`curve_parameter` range must be C0:C1 with finite C0 != C1; got {c0}:{c1}.",
@@ -181,43 +168,23 @@ def continue_curves(
         max_branches=max_branches,
         max_weights=max_weights,
     )
-    plane = LandscapePlane(model, parameter, curve_parameter, params)
-    sym = detect_symmetry(plane.at(lo + 0.3819660113 * (hi - lo), at), seed=seed)
-    generators = _generators(sym)
-    box = ((min(lo, hi), max(lo, hi)), (min(c0, c1), max(c0, c1)))
-    marks = curve_marks(c0, c1) if marks is None else np.asarray(marks, dtype=float)
-    direction = 1.0 if c1 >= c0 else -1.0
+    follow = _Follower(model, parameter, curve_parameter, params, (lo, hi), (c0, c1), at, seed)
     curves, seen = [], []
     for br in base.branches:
         for ev in br.events:
-            kind = "fold" if ev.kind == "fold" and ev.multiplicity == 1 else "branch-point"
+            kind = _curve_kind(ev)
             if ev.x is None or any(k == kind and abs(v - ev.value) < SAME_EVENT for k, v in seen):
                 continue
             seen.append((kind, ev.value))
             label = f"{ev.kind} at {parameter} = {ev.value:.10g} on {br.label or 'a branch'}"
-            try:
-                cur = continue_curve(
-                    plane.at,
-                    ev.x,
-                    (ev.value, at),
-                    kind,
-                    box,
-                    multiplicity=ev.multiplicity,
-                    generators=generators,
-                    direction=direction,
-                    max_points=max_points,
-                    marks=marks,
-                    label=label,
-                    progress=progress,
-                )
-            except FixedPointsError as e:
-                cur = Curve(
-                    kind, (parameter, curve_parameter), (), (), "not-found", f"{label}: {e}"
-                )
-            cur = _named(cur, parameter, curve_parameter, ev, br)
-            curves.append(cur)
+            comp = ev.component or (
+                "standard" if br.label == "averaged" and ev.multiplicity > 1 else ""
+            )
+            curves.append(
+                follow(ev, label, comp, marks=marks, max_points=max_points, progress=progress)
+            )
     curves = _with_meetings(_distinct(curves))
-    closed = _averaged_closed_form(model, parameter, curve_parameter, box, curves, base)
+    closed = _averaged_closed_form(model, parameter, curve_parameter, follow.box, curves)
     curves = [closed.get(id(c), c) for c in curves]
     settings = dict(base.settings)
     settings[curve_parameter] = at
@@ -234,11 +201,58 @@ def continue_curves(
     )
 
 
-def _named(cur: Curve, p1: str, p2: str, ev, br) -> Curve:
-    from dataclasses import replace
+def _curve_kind(event) -> str:
+    """A fold of multiplicity one is continued as a fold; a branch point, or a fold where
+    several eigenvalues vanish at once (a branch point of a symmetric branch), as a
+    branch-point curve."""
+    return "fold" if event.kind == "fold" and event.multiplicity == 1 else "branch-point"
 
-    comp = ev.component or ("standard" if br.label == "averaged" and ev.multiplicity > 1 else "")
-    return replace(cur, parameters=(p1, p2), component=comp if cur.kind == "branch-point" else "")
+
+class _Follower:
+    """Continues events as curves in one plane (the landscapes, the continuous-symmetry
+    directions, the box and the marks set up once)."""
+
+    def __init__(self, model, parameter, curve_parameter, params, prange, crange, at, seed=0):
+        from fixedpoints.api.landscapes import LandscapePlane
+        from fixedpoints.numeric.symmetry import detect_symmetry
+
+        (lo, hi), (c0, c1) = prange, crange
+        self.names = (parameter, curve_parameter)
+        self.plane = LandscapePlane(model, parameter, curve_parameter, params)
+        sym = detect_symmetry(self.plane.at(lo + 0.3819660113 * (hi - lo), at), seed=seed)
+        self.generators = _generators(sym)
+        self.box = ((min(lo, hi), max(lo, hi)), (min(c0, c1), max(c0, c1)))
+        self.at = at
+        self.direction = 1.0 if c1 >= c0 else -1.0
+        self.marks = curve_marks(c0, c1)
+
+    def __call__(self, ev, label, component="", *, marks=None, **kw) -> Curve:
+        """The curve through the event ``ev`` (found at the second parameter ``at``); an empty
+        curve with status ``not-found`` (its label says why) when it cannot be started."""
+        from dataclasses import replace
+
+        from fixedpoints.numeric.curves import continue_curve
+
+        kind = _curve_kind(ev)
+        try:
+            cur = continue_curve(
+                self.plane.at,
+                ev.x,
+                (ev.value, self.at),
+                kind,
+                self.box,
+                multiplicity=ev.multiplicity,
+                generators=self.generators,
+                direction=self.direction,
+                marks=self.marks if marks is None else np.asarray(marks, dtype=float),
+                label=label,
+                **kw,
+            )
+        except FixedPointsError as e:
+            return Curve(kind, self.names, (), (), "not-found", f"{label}: {e}")
+        return replace(
+            cur, parameters=self.names, component=component if kind == "branch-point" else ""
+        )
 
 
 def _distinct(curves) -> list:
@@ -375,7 +389,7 @@ def _misses(expr, solved, parameter, curve_parameter, curve):
     return worst if worst > CLOSED_FORM_AGREEMENT else None
 
 
-def _averaged_closed_form(model, parameter, curve_parameter, box, curves, base) -> dict:
+def _averaged_closed_form(model, parameter, curve_parameter, box, curves) -> dict:
     """{id(curve): curve with its closed form} for the branch-point curve started on the
     averaged branch."""
     from dataclasses import replace
@@ -419,31 +433,17 @@ def threshold_curve(
     """
     from dataclasses import replace
 
-    from fixedpoints.api.landscapes import LandscapePlane
-    from fixedpoints.numeric.curves import continue_curve
-    from fixedpoints.numeric.symmetry import detect_symmetry
-
-    box = ((min(lo, hi), max(lo, hi)), (min(c0, c1), max(c0, c1)))
-    names = (parameter, curve_parameter)
     if event is None:
+        names = (parameter, curve_parameter)
         return Curve("branch-point", names, (), (), "not-found", f"{point}: no index change")
-    plane = LandscapePlane(model, parameter, curve_parameter, params)
-    kind = "fold" if event.kind == "fold" and event.multiplicity == 1 else "branch-point"
-    sym = detect_symmetry(plane.at(lo + 0.3819660113 * (hi - lo), c0))
-    cur = continue_curve(
-        plane.at,
-        event.x,
-        (event.value, c0),
-        kind,
-        box,
-        multiplicity=event.multiplicity,
-        generators=_generators(sym),
-        direction=1.0 if c1 >= c0 else -1.0,
-        marks=curve_marks(c0, c1) if marks is None else marks,
-        label=f"{point}: {event.kind} at {parameter} = {event.value:.10g}",
+    follow = _Follower(model, parameter, curve_parameter, params, (lo, hi), (c0, c1), c0)
+    label = f"{point}: {event.kind} at {parameter} = {event.value:.10g}"
+    cur = follow(event, label, "standard", marks=marks)
+    if not cur.points:
+        return cur
+    expr, tex, solved = curve_closed_form(
+        model, point, parameter, curve_parameter, follow.box, curve=cur
     )
-    cur = replace(cur, parameters=names, component="standard" if kind == "branch-point" else "")
-    expr, tex, solved = curve_closed_form(model, point, parameter, curve_parameter, box, curve=cur)
     if expr is None:
         return cur
     return replace(cur, expression=expr, latex=tex, solved_for=solved)

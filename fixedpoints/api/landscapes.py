@@ -15,7 +15,13 @@ from fixedpoints.models.naming import OrderParameterNames
 from fixedpoints.numeric.landscape import Landscape, decouple
 from fixedpoints.numeric.overlaps import input_dimension, teacher_vectors
 
-__all__ = ["LandscapeFamily", "landscape", "model_teacher_vectors"]
+__all__ = [
+    "LandscapeFamily",
+    "LandscapePlane",
+    "check_free",
+    "landscape",
+    "model_teacher_vectors",
+]
 
 
 def model_teacher_vectors(model, T):
@@ -40,6 +46,28 @@ def landscape(model, params=None, *, kernels=None, decoupled: bool = True) -> La
         return Landscape(kernels, V, model.student.width, model.outputs, False, names)
     kernels, k, decoupled = decouple(kernels, model.student.width)
     return Landscape(kernels, V, k, model.outputs, decoupled, names)
+
+
+def check_free(model, name: str, role: str = "parameter", *, other: str | None = None) -> None:
+    """Refuse ``name`` unless it is a free parameter of ``model`` (and not ``other``).
+
+    Raises
+    ------
+    ParameterError
+        Naming ``role`` (the argument that gave ``name``).
+    """
+    if name == other:
+        raise ParameterError(
+            f"`{role}` must name a free parameter other than {other!r}; got {name!r}.",
+            parameter=role,
+        )
+    if name not in model.free:
+        free = ", ".join(model.free) or "none"
+        raise ParameterError(
+            f"`{role}` must name a free real parameter of {model.name!r} (free: {free}); "
+            f"got {name!r}. Leave it unset.",
+            parameter=role,
+        )
 
 
 class LandscapeFamily:
@@ -83,13 +111,7 @@ class LandscapeFamily:
     """
 
     def __init__(self, model, parameter: str, params=None):
-        if parameter not in model.free:
-            free = ", ".join(model.free) or "none"
-            raise ParameterError(
-                f"`parameter` must name a free real parameter of {model.name!r} (free: {free}); "
-                f"got {parameter!r}. Leave it unset.",
-                parameter="parameter",
-            )
+        check_free(model, parameter)
         self.model = model
         self.parameter = parameter
         self.params = dict(params or {})
@@ -142,13 +164,7 @@ class LandscapePlane:
     """
 
     def __init__(self, model, first: str, second: str, params=None):
-        if second == first or second not in model.free:
-            free = ", ".join(model.free) or "none"
-            raise ParameterError(
-                f"`second` must name a free parameter of {model.name!r} other than {first!r} "
-                f"(free: {free}); got {second!r}.",
-                parameter="second",
-            )
+        check_free(model, second, "second", other=first)
         self.parameters = (first, second)
         self._family = LandscapeFamily(model, first, params)
 

@@ -32,7 +32,7 @@ from fixedpoints.numeric.derivatives import hessian_vector_products
 from fixedpoints.numeric.newton import newton
 from fixedpoints.results import Branch, BranchPoint, Event, Status
 
-__all__ = ["continue_branch", "keyed_spectrum", "switch_branches"]
+__all__ = ["bordered_newton", "continue_branch", "keyed_spectrum", "switch_branches"]
 
 
 def _hessian_eigen(space, x):
@@ -49,12 +49,13 @@ class _Tracker:
         self.h = param_step
         self._cache = {}
         self._jac = {}  # (p, x bytes) -> (B, H, Jp) at accepted points
+        self._last_gradient = None
 
     def point_jacobian(self, x, p):
         r"""``(B, H, Jp)`` at a critical point: the tangent basis, the Hessian in it (the exact
         one of the landscape where it has one; at a critical point it is the chart Jacobian
-        :math:`\partial F/\partial u` at u = 0) and :math:`\partial F/\partial p` by central
-        differences; memoised for the last few points (the tangent, the classification and the
+        :math:`\partial F/\partial u` at u = 0) and :math:`\partial F/\partial p` by a forward
+        difference; memoised for the last few points (the tangent, the classification and the
         corrector's chord all use it)."""
         key = (float(p), np.asarray(x, dtype=float).tobytes())
         hit = self._jac.get(key)
@@ -63,9 +64,10 @@ class _Tracker:
         sp = self.space(p)
         B = sp.tangent_basis(x)
         H = sp.hessian(x, B)
-        u = np.zeros(B.shape[1])
         h = self.h * max(1.0, abs(p))
-        Jp = (self.residual(x, B, u, p + h) - self.residual(x, B, u, p - h)) / (2 * h)
+        # a forward difference (one landscape more, not two): its O(h) error moves the
+        # tangent, not the branch, and a fold stays where the critical eigenvalue vanishes
+        Jp = B.T @ (self.space(p + h).gradient(x) - self.gradient_at(x, p)) / h
         if len(self._jac) > 8:
             self._jac.clear()
         self._jac[key] = (B, H, Jp)
@@ -82,7 +84,17 @@ class _Tracker:
     def residual(self, c, B, u, p):
         sp = self.space(p)
         x = sp.retract(c + B @ u)
-        return B.T @ sp.gradient(x)
+        g = sp.gradient(x)
+        self._last_gradient = (float(p), x.tobytes(), g)
+        return B.T @ g
+
+    def gradient_at(self, x, p):
+        """The (Riemannian) gradient at ``(x, p)``: the last one :meth:`residual` computed when
+        it was there (the corrector's final evaluation is the accepted point)."""
+        last = self._last_gradient
+        if last is not None and last[0] == float(p) and last[1] == x.tobytes():
+            return last[2]
+        return self.space(p).gradient(x)
 
     def jacobian(self, c, B, u, p):
         """``[∂F/∂u, ∂F/∂p]`` at ``(u, p)`` in the chart of ``c``."""
@@ -134,25 +146,22 @@ class _Tracker:
         chord = self._chord(c, p0, B, tu, tp, u, p, s, tol)
         if chord is not None:
             return chord
-        for it in range(1, max_iter + 1):
-            F = self.residual(c, B, u, p)
-            r = np.concatenate([F, [tu @ u + tp * (p - p0) - s]])
-            if not np.all(np.isfinite(r)):
-                return None
-            if np.linalg.norm(F) < tol and abs(r[-1]) < 1e-12:
-                return self.space(p).retract(c + B @ u), p, it
-            Ju, Jp = self.jacobian(c, B, u, p)
-            J = np.block([[Ju, Jp[:, None]], [tu[None, :], np.array([[tp]])]])
-            try:
-                delta = np.linalg.lstsq(J, -r, rcond=1e-12)[0]
-            except np.linalg.LinAlgError:
-                return None
-            u = u + delta[:-1]
-            p = p + delta[-1]
-        F = self.residual(c, B, u, p)
-        if np.linalg.norm(F) < 1e-8:
-            return self.space(p).retract(c + B @ u), p, max_iter
-        return None
+        t_y = np.append(tu, tp)
+        out = bordered_newton(
+            lambda y: self.residual(c, B, y[:-1], y[-1]),
+            lambda y: np.column_stack(self.jacobian(c, B, y[:-1], y[-1])),
+            np.append(u, p),
+            (lambda y: t_y @ y - tp * p0 - s, t_y),
+            tol=tol,
+            accept=1e-8,
+            max_iter=max_iter,
+            norm=np.linalg.norm,
+            rcond=1e-12,
+        )
+        if out is None:
+            return None
+        y, it = out
+        return self.space(y[-1]).retract(c + B @ y[:-1]), y[-1], it
 
     def _chord(self, c, p0, B, tu, tp, u, p, s, tol, max_iter=8):
         """The corrector with the Jacobian of the accepted point ``c`` (:meth:`point_jacobian`,
@@ -224,6 +233,70 @@ class _Tracker:
         lam, U = np.linalg.eigh(H)
         eps = self.null_tol
         return lam, U, B, int(np.sum(lam < -eps)), [(v, 1) for v in lam]
+
+
+def bordered_newton(
+    residual,
+    jacobian,
+    y,
+    condition,
+    *,
+    tol: float,
+    accept: float | None = None,
+    max_iter: int = 10,
+    rows=None,
+    norm=None,
+    rcond: float = 1e-13,
+):
+    r"""Newton's method on the bordered system :math:`[R(y);\,c(y)]=0` (least squares), the
+    corrector of every continuation here (branches: R = F; curves in two parameters: R = [F; G]).
+
+    Parameters
+    ----------
+    residual, jacobian : callable
+        :math:`R(y)` (n,) and its Jacobian (n, len(y)); with the condition (and ``rows``) the
+        system is square or over-determined.
+    y : array
+        The prediction.
+    condition : (callable, array)
+        The scalar condition :math:`c(y)` (the arclength, or a parameter held at a value) and
+        its (constant) gradient.
+    tol : float
+        Converged when ``norm(R) < tol`` and :math:`|c(y)|<10^{-12}`.
+    accept : float, optional
+        After ``max_iter`` iterations, accept a residual below this (default ``10 * tol``).
+    rows : array (r, len(y)), optional
+        Directions the step must be orthogonal to (rows :math:`Z^\top\delta=0`: symmetry-
+        breaking and continuous-symmetry directions).
+    norm : callable, optional
+        Residual norm (default the max norm).
+    rcond : float
+        Cut-off of the least-squares solve.
+
+    Returns
+    -------
+    (y, iterations) or None
+        None on a non-finite residual or step, or no convergence.
+    """
+    norm = norm or (lambda r: float(np.max(np.abs(r))) if r.size else 0.0)
+    value, grad = condition
+    extra = np.zeros((0, y.size)) if rows is None else rows
+    for it in range(1, max_iter + 1):
+        R = residual(y)
+        r = np.append(R, value(y))
+        if not np.all(np.isfinite(r)):
+            return None
+        if norm(R) < tol and abs(r[-1]) < 1e-12:
+            return y, it
+        J = np.vstack([jacobian(y), grad[None, :], extra])
+        try:
+            delta = np.linalg.lstsq(J, np.append(-r, np.zeros(extra.shape[0])), rcond=rcond)[0]
+        except np.linalg.LinAlgError:
+            return None
+        if not np.all(np.isfinite(delta)):
+            return None
+        y = y + delta
+    return (y, max_iter) if norm(residual(y)) < (10 * tol if accept is None else accept) else None
 
 
 def continue_branch(

@@ -46,6 +46,7 @@ from __future__ import annotations
 import numpy as np
 
 from fixedpoints.errors import FixedPointsError
+from fixedpoints.numeric.continuation import bordered_newton
 from fixedpoints.results.curves import Curve, CurveEvent, CurvePoint
 from fixedpoints.results.status import Status
 
@@ -150,25 +151,18 @@ class _Point:
 
 
 def _solve(sys, c, B, y, ref, rows, extra, tol, max_iter=12):
-    """Newton (least squares) on ``[R; extra(y)]`` with the constraint ``rows``; ``extra`` is
-    ``(value(y), gradient)`` of the arclength or parameter condition. Returns ``(y, its)`` or
-    None."""
-    for it in range(1, max_iter + 1):
-        R = sys.residual(c, B, y, ref)
-        e_val, e_grad = extra
-        r = np.concatenate([R, [e_val(y)]])
-        if not np.all(np.isfinite(r)):
-            return None
-        if np.max(np.abs(R)) < tol and abs(r[-1]) < 1e-12:
-            return y, it
-        J = np.vstack([sys.jacobian(c, B, y, ref), e_grad[None, :], rows])
-        rhs = np.concatenate([-r, np.zeros(rows.shape[0])])
-        delta = np.linalg.lstsq(J, rhs, rcond=1e-13)[0]
-        if not np.all(np.isfinite(delta)):
-            return None
-        y = y + delta
-    R = sys.residual(c, B, y, ref)
-    return (y, max_iter) if np.max(np.abs(R)) < 10 * tol else None
+    """:func:`~fixedpoints.numeric.continuation.bordered_newton` on ``[F; G]`` with the
+    condition ``extra`` (the arclength, or a parameter held at a value) and the constraint
+    ``rows``. Returns ``(y, its)`` or None."""
+    return bordered_newton(
+        lambda z: sys.residual(c, B, z, ref),
+        lambda z: sys.jacobian(c, B, z, ref),
+        y,
+        extra,
+        tol=tol,
+        max_iter=max_iter,
+        rows=rows,
+    )
 
 
 def _accept(sys, y, c, B, ref):

@@ -20,6 +20,7 @@ from :mod:`fixedpoints.numeric.derivatives` (extrapolated differences of the exa
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 
 import numpy as np
@@ -88,9 +89,12 @@ class Landscape:
         a = arrays["a"]
         if a is not None and self.decoupled:
             a = a[:1]
-        kern = dataclasses.replace(
-            self.kernels, T=arrays["T"], b=arrays["b"], a=a, scale=float(arrays["scale"])
-        )
+        # a shallow copy with four fields set (dataclasses.replace re-runs __init__ over all
+        # seventeen fields: a fifth of a family step at small sizes)
+        kern = copy.copy(self.kernels)
+        for name, value in (("T", arrays["T"]), ("b", arrays["b"]), ("a", a)):
+            object.__setattr__(kern, name, value)
+        object.__setattr__(kern, "scale", float(arrays["scale"]))
         return Landscape(kern, V, self.k, self.outputs, self.decoupled, self.names)
 
     # -- coordinates ----------------------------------------------------------------------------
@@ -126,13 +130,17 @@ class Landscape:
         if not self.spherical:
             return np.eye(self.dimension)
         W, _ = self.unpack(x)
+        k, d = self.k, self.d
+        w = W / np.linalg.norm(W, axis=-1, keepdims=True)
+        # Householder reflections R_i = I - 2 v vᵀ/vᵀv, v = w + sign(w_0) e_0, map e_0 to
+        # -sign(w_0) w: their last d-1 columns are an orthonormal basis of w^perp
+        v = w.copy()
+        v[:, 0] += np.where(w[:, 0] >= 0, 1.0, -1.0)
+        R = np.eye(d) - 2 * v[:, :, None] * v[:, None, :] / np.sum(v * v, axis=1)[:, None, None]
         cols = []
-        for i in range(self.k):
-            w = W[i] / np.linalg.norm(W[i])
-            # complete w to an orthonormal basis; the last d-1 columns span w^perp
-            q, _ = np.linalg.qr(np.column_stack([w, np.eye(self.d)]))
-            block = np.zeros((self.dimension, self.d - 1))
-            block[i * self.d : (i + 1) * self.d] = q[:, 1 : self.d]
+        for i in range(k):
+            block = np.zeros((self.dimension, d - 1))
+            block[i * d : (i + 1) * d] = R[i][:, 1:]
             cols.append(block)
         if self.trainable:
             tail = np.zeros((self.dimension, self.dimension - self.n_w))

@@ -186,7 +186,8 @@ class PopulationLoss:
         :math:`GX`, one broadcast product each (one small product per run; a single tall 2-D
         product went to multithreaded BLAS, up to 40x slower for these shapes on a busy machine)."""
         xp = self.xp
-        return xp.concat([W, xp.broadcast_to(self.V, (*W.shape[:-2], *self.V.shape))], axis=-2)
+        V = xp.broadcast_to(self.V, (*W.shape[:-2], *self.V.shape)) if W.ndim > 2 else self.V
+        return xp.concat([W, V], axis=-2)
 
     def overlap_loss(self, Q, M, a=None):
         r""":math:`\mathcal L` from the overlaps ``Q`` (..., k, k), ``M`` (..., k, m) and the second

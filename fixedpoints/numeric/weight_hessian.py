@@ -75,7 +75,7 @@ def _pair_derivatives(loss, W, X, top, k):
     kt = loss.kernels
     q = np.einsum("...id,...id->...i", W, W)
     A = q[..., :, None]
-    Td = np.broadcast_to(loss.Td, (*q.shape[:-1], loss.Td.shape[0]))
+    Td = _batched(loss.Td, q.shape[:-1])
     if not kt.square:
         M = top[..., k:]
         K, KA, KP = kt.st.jet(A, Td[..., None, :], M)
@@ -97,6 +97,12 @@ def _pair_derivatives(loss, W, X, top, k):
     first = [np.concatenate([s, t], axis=-1) for s, t in zip(Ks, Kt, strict=True)]
     second = [np.concatenate([hs[i], ht[i]], axis=-1) for i in (0, 2, 5)]
     return (*first, *second, hs[1], hs[4])
+
+
+def _batched(x, batch):
+    """``x`` broadcast to the leading dimensions ``batch`` (itself for one point: a broadcast
+    costs microseconds, which count at small sizes)."""
+    return np.broadcast_to(x, (*batch, *x.shape)) if batch else x
 
 
 def weight_hessian(loss, W, a=None):
@@ -123,14 +129,10 @@ def weight_hessian(loss, W, a=None):
     W = np.asarray(W, dtype=float)
     batch, (k, d) = W.shape[:-2], W.shape[-2:]
     trainable = a is not None
-    a = (
-        np.asarray(a, dtype=float)
-        if trainable
-        else np.broadcast_to(loss.a, (*batch, *loss.a.shape))
-    )
-    b = np.broadcast_to(loss.b, (*batch, *loss.b.shape))
+    a = np.asarray(a, dtype=float) if trainable else _batched(loss.a, batch)
+    b = _batched(loss.b, batch)
     f = (2.0 if kt.square else 1.0) * kt.scale
-    X = np.concatenate([W, np.broadcast_to(loss.V, (*batch, *loss.V.shape))], axis=-2)
+    X = np.concatenate([W, _batched(loss.V, batch)], axis=-2)
     top = W @ np.swapaxes(X, -1, -2)
     K, KA, KP, KAA, KAP, KPP, KAB, KBP = _pair_derivatives(loss, W, X, top, k)
     ab = -f * (a @ np.swapaxes(b, -1, -2))
