@@ -257,22 +257,29 @@ class _Follower:
 
 def _distinct(curves) -> list:
     """Drop a curve whose points all lie on an earlier curve of the same kind (the same
-    singularity reached from two branches at different events)."""
+    singularity reached from two branches at different events): within a tenth of the earlier
+    curve's longest step of its polyline (the chords' sag is smaller)."""
     out = []
     for c in curves:
         pts = np.array(c.values()) if c.points else np.zeros((0, 2))
-        dup = False
-        for o in out:
-            if o.kind != c.kind or not o.points or not len(pts):
-                continue
-            ref = np.array(o.values())
-            d = np.min(np.linalg.norm(pts[:, None, :] - ref[None, :, :], axis=-1), axis=1)
-            if np.all(d < 1e-6):
-                dup = True
-                break
-        if not dup:
+        if not len(pts) or not any(
+            o.kind == c.kind and len(o.points) > 1 and _on_polyline(pts, np.array(o.values()))
+            for o in out
+        ):
             out.append(c)
     return out
+
+
+def _on_polyline(pts, line) -> bool:
+    """Whether every row of ``pts`` lies within a tenth of the longest segment of ``line``."""
+    a, b = line[:-1], line[1:]
+    seg = b - a
+    length2 = np.maximum(np.sum(seg * seg, axis=1), 1e-300)
+    tol = 0.1 * np.sqrt(length2.max())
+    t = np.clip(np.einsum("psk,sk->ps", pts[:, None, :] - a[None], seg) / length2, 0.0, 1.0)
+    nearest = a[None] + t[..., None] * seg[None]
+    dist = np.linalg.norm(pts[:, None, :] - nearest, axis=-1).min(axis=1)
+    return bool(np.all(dist <= tol))
 
 
 def _segments_cross(a, b):

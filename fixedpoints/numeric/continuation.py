@@ -28,11 +28,16 @@ from __future__ import annotations
 import numpy as np
 
 from fixedpoints.errors import FixedPointsError
+from fixedpoints.numeric.arclength import arclength_steps, bordered_newton
 from fixedpoints.numeric.derivatives import hessian_vector_products
 from fixedpoints.numeric.newton import newton
 from fixedpoints.results import Branch, BranchPoint, Event, Status
 
-__all__ = ["bordered_newton", "continue_branch", "keyed_spectrum", "switch_branches"]
+__all__ = [
+    "continue_branch",
+    "keyed_spectrum",
+    "switch_branches",
+]
 
 
 def _hessian_eigen(space, x):
@@ -164,24 +169,26 @@ class _Tracker:
         return self.space(y[-1]).retract(c + B @ y[:-1]), y[-1], it
 
     def _chord(self, c, p0, B, tu, tp, u, p, s, tol, max_iter=8):
-        """The corrector with the Jacobian of the accepted point ``c`` (:meth:`point_jacobian`,
-        LU-factored once): residual evaluations only. None when the space has no such
-        Jacobian (isotypic), or when it does not converge (the full Newton takes over)."""
-        import warnings
-
-        from scipy.linalg import LinAlgWarning, lu_factor, lu_solve
-
+        """The corrector with the Jacobian of the accepted point ``c`` (:meth:`point_jacobian`),
+        its bordered matrix inverted once per step: residual evaluations only. None when the
+        space has no such Jacobian (isotypic), or when it does not converge (the full Newton
+        takes over)."""
         if hasattr(self.space(p0), "spectrum"):
             return None
         Bc, H, Jp = self.point_jacobian(c, p0)
+        n = H.shape[0]
         if Bc.shape != B.shape:
             return None
-        M = np.block([[H, Jp[:, None]], [tu[None, :], np.array([[tp]])]])
+        M = np.empty((n + 1, n + 1))
+        M[:n, :n], M[:n, n], M[n, :n], M[n, n] = H, Jp, tu, tp
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("error", LinAlgWarning)
-                lu = lu_factor(M, check_finite=True)
-        except (ValueError, np.linalg.LinAlgError, LinAlgWarning):
+            Minv = np.linalg.inv(M)
+        except np.linalg.LinAlgError:
+            return None
+        # near a branch point the bordered matrix is near-singular: round-off in symmetric
+        # residuals would then be blown up along symmetry-breaking directions; the
+        # least-squares Newton (cut-off 1e-12) keeps the branch's symmetry there
+        if not np.all(np.isfinite(Minv)) or np.abs(M).max() * np.abs(Minv).max() > 1e10:
             return None
         last = np.inf
         for it in range(1, max_iter + 1):
@@ -195,7 +202,7 @@ class _Tracker:
             if nrm > 0.5 * last and it > 2:  # too slow: leave it to Newton
                 return None
             last = nrm
-            delta = lu_solve(lu, -r)
+            delta = -(Minv @ r)
             u = u + delta[:-1]
             p = p + delta[-1]
         return None
@@ -233,70 +240,6 @@ class _Tracker:
         lam, U = np.linalg.eigh(H)
         eps = self.null_tol
         return lam, U, B, int(np.sum(lam < -eps)), [(v, 1) for v in lam]
-
-
-def bordered_newton(
-    residual,
-    jacobian,
-    y,
-    condition,
-    *,
-    tol: float,
-    accept: float | None = None,
-    max_iter: int = 10,
-    rows=None,
-    norm=None,
-    rcond: float = 1e-13,
-):
-    r"""Newton's method on the bordered system :math:`[R(y);\,c(y)]=0` (least squares), the
-    corrector of every continuation here (branches: R = F; curves in two parameters: R = [F; G]).
-
-    Parameters
-    ----------
-    residual, jacobian : callable
-        :math:`R(y)` (n,) and its Jacobian (n, len(y)); with the condition (and ``rows``) the
-        system is square or over-determined.
-    y : array
-        The prediction.
-    condition : (callable, array)
-        The scalar condition :math:`c(y)` (the arclength, or a parameter held at a value) and
-        its (constant) gradient.
-    tol : float
-        Converged when ``norm(R) < tol`` and :math:`|c(y)|<10^{-12}`.
-    accept : float, optional
-        After ``max_iter`` iterations, accept a residual below this (default ``10 * tol``).
-    rows : array (r, len(y)), optional
-        Directions the step must be orthogonal to (rows :math:`Z^\top\delta=0`: symmetry-
-        breaking and continuous-symmetry directions).
-    norm : callable, optional
-        Residual norm (default the max norm).
-    rcond : float
-        Cut-off of the least-squares solve.
-
-    Returns
-    -------
-    (y, iterations) or None
-        None on a non-finite residual or step, or no convergence.
-    """
-    norm = norm or (lambda r: float(np.max(np.abs(r))) if r.size else 0.0)
-    value, grad = condition
-    extra = np.zeros((0, y.size)) if rows is None else rows
-    for it in range(1, max_iter + 1):
-        R = residual(y)
-        r = np.append(R, value(y))
-        if not np.all(np.isfinite(r)):
-            return None
-        if norm(R) < tol and abs(r[-1]) < 1e-12:
-            return y, it
-        J = np.vstack([jacobian(y), grad[None, :], extra])
-        try:
-            delta = np.linalg.lstsq(J, np.append(-r, np.zeros(extra.shape[0])), rcond=rcond)[0]
-        except np.linalg.LinAlgError:
-            return None
-        if not np.all(np.isfinite(delta)):
-            return None
-        y = y + delta
-    return (y, max_iter) if norm(residual(y)) < (10 * tol if accept is None else accept) else None
 
 
 def continue_branch(
@@ -345,36 +288,48 @@ def continue_branch(
     t = tr.tangent(x, p)
     if t[1] * direction < 0:
         t = (-t[0], -t[1])
-    s = step
-    status = Status.MAX_POINTS
-    while len(points) < max_points:
-        out = tr.correct(x, p, t, s)
-        if out is None:
-            s /= 2
-            if s < min_step:
-                status = Status.STEP_TOO_SMALL
-                break
-            continue
-        xn, pn, its = out
-        if (pn - hi) > 1e-14 or (lo - pn) > 1e-14:
-            # land exactly on the end of the range with a natural-parameter solve
-            pe = hi if pn > hi else lo
-            if abs(pe - p) > 1e-12:
-                r = newton(tr.space(pe), x + (xn - x) * (pe - p) / (pn - p), tol=1e-12)
-                if r.status == "converged":
-                    pt, lam_e = tr.point(r.x, pe)
-                    _detect(tr, points[-1], (r.x, pe, lam_e, pt.index), t, t, events, event_tol)
-                    points.append(pt)
-            status = Status.REACHED_END if (pn - p) * direction > 0 else Status.LEFT_RANGE
-            break
+    state = {"x": x, "p": p, "t": t}
+
+    def correct(s):
+        out = tr.correct(state["x"], state["p"], state["t"], s)
+        return None if out is None else ((out[0], out[1]), out[2])
+
+    def leaves(new):
+        pn = new[1]
+        return (pn - hi) > 1e-14 or (lo - pn) > 1e-14
+
+    def land(new):
+        # land exactly on the end of the range with a natural-parameter solve
+        (xn, pn), x, p, t = new, state["x"], state["p"], state["t"]
+        pe = hi if pn > hi else lo
+        if abs(pe - p) > 1e-12:
+            r = newton(tr.space(pe), x + (xn - x) * (pe - p) / (pn - p), tol=1e-12)
+            if r.status == "converged":
+                pt, lam_e = tr.point(r.x, pe)
+                _detect(tr, points[-1], (r.x, pe, lam_e, pt.index), t, t, events, event_tol)
+                points.append(pt)
+        return Status.REACHED_END if (pn - p) * direction > 0 else Status.LEFT_RANGE
+
+    def accept(new):
+        (xn, pn), t = new, state["t"]
         tn = tr.tangent(xn, pn, prev=t)
         pt, lam_n = tr.point(xn, pn)
         _detect(tr, points[-1], (xn, pn, lam_n, pt.index), t, tn, events, event_tol)
         points.append(pt)
-        x, p, t = xn, pn, tn
-        s = min(max_step, s * 1.5) if its <= 3 else s
+        state.update(x=xn, p=pn, t=tn)
         if progress is not None:
-            progress(p)
+            progress(pn)
+
+    status = arclength_steps(
+        correct,
+        accept,
+        leaves,
+        land,
+        step=step,
+        max_step=max_step,
+        min_step=min_step,
+        max_points=max_points - len(points),
+    )
     return Branch(tuple(points), tuple(events), status, label)
 
 

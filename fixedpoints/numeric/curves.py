@@ -46,7 +46,7 @@ from __future__ import annotations
 import numpy as np
 
 from fixedpoints.errors import FixedPointsError
-from fixedpoints.numeric.continuation import bordered_newton
+from fixedpoints.numeric.arclength import arclength_steps, bordered_newton
 from fixedpoints.results.curves import Curve, CurveEvent, CurvePoint
 from fixedpoints.results.status import Status
 
@@ -151,7 +151,7 @@ class _Point:
 
 
 def _solve(sys, c, B, y, ref, rows, extra, tol, max_iter=12):
-    """:func:`~fixedpoints.numeric.continuation.bordered_newton` on ``[F; G]`` with the
+    """:func:`~fixedpoints.numeric.arclength.bordered_newton` on ``[F; G]`` with the
     condition ``extra`` (the arclength, or a parameter held at a value) and the constraint
     ``rows``. Returns ``(y, its)`` or None."""
     return bordered_newton(
@@ -338,50 +338,44 @@ def _inside(p, box) -> bool:
 
 
 def _march(sys, pt, box, step, max_step, min_step, max_points, tol, null_tol, progress, marks):
-    """Pseudo-arclength steps from ``pt`` until the curve leaves ``box``; returns
-    ``(points, events, status)``."""
+    """Pseudo-arclength steps from ``pt`` until the curve leaves ``box``
+    (:func:`~fixedpoints.numeric.arclength.arclength_steps`); returns ``(points, events,
+    status)``."""
     points, events = [pt], []
-    s = step
-    status = Status.MAX_POINTS
+    state = {"pt": pt}
     if sys.kind == "fold":
         B, _ = _chart(pt)
         pt.a = sys.cusp_coefficient(pt.x, B, np.concatenate([np.zeros(B.shape[1]), pt.p]), pt.Zc)
-    while len(points) < max_points:
+
+    def correct(s):
+        pt = state["pt"]
         B, y0 = _chart(pt)
         t = np.concatenate([B.T @ pt.t[0], pt.t[1]])
         t = t / np.linalg.norm(t)
         rows = sys.constraint_rows(B, pt.Zc, pt.nulls)
-        arc = (lambda z, y0=y0, t=t, s=s: t @ (z - y0) - s, t)
         try:
-            out = _solve(sys, pt.x, B, y0 + s * t, pt.Zc, rows, arc, tol)
+            out = _solve(
+                sys, pt.x, B, y0 + s * t, pt.Zc, rows, (lambda z: t @ (z - y0) - s, t), tol
+            )
         except FixedPointsError:  # a parameter outside the model's domain
-            out = None
-        if out is None:
-            s /= 2
-            if s < min_step:
-                status = Status.STEP_TOO_SMALL
-                events.append(
-                    CurveEvent(
-                        "end",
-                        float(pt.p[0]),
-                        float(pt.p[1]),
-                        "no step converged: the curve meets another singularity here "
-                        "(or the critical eigenvalue joins another cluster)",
-                    )
-                )
-                break
-            continue
-        y, its = out
-        new = _accept(sys, y, pt.x, B, pt.Zc)
-        if not _inside(new.p, box):
-            land = _land(sys, pt, new, box, tol)
-            if land is not None:
-                points.append(land)
-            status = Status.REACHED_END if _edge_is_p2(pt.p, new.p, box) else Status.LEFT_RANGE
-            break
+            return None
+        return None if out is None else (_accept(sys, out[0], pt.x, B, pt.Zc), out[1])
+
+    def leaves(new):
+        return not _inside(new.p, box)
+
+    def land(new):
+        pt = state["pt"]
+        end = _land(sys, pt, new, box, tol)
+        if end is not None:
+            points.append(end)
+        return Status.REACHED_END if _edge_is_p2(pt.p, new.p, box) else Status.LEFT_RANGE
+
+    def accept(new):
+        pt = state["pt"]
         new.t = _tangent(sys, new, prev=pt.t)
         if marks is not None:
-            points += _marked(sys, pt, new, marks, tol)
+            points.extend(_marked(sys, pt, new, marks, tol))
         if pt.t[1][1] * new.t[1][1] < 0:
             events.append(_interpolated("turn", pt, new, pt.t[1][1], new.t[1][1]))
         if sys.kind == "fold":
@@ -393,10 +387,31 @@ def _march(sys, pt, box, step, max_step, min_step, max_points, tol, null_tol, pr
             if pt.a * new.a < 0:
                 events.append(_interpolated("cusp", pt, new, pt.a, new.a))
         points.append(new)
-        pt = new
-        s = min(max_step, s * 1.5) if its <= 3 else s
+        state["pt"] = new
         if progress is not None:
-            progress(float(pt.p[1]))
+            progress(float(new.p[1]))
+
+    status = arclength_steps(
+        correct,
+        accept,
+        leaves,
+        land,
+        step=step,
+        max_step=max_step,
+        min_step=min_step,
+        max_points=max_points - 1,
+    )
+    if status == Status.STEP_TOO_SMALL:
+        last = state["pt"]
+        events.append(
+            CurveEvent(
+                "end",
+                float(last.p[0]),
+                float(last.p[1]),
+                "no step converged: the curve meets another singularity here "
+                "(or the critical eigenvalue joins another cluster)",
+            )
+        )
     return points, events, status
 
 

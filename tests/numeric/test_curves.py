@@ -127,3 +127,28 @@ def test_a_regular_point_is_not_polished_onto_a_fold():
 def test_unknown_kind_is_refused():
     with pytest.raises(ValueError, match="kind"):
         continue_curve(_cusp, [0.0, 0.0], (0.0, 0.0), "hopf", ((-1, 1), (-1, 1)))
+
+
+def test_fold_and_branch_point_curves_that_meet_get_events():
+    from fixedpoints.api.curves import _distinct, _with_meetings
+    from fixedpoints.results.curves import Curve, CurvePoint
+
+    def curve(kind, pts, label):
+        return Curve(
+            kind,
+            ("a", "b"),
+            tuple(CurvePoint(x, y, 0.0, 0) for x, y in pts),
+            (),
+            "reached-end",
+            label,
+        )
+
+    fold = curve("fold", [(0.0, 0.0), (1.0, 1.0)], "f")
+    bp = curve("branch-point", [(0.0, 1.0), (1.0, 0.0)], "b")
+    apart = curve("branch-point", [(5.0, 5.0), (6.0, 6.0)], "far")
+    copy = curve("fold", [(0.0, 0.0), (0.5, 0.5), (1.0, 1.0)], "f again")
+    out = _with_meetings(_distinct([fold, bp, apart, copy]))
+    assert [c.label for c in out] == ["f", "b", "far"]  # the copy of a fold curve goes
+    (ev,) = out[0].events
+    assert ev.kind == "meets-branch-point" and (ev.p1, ev.p2) == (0.5, 0.5) and ev.detail == "b"
+    assert [e.kind for e in out[1].events] == ["meets-fold"] and not out[2].events
