@@ -129,6 +129,8 @@ def weight_hessian(loss, W, a=None):
     W = np.asarray(W, dtype=float)
     batch, (k, d) = W.shape[:-2], W.shape[-2:]
     trainable = a is not None
+    if not kt.square and not trainable:
+        return _correlation_hessian(loss, W, batch, k, d)
     a = np.asarray(a, dtype=float) if trainable else _batched(loss.a, batch)
     b = _batched(loss.b, batch)
     f = (2.0 if kt.square else 1.0) * kt.scale
@@ -182,6 +184,40 @@ def weight_hessian(loss, W, a=None):
     if not trainable:
         return H
     return _with_second_layer(loss, H, W, X, a, b, f, K, KA, KP, S1, S2)
+
+
+def _correlation_hessian(loss, W, batch, k, d):
+    r""":func:`weight_hessian` of the correlation loss with a fixed second layer: no student
+    pairs, so the blocks are diagonal and only teacher pairs enter, with :math:`C=-c\,ab^\top`
+    (k × m): :math:`\partial g_i/\partial w_i=D_iI+\alpha_iw_iw_i^\top+2(w_iu_i^\top+
+    u_iw_i^\top)+\sum_rC_{ir}\partial_P^2K_{ir}v_rv_r^\top` (minus
+    :math:`\langle g_i,w_i\rangle I` for spherical neurons), the general formula without the
+    zero student block."""
+    kt = loss.kernels
+    V = _batched(loss.V, batch)
+    C = -kt.scale * (_batched(loss.a, batch) @ np.swapaxes(_batched(loss.b, batch), -1, -2))
+    M = W @ np.swapaxes(V, -1, -2)
+    q = np.sum(W * W, axis=-1)
+    A, Td = q[..., :, None], _batched(loss.Td, q.shape[:-1])[..., None, :]
+    _, KA, KP = kt.st.jet(A, Td, M)
+    KAA, _, KAP, _, _, KPP = kt.st.hess(A, Td, M)
+    D = 2 * np.sum(C * KA, axis=-1)
+    alpha = 4 * np.sum(C * KAA, axis=-1)
+    U = (C * KAP) @ V
+    Hd = np.swapaxes(V, -1, -2)[..., None, :, :] * (C * KPP)[..., :, None, :] @ V[..., None, :, :]
+    wu = W[..., :, :, None] * U[..., :, None, :]
+    Hd += alpha[..., :, None, None] * W[..., :, :, None] * W[..., :, None, :]
+    Hd += 2 * (wu + np.swapaxes(wu, -1, -2))
+    diag = D
+    if kt.spherical:  # minus <g_i, w_i> = sum_r C KP M + D q on the diagonal
+        diag = D - (np.sum(C * KP * M, axis=-1) + D * q)
+    Hd += diag[..., :, None, None] * np.eye(d)
+    if k == 1:
+        return Hd.reshape(*batch, d, d)
+    H = np.zeros((*batch, k, d, k, d))
+    idx = np.arange(k)
+    H[..., idx, :, idx, :] = np.moveaxis(Hd, -3, 0) if batch else Hd
+    return H.reshape(*batch, k * d, k * d)
 
 
 def _with_second_layer(loss, H, W, X, a, b, f, K, KA, KP, S1, S2):
