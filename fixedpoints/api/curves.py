@@ -251,7 +251,7 @@ class _Follower:
         except FixedPointsError as e:
             return Curve(kind, self.names, (), (), "not-found", f"{label}: {e}")
         return replace(
-            cur, parameters=self.names, component=component if kind == "branch-point" else ""
+            cur, parameters=self.names, component=component if cur.kind == "branch-point" else ""
         )
 
 
@@ -379,20 +379,29 @@ def curve_closed_form(model, point: str, parameter: str, curve_parameter: str, b
 
 
 def _misses(expr, solved, parameter, curve_parameter, curve):
-    """The largest distance (above :data:`CLOSED_FORM_AGREEMENT`) between ``solved`` from the
-    closed form and the numeric ``curve``'s points, or None when it agrees everywhere."""
+    r"""The largest distance (above :data:`CLOSED_FORM_AGREEMENT`) of the numeric ``curve``'s
+    points from the closed form :math:`y=f(x)`, or None when it agrees everywhere. The distance
+    is the perpendicular one, :math:`|f(x)-y|/\sqrt{1+f'(x)^2}` (:math:`f'` by a central
+    difference): a square-root end, where :math:`f'` diverges, is not ill-conditioned."""
     if curve is None or not curve.points:
         return None
     other = curve_parameter if solved == parameter else parameter
+    symbols = [s for s in expr.free_symbols if s.name == other]
+
+    def f(x):
+        return complex(expr.subs({s: x for s in symbols}).evalf(25))
+
     worst = 0.0
     for p in curve.points:
-        given, want = (p.p2, p.p1) if solved == parameter else (p.p1, p.p2)
-        subs = {s: given for s in expr.free_symbols if s.name == other}
+        x, y = (p.p2, p.p1) if solved == parameter else (p.p1, p.p2)
         try:
-            v = complex(expr.subs(subs).evalf(20))
-        except (TypeError, ValueError):
+            v = f(x)
+            h = 1e-7 * max(1.0, abs(x))
+            slope = (f(x + h) - f(x - h)) / (2 * h)
+        except (TypeError, ValueError, ZeroDivisionError):
             return float("inf")
-        worst = max(worst, abs(v - want))
+        slope = abs(slope) if np.isfinite(abs(slope)) else 1e300
+        worst = max(worst, abs(v - y) / np.sqrt(1.0 + min(slope, 1e150) ** 2))
     return worst if worst > CLOSED_FORM_AGREEMENT else None
 
 

@@ -260,8 +260,15 @@ def continue_curve(
     T0 = sp0.tangent_basis(x0)
     lam0, U0 = np.linalg.eigh(sp0.hessian(x0, T0))
     nulls0 = sys.symmetric_nulls(sp0, x0)
-    ref = (T0 @ U0)[:, critical_cluster(lam0, T0 @ U0, multiplicity, nulls0)]
     scale = max(1.0, float(np.max(np.abs(lam0))))
+    # the critical cluster at the event: every eigenvalue within 1e-5 of the scale (an event
+    # located on a multiple eigenvalue can report fewer); more than one makes a branch point
+    near = critical_cluster(lam0, T0 @ U0, lam0.size, nulls0)
+    found = int(np.sum(np.abs(lam0[near]) < 1e-5 * scale))
+    if found > multiplicity:
+        multiplicity, kind = found, "branch-point"
+        sys = _System(plane, kind, multiplicity, generators)
+    ref = (T0 @ U0)[:, critical_cluster(lam0, T0 @ U0, multiplicity, nulls0)]
     tol = tol * scale
     # polish at fixed p2
     B = T0
@@ -269,6 +276,11 @@ def continue_curve(
     rows = sys.constraint_rows(B, ref, nulls0)
     fixed = (lambda z, v=float(p0[1]): z[-1] - v, np.eye(y.size)[-1])
     out = _solve(sys, x0, B, y, ref, rows, fixed, tol, max_iter=20)
+    # a start that moved away from the event converged onto another singularity
+    if out is not None and (
+        abs(out[0][-2] - p0[0]) > 1e-6 * max(1.0, abs(p0[0])) or np.linalg.norm(out[0][:-2]) > 1e-3
+    ):
+        out = None
     if out is None:
         raise FixedPointsError(
             f"the {kind} at {tuple(float(v) for v in p0)} could not be polished onto the "
@@ -379,11 +391,11 @@ def _march(sys, pt, box, step, max_step, min_step, max_points, tol, null_tol, pr
         if pt.t[1][1] * new.t[1][1] < 0:
             events.append(_interpolated("turn", pt, new, pt.t[1][1], new.t[1][1]))
         if sys.kind == "fold":
+            # the null vector's sign is arbitrary: orient it like the last one (a is odd in v)
+            if float(np.sum(pt.Zc * new.Zc)) < 0:
+                new.Zc = -new.Zc
             Bn, yn = _chart(new)
             new.a = sys.cusp_coefficient(new.x, Bn, yn, new.Zc)
-            # the null vector's sign is arbitrary: compare with the orientation of the old one
-            if float(np.sum(pt.Zc * new.Zc)) < 0:
-                new.a = -new.a
             if pt.a * new.a < 0:
                 events.append(_interpolated("cusp", pt, new, pt.a, new.a))
         points.append(new)

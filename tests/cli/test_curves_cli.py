@@ -141,3 +141,19 @@ def test_api_refuses_a_curve_parameter_that_is_not_free():
     model = fp.load_model("multi-index", {"target": "He3+0.5*He4"})
     with pytest.raises(ParameterError, match="curve_parameter"):
         continue_curves(model, "beta", 0.0, 0.6, "c", 0.25, 3.0)
+
+
+def test_curves_from_c_zero_other_k_square_root_end_and_a_start_that_is_not_a_fold():
+    """k = 4, target He4 + c He3 from c = 0: the averaged branch-point curve has a square-root
+    end at c = 0 (beta = 1/3) and still gets its closed form; the index-0 fold curve has no
+    cusp; the fold of the c = 0 model that is no regular fold is reported, not followed."""
+    model = fp.load_model("multi-index", {"k": 4, "target": "He4+c*He3"})
+    avg = continue_curves(model, "beta", 0.0, 0.7, "c", 0.0, 1.0, point="averaged", switch=False)
+    bp = _by_kind(avg, "branch-point", "averaged")
+    assert bp.solved_for == "c" and bp.points[0].p1 == pytest.approx(1 / 3, abs=1e-9)
+    assert bp.points[0].multiplicity == 3  # the standard component of S4
+    res = continue_curves(model, "beta", 0.0, 0.7, "c", 0.0, 1.0, starts=30, switch=False)
+    fold = _by_kind(res, "fold", "index 0")
+    assert fold.status == "reached-end" and not [e for e in fold.events if e.kind == "cusp"]
+    for c in res.curves:
+        assert c.points or (str(c.status) == "not-found" and "could not be polished" in c.label)

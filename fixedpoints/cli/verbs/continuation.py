@@ -309,7 +309,11 @@ def _run_curves(args, model, name, lo, hi) -> int:
     )
     for c in doc["curves"]:
         pts = c["points"]
-        ends = f"({pts[0][0]:.10g}, {pts[0][1]:.6g}) -> ({pts[-1][0]:.10g}, {pts[-1][1]:.6g})"
+        ends = (
+            f"({pts[0][0]:.10g}, {pts[0][1]:.6g}) -> ({pts[-1][0]:.10g}, {pts[-1][1]:.6g})"
+            if pts
+            else ""
+        )
         print(
             f"{c['kind']}: {c['label']}: {len(pts)} points {ends}, {c['status']}"
             if pts
