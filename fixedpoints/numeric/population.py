@@ -213,7 +213,9 @@ class PopulationLoss:
         aa = a @ xp.matrix_transpose(a)
         return kt.scale * (xp.sum(aa * Kss, axis=(-2, -1)) - 2 * cross) + self.constant
 
-    def block_gradient(self, top, a=None, *, second_layer: bool = False, diagonal=None):
+    def block_gradient(
+        self, top, a=None, *, second_layer: bool = False, diagonal=None, value: bool = False
+    ):
         r"""``(G, grad_a)`` at the block ``top`` :math:`=[Q\mid M]` (…, k, k+m):
         :math:`G=[S\mid H]` with :math:`\nabla_W\mathcal L=G\,[W;V]` (module docstring; the
         diagonal of ``S`` included also for spherical neurons), and :math:`\nabla_a\mathcal L`
@@ -229,7 +231,14 @@ class PopulationLoss:
         evaluated at :math:`P_{ii}=q_i`: :math:`K_{\rm self}'=2\partial_AK+\partial_PK` there, so
         :math:`G=C\circ\partial_PK+\operatorname{diag}(2\sum_jC_{ij}\partial_AK_{ij})`
         with no self kernel and no masks. ``diagonal``: :math:`[q, \operatorname{diag}T]`
-        when the caller has it (saves a concatenation)."""
+        when the caller has it (saves a concatenation).
+
+        ``value``: also return the loss, ``(G, grad_a, L)``, from the same kernel jet (one
+        :math:`\arccos` per pair for ReLU, not a second kernel call):
+        :math:`\mathcal L=\tfrac12\big(\langle C,K\rangle+\langle C_*,K_*\rangle
+        +\textstyle\sum_id_iK_{\rm self}(q_i)\big)+\mathcal L_{**}`, with :math:`C_*,K_*`
+        the teacher columns and :math:`\mathcal L_{**}` :attr:`constant` (the student block of
+        :math:`C` is zero for the correlation loss, whose cross term has weight :math:`f=c`)."""
         kt, xp = self.kernels, self.xp
         k = top.shape[-1] - self._m
         trainable = a is not None
@@ -237,17 +246,23 @@ class PopulationLoss:
         a = self.a if a is None else a
         q = xp.linalg.diagonal(top[..., :k]) if diagonal is None else diagonal[..., :k]
         if self.target is not None:
-            return self._target_gradient(top, a, q, k, C, d, second_layer)
-        K, KA, KP = self._jets(top, q, k, second_layer, diagonal)
+            G, ga = self._target_gradient(top, a, q, k, C, d, second_layer)
+            return (G, ga, self.block_loss(top, a)) if value else (G, ga)
+        K, KA, KP = self._jets(top, q, k, second_layer or value, diagonal)
         off, eye = self._masks(k)
         diag = 2 * xp.vecdot(C, KA)
         Kself = None
         if d is not None:  # else no student block, or a smooth diagonal (in C∘∂_PK, above)
-            if second_layer:
+            if second_layer or value:
                 Kself, Kself1 = kt.ss_self.jet(q)
             else:
                 Kself1 = kt.ss_self(1, q)
             diag = diag + d * Kself1
+        if value:
+            L = xp.sum(C * K, axis=(-2, -1)) + xp.sum(C[..., k:] * K[..., k:], axis=(-2, -1))
+            if Kself is not None:
+                L = L + xp.sum(d * Kself, axis=-1)
+            L = 0.5 * L + self.constant
         if xp is np:  # the diagonal added in place, a strided view (one pass less)
             G = np.multiply(C, KP, order="C")  # C order: the flat view below is a view
             w = G.shape[-1]
@@ -255,15 +270,16 @@ class PopulationLoss:
             flat[..., : k * (w + 1) : w + 1] += diag
         else:
             G = C * KP + diag[..., :, None] * eye
-        if not second_layer:
-            return G, None
-        f = (2.0 if kt.square else 1.0) * kt.scale
-        if Kself is not None:
-            K = K * off + Kself[..., :, None] * eye
-        E = xp.concat([a, xp.broadcast_to(-self.b, (*a.shape[:-2], *self.b.shape))], axis=-2)
-        if not trainable:
-            E = xp.broadcast_to(E, (*top.shape[:-2], *E.shape[-2:]))
-        return G, f * (K @ E)
+        ga = None
+        if second_layer:
+            f = (2.0 if kt.square else 1.0) * kt.scale
+            if Kself is not None:
+                K = K * off + Kself[..., :, None] * eye
+            E = xp.concat([a, xp.broadcast_to(-self.b, (*a.shape[:-2], *self.b.shape))], axis=-2)
+            if not trainable:
+                E = xp.broadcast_to(E, (*top.shape[:-2], *E.shape[-2:]))
+            ga = f * (K @ E)
+        return (G, ga, L) if value else (G, ga)
 
     def _target_gradient(self, top, a, q, k, C, d, second_layer):
         """:meth:`block_gradient` with the exact target's cross kernel (square loss)."""
@@ -310,16 +326,26 @@ class PopulationLoss:
     def gradient(self, W, a=None):
         """``(grad_W, grad_a)``; ``grad_a`` is None for a fixed second layer. Riemannian (tangent)
         for spherical neurons."""
+        return self._gradient(W, a, False)
+
+    def value_and_gradient(self, W, a=None):
+        r"""``(L, grad_W, grad_a)``: :meth:`loss` and :meth:`gradient` from one kernel jet on
+        the block (:meth:`block_gradient` with ``value``), about the cost of the gradient alone.
+        """
+        return self._gradient(W, a, True)
+
+    def _gradient(self, W, a, value):
         xp = self.xp
         W = self._as_array(W)
         trainable = a is not None
         X = self._stacked(W)
-        G, ga = self.block_gradient(
+        G, ga, *L = self.block_gradient(
             W @ xp.matrix_transpose(X),
             self._as_array(a) if trainable else None,
             second_layer=trainable,
+            value=value,
         )
         gW = G @ X
         if self.kernels.spherical:
             gW = gW - xp.vecdot(gW, W)[..., None] * W
-        return gW, ga
+        return (L[0], gW, ga) if value else (gW, ga)

@@ -137,9 +137,16 @@ class _Monitor:
     all). ``nominal=False`` (shared steps) keeps one column per recording step at that step's
     time, and records the start whatever :math:`\tau_0`; ``nominal=True`` (per-run steps) one
     column per record time. Returns None when every run goes on (no per-step object array).
+
+    Fused losses (``step``: the fixed step of ``gd``, else None): after each call the monitor
+    predicts from :math:`t_r+\eta` whether the next state will need its loss (a record time, the
+    end, a plateau check, the last step) and sets :attr:`want`; the field then evaluates loss and
+    gradient from one kernel jet (:meth:`~fixedpoints.numeric.population.PopulationLoss.
+    value_and_gradient`) and leaves the loss in :attr:`fused` with the state it belongs to. A
+    state that needs a loss the prediction missed (convergence, divergence) gets it computed.
     """
 
-    def __init__(self, population, stop, rec_times, runs, sampled_field, nominal):
+    def __init__(self, population, stop, rec_times, runs, sampled_field, nominal, step=None):
         self.population, self.stop, self.rec_times = population, stop, rec_times
         self.xp = population.xp
         self.sampled, self.nominal = sampled_field, nominal
@@ -151,9 +158,29 @@ class _Monitor:
         self.final_L, self.final_g = np.full(runs, np.nan), np.full(runs, np.nan)
         self.stop_t, self.steps = np.zeros(runs), np.zeros(runs, dtype=int)
         self.start_L = np.full(runs, np.nan)  # each run's loss at its start (BLOW_UP)
+        self.step, self.want, self.fused = step, step is not None, None
+
+    def fuse(self, y, L):
+        """Keep the loss ``L`` (device array, one per row) evaluated with the field at ``y``."""
+        self.fused = (y[0], to_numpy(L))
+
+    def _plan(self, t, ids, k):
+        """Set :attr:`want`: whether the state after the next step of size ``step`` needs its
+        loss (class docstring)."""
+        stop, t = self.stop, t + self.step
+        want = np.searchsorted(self.rec_times, t, side="right") > self.filled[ids]
+        want |= (t >= stop.t_max * (1 - 1e-12)) | (k + 1 >= stop.max_steps)
+        if stop.plateau_tol is not None:
+            ref_t = self.ref_t[ids]
+            want |= np.isnan(ref_t) | (t - ref_t >= stop.plateau_window)
+        self.want = bool(want.any())
 
     def _losses(self, y, rows, n):
-        """Host losses of the active rows ``rows`` (all ``n`` of them in one call when all)."""
+        """Host losses of the active rows ``rows`` (all ``n`` of them in one call when all);
+        the fused ones when the field left them for this state."""
+        fused, self.fused = self.fused, None
+        if fused is not None and fused[0] is y[0]:
+            return fused[1][rows]
         if rows.size == n:
             return to_numpy(self.population.loss(*y))
         r = self.xp.asarray(rows, device=_device(y[0]))
@@ -161,11 +188,18 @@ class _Monitor:
         return to_numpy(self.population.loss(*part))
 
     def __call__(self, t, y, f, ids):
-        stop, rec = self.stop, self.rec_times
         t = np.asarray(t, dtype=float)
-        n_runs = ids.size
         k = self.count[ids]
         self.count[ids] = k + 1
+        status = self._apply(t, y, f, ids, k)
+        if self.step is not None:
+            self._plan(t, ids, k)
+        return status
+
+    def _apply(self, t, y, f, ids, k):
+        """The stop rules and records at one call (class docstring)."""
+        stop, rec = self.stop, self.rec_times
+        n_runs = ids.size
         reached = np.searchsorted(rec, t, side="right")  # record times <= t
         due = reached > self.filled[ids]
         if not self.nominal and k[0] == 0:
@@ -320,7 +354,11 @@ def simulate(
     t0 = _time.perf_counter()
 
     def descent(y):
-        gW, ga = population.gradient(*y)
+        if monitor.want:  # this state's loss is needed: from the same kernel jet
+            L, gW, ga = population.value_and_gradient(*y)
+            monitor.fuse(y, L)
+        else:
+            gW, ga = population.gradient(*y)
         return (-gW, None if ga is None else -ga)
 
     field = descent
@@ -338,7 +376,10 @@ def simulate(
     else:
         rec_times = np.asarray(record_times, dtype=float)
     per_run = method == "flow" and step == "per-run"
-    monitor = _Monitor(population, stop, rec_times, runs, method == "sgd", per_run)
+    fused = method == "gd" and hasattr(population, "value_and_gradient")
+    monitor = _Monitor(
+        population, stop, rec_times, runs, method == "sgd", per_run, float(lr) if fused else None
+    )
     if method == "flow":
         control = ErrorControl(rtol=rtol, atol=atol, shared=not per_run)
         tableau = integrator

@@ -61,3 +61,17 @@ def test_population_loss_is_zero_at_the_teacher():
     pop = PopulationLoss(compile_pair_kernels(model), np.eye(6))
     assert abs(float(pop.loss(np.eye(6)))) < 1e-13
     assert np.max(np.abs(pop.gradient(np.eye(6))[0])) < 1e-13
+
+
+@pytest.mark.parametrize("case", SMOOTH + ["soft-committee-tanh"])
+def test_value_and_gradient_equals_loss_and_gradient(case):
+    _, ws, pop = _setup(case)
+    W, a = ws.unpack(ws.x0)
+    W = np.stack([W, 1.1 * W])
+    a = None if a is None else np.stack([a, a])
+    L, gW, ga = pop.value_and_gradient(W, a)
+    gW0, ga0 = pop.gradient(W, a)
+    np.testing.assert_allclose(L, pop.loss(W, a), rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(gW, gW0, rtol=1e-12, atol=1e-14)  # jet and grad: same formulas
+    if ga0 is not None:
+        np.testing.assert_allclose(ga, ga0, rtol=1e-12, atol=1e-14)

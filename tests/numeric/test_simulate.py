@@ -339,3 +339,31 @@ def test_sphere_overlaps_match_sphere_initialization_in_weight_space():
     assert np.einsum("ni,ij,nj->n", on_sphere, np.linalg.inv(G), on_sphere) == pytest.approx(1)
     with pytest.raises(fp.ParameterError, match="`d`"):
         sphere_overlaps(np.zeros((2, k)), k - 1, rng)
+
+
+def test_gd_records_take_the_loss_from_the_gradient_jet():
+    """GD evaluates the record losses with the field (one kernel jet), no separate loss call;
+    the curves, stops and weights equal those of the unfused monitor."""
+    model = fp.load_model("relu-teacher", {"d": 4})
+    _, pop, _ = _population(model)
+    W0, _ = initial_weights("gaussian", 5, 4, 4, seed=1)
+    stop = StopRule(gradient_tol=1e-5, t_max=50.0, plateau_tol=1e-12, plateau_window=5.0)
+    calls = []
+
+    class Unfused:  # the same loss without value_and_gradient
+        xp, kernels = pop.xp, pop.kernels
+
+        def loss(self, W, a=None):
+            calls.append(W.shape[0])
+            return pop.loss(W, a)
+
+        def gradient(self, W, a=None):
+            return pop.gradient(W, a)
+
+    fused = run_batch(pop, W0, method="gd", lr=0.2, stop=stop)
+    plain = run_batch(Unfused(), W0, method="gd", lr=0.2, stop=stop)
+    assert calls  # the unfused monitor computes its losses apart
+    np.testing.assert_allclose(fused.W, plain.W, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(fused.times, plain.times)
+    np.testing.assert_allclose(fused.losses, plain.losses, rtol=1e-12, atol=1e-14)
+    assert fused.status == plain.status and (fused.steps == plain.steps).all()
