@@ -68,7 +68,9 @@ def main(argv=None) -> None:
     n = len(br.points)
     print(f"branch: {n} points, events {[round(e.value, 10) for e in br.events]}")
     print(f"  fixedpoints {t * 1e3:.1f} ms ({t / n * 1e3:.2f} ms/point)")
-    print(f"  AUTO {args.auto * 1e3:.1f} ms: ratio {t / args.auto:.1f}x AUTO's time (target <= 10x)")
+    print(
+        f"  AUTO {args.auto * 1e3:.1f} ms: ratio {t / args.auto:.1f}x AUTO's time (target <= 10x)"
+    )
 
     cmodel = fp.load_model("multi-index", {"k": 3, "target": "He3+c*He4"})
     plane = LandscapePlane(cmodel, "beta", "c")
