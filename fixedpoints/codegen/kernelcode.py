@@ -88,7 +88,8 @@ def _clip_unit(f):
     def clipped(x):
         if isinstance(x, float):
             return f(np.float64(min(1.0, max(-1.0, x))))
-        return f(np.clip(x, -1.0, 1.0))
+        c = np.clip(x, -1.0, 1.0)  # a fresh array: f in place on it (no second buffer)
+        return f(c, out=c) if type(c) is np.ndarray and c.dtype == np.float64 else f(c)
 
     return clipped
 

@@ -140,12 +140,13 @@ class PopulationLoss:
             self._fixed = (C, d)
         return C, d
 
-    def _jets(self, top, q, k, value: bool, g=None):
+    def _jets(self, top, q, k, value: bool, g=None, zeroed=False):
         r"""``(K, ∂_AK, ∂_PK)`` on the block ``[Q | M]`` (…, k, k+m): student pairs
         :math:`K_{\sigma\sigma}(q_i,q_j,Q_{ij})` (their diagonal at :math:`P=0`, where the self
         kernel replaces it, unless the kernel is smooth on the diagonal), teacher pairs :math:`K_{\sigma\sigma_*}(q_i,T_{rr},M_{ir})`; one kernel
         call on the whole block when the activations are the same. ``K`` is None unless
-        ``value``; no student block for the correlation loss (zeros)."""
+        ``value``; no student block for the correlation loss (zeros). ``zeroed``: the diagonal
+        of ``top`` is already 0 (no masking pass)."""
         kt, xp = self.kernels, self.xp
         off, _ = self._masks(k)
         A = q[..., :, None]
@@ -158,7 +159,7 @@ class PopulationLoss:
                 g = xp.concat(
                     [q, xp.broadcast_to(self.Td, (*q.shape[:-1], self.Td.shape[0]))], axis=-1
                 )
-            return call(kt.ss, A, g[..., None, :], top if kt.smooth else top * off)
+            return call(kt.ss, A, g[..., None, :], top if kt.smooth or zeroed else top * off)
         teacher = call(kt.st, A, self.Td, top[..., k:])
         if kt.square:
             P = top[..., :k] if kt.smooth else top[..., :k] * off[:, :k]
@@ -214,7 +215,14 @@ class PopulationLoss:
         return kt.scale * (xp.sum(aa * Kss, axis=(-2, -1)) - 2 * cross) + self.constant
 
     def block_gradient(
-        self, top, a=None, *, second_layer: bool = False, diagonal=None, value: bool = False
+        self,
+        top,
+        a=None,
+        *,
+        second_layer: bool = False,
+        diagonal=None,
+        value: bool = False,
+        _zeroed: bool = False,
     ):
         r"""``(G, grad_a)`` at the block ``top`` :math:`=[Q\mid M]` (…, k, k+m):
         :math:`G=[S\mid H]` with :math:`\nabla_W\mathcal L=G\,[W;V]` (module docstring; the
@@ -248,7 +256,7 @@ class PopulationLoss:
         if self.target is not None:
             G, ga = self._target_gradient(top, a, q, k, C, d, second_layer)
             return (G, ga, self.block_loss(top, a)) if value else (G, ga)
-        K, KA, KP = self._jets(top, q, k, second_layer or value, diagonal)
+        K, KA, KP = self._jets(top, q, k, second_layer or value, diagonal, _zeroed)
         off, eye = self._masks(k)
         diag = 2 * xp.vecdot(C, KA)
         Kself = None
@@ -339,11 +347,30 @@ class PopulationLoss:
         W = self._as_array(W)
         trainable = a is not None
         X = self._stacked(W)
+        top = W @ xp.matrix_transpose(X)
+        kt, g, zeroed = self.kernels, None, False
+        if xp is np and kt.square and kt.same and not kt.smooth and self.target is None:
+            # our own block: [q, diag T] taken first, then its diagonal zeroed in place (the
+            # student pairs at P = 0, one masking pass less in _jets)
+            k = W.shape[-2]
+            g = np.concatenate(
+                [
+                    np.linalg.diagonal(top[..., :k]),
+                    np.broadcast_to(self.Td, (*top.shape[:-2], self._m)),
+                ],
+                axis=-1,
+            )
+            w = top.shape[-1]
+            flat = top.reshape(*top.shape[:-2], k * w)
+            flat[..., : k * (w + 1) : w + 1] = 0.0
+            zeroed = True
         G, ga, *L = self.block_gradient(
-            W @ xp.matrix_transpose(X),
+            top,
             self._as_array(a) if trainable else None,
             second_layer=trainable,
+            diagonal=g,
             value=value,
+            _zeroed=zeroed,
         )
         gW = G @ X
         if self.kernels.spherical:

@@ -105,7 +105,8 @@ class StopRule:
 
 
 def _norms(xp, gW, ga):
-    s = xp.sum(gW * gW, axis=(-2, -1))
+    flat = xp.reshape(gW, (*gW.shape[:-2], -1))
+    s = xp.vecdot(flat, flat)  # one pass, no squared copy
     if ga is not None:
         s = s + xp.sum(ga * ga, axis=(-2, -1))
     return xp.sqrt(s)
