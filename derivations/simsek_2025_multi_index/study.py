@@ -335,6 +335,26 @@ def _equiangular():
     return out, counts
 
 
+def _fold_curve():
+    r"""The fold of the near-index minima of He3 + c He4 (k = 3) as a curve in (β, c)
+    (:func:`fixedpoints.continue_curves`): its points at c = 0.5 and 1, and the largest
+    distance at c = 0.5, 1, 2 from the independent fold solve (:func:`_near_index_fold` with c
+    written into the target)."""
+    model = _model(3, "He3+c*He4")
+    res = fp.continue_curves(model, "beta", 0.0, 0.6, "c", 0.25, 3.0, switch=False, starts=40)
+    (fold,) = [c for c in res.curves if c.kind == "fold" and c.points and c.points[0].index == 0]
+    at = {round(p.p2, 12): p for p in fold.points}
+    plane = fp.LandscapePlane(model, "beta", "c")
+    worst = 0.0
+    for c in (0.5, 1.0, 2.0):
+        p = at[c]
+        m = np.sort(plane.at(p.p1, c).overlaps(p.x)[1].ravel())
+        beta_f, _ = _near_index_fold(f"He3+{c!r}*He4", [m[-1], m[0], p.p1])
+        worst = max(worst, abs(beta_f - p.p1))
+    EXTRAS["fold_curve"] = {"points": fold.values(), "events": [e.kind for e in fold.events]}
+    return [at[0.5].p1, at[1.0].p1], worst
+
+
 # ---------------------------------------------------------------------------------------------
 # figures
 
@@ -435,6 +455,7 @@ def run(report=None) -> dict:
     values["near_index_fold_independent_check"] = max(
         abs(eq[f"fold_check_{t}"][0] - eq[f"fold_{t}"][0]) for t in ("He3", "He4")
     )
+    values["fold_curve_He3_cHe4_k3"], values["fold_curve_independent_check"] = _fold_curve()
     values["equiangular_counts_He3_k3"] = [counts[("He3", 0.2)], counts[("He3", 0.3)]]
     values["equiangular_counts_He4_k3"] = [counts[("He4", 0.3)], counts[("He4", 0.5)]]
 
