@@ -33,11 +33,7 @@ from fixedpoints.numeric.derivatives import hessian_vector_products
 from fixedpoints.numeric.newton import newton
 from fixedpoints.results import Branch, BranchPoint, Event, Status
 
-__all__ = [
-    "continue_branch",
-    "keyed_spectrum",
-    "switch_branches",
-]
+__all__ = ["continue_branch", "keyed_spectrum", "switch_branches"]
 
 
 def _hessian_eigen(space, x):
@@ -53,30 +49,35 @@ class _Tracker:
         self.null_tol = null_tol
         self.h = param_step
         self._cache = {}
-        self._jac = {}  # (p, x bytes) -> (B, H, Jp) at accepted points
+        self._jac = {}  # (p, x bytes) -> [B, H, Jp or None] at accepted points
         self._last_gradient = None
 
-    def point_jacobian(self, x, p):
-        r"""``(B, H, Jp)`` at a critical point: the tangent basis, the Hessian in it (the exact
-        one of the landscape where it has one; at a critical point it is the chart Jacobian
-        :math:`\partial F/\partial u` at u = 0) and :math:`\partial F/\partial p` by a forward
-        difference; memoised for the last few points (the tangent, the classification and the
-        corrector's chord all use it)."""
+    def _memo(self, x, p):
+        """``[B, H, Jp]`` at ``(x, p)`` (``Jp`` None until asked for), memoised for the last
+        few points: the tangent basis and the Hessian in it (the exact one of the landscape
+        where it has one)."""
         key = (float(p), np.asarray(x, dtype=float).tobytes())
         hit = self._jac.get(key)
-        if hit is not None:
-            return hit
-        sp = self.space(p)
-        B = sp.tangent_basis(x)
-        H = sp.hessian(x, B)
-        h = self.h * max(1.0, abs(p))
-        # a forward difference (one landscape more, not two): its O(h) error moves the
-        # tangent, not the branch, and a fold stays where the critical eigenvalue vanishes
-        Jp = B.T @ (self.space(p + h).gradient(x) - self.gradient_at(x, p)) / h
-        if len(self._jac) > 8:
-            self._jac.clear()
-        self._jac[key] = (B, H, Jp)
-        return B, H, Jp
+        if hit is None:
+            sp = self.space(p)
+            B = sp.tangent_basis(x)
+            if len(self._jac) > 8:
+                self._jac.clear()
+            hit = self._jac[key] = [B, sp.hessian(x, B), None]
+        return hit
+
+    def point_jacobian(self, x, p):
+        r"""``(B, H, Jp)`` at a critical point: the tangent basis, the Hessian in it (at a
+        critical point the chart Jacobian :math:`\partial F/\partial u` at u = 0) and
+        :math:`\partial F/\partial p` by a forward difference (:meth:`_memo`; the tangent, the
+        classification and the corrector's chord all use it, only the first two ask for Jp)."""
+        memo = self._memo(x, p)
+        if memo[2] is None:
+            B, h = memo[0], self.h * max(1.0, abs(p))
+            # a forward difference (one landscape more, not two): its O(h) error moves the
+            # tangent, not the branch, and a fold stays where the critical eigenvalue vanishes
+            memo[2] = B.T @ (self.space(p + h).gradient(x) - self.gradient_at(x, p)) / h
+        return tuple(memo)
 
     def space(self, p):
         key = float(p)
@@ -139,9 +140,8 @@ class _Tracker:
             return None
 
     def _correct(self, c, p0, t, s, max_iter, tol):
-        sp = self.space(p0)
         hit = self._jac.get((float(p0), np.asarray(c, dtype=float).tobytes()))
-        B = hit[0] if hit is not None else sp.tangent_basis(c)
+        B = hit[0] if hit is not None else self.space(p0).tangent_basis(c)
         tu = B.T @ t[0]
         tp = t[1]
         nrm = np.hypot(np.linalg.norm(tu), tp)
@@ -236,7 +236,7 @@ class _Tracker:
             lam = np.array([v for v, *_ in items])
             idx = sum(m for v, m, *_ in items if v < -self.null_tol)
             return lam, None, None, int(round(idx)), items
-        B, H, _ = self.point_jacobian(x, p)
+        B, H, _ = self._memo(x, p)
         lam, U = np.linalg.eigh(H)
         eps = self.null_tol
         return lam, U, B, int(np.sum(lam < -eps)), [(v, 1) for v in lam]

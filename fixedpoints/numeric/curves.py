@@ -91,9 +91,7 @@ class _System:
     def evaluate(self, c, B, y, ref):
         """``(R, x, lam, Vc, sp)``: the residual ``[F; G]`` at ``y``, the point, the Hessian
         eigenvalues, the critical cluster's eigenvectors (weight coordinates) and the space."""
-        sp = self.space(y[-2], y[-1])
-        x = sp.retract(c + B @ y[:-2])
-        F = B.T @ sp.gradient(x)
+        F, x, sp = self.field(c, B, y)
         T = sp.tangent_basis(x)
         lam, U = np.linalg.eigh(sp.hessian(x, T))
         V = T @ U
@@ -101,6 +99,12 @@ class _System:
         sel = np.sort(np.argsort(-score)[: self.m])
         G = float(np.mean(lam[sel]))
         return np.append(F, G), x, lam, V[:, sel], sp
+
+    def field(self, c, B, y):
+        """``(F, x, sp)``: the chart gradient :math:`F=B^\top g(R(c+Bu);p)` alone (no Hessian)."""
+        sp = self.space(y[-2], y[-1])
+        x = sp.retract(c + B @ y[:-2])
+        return B.T @ sp.gradient(x), x, sp
 
     def residual(self, c, B, y, ref):
         return self.evaluate(c, B, y, ref)[0]
@@ -135,7 +139,7 @@ class _System:
         vc = B.T @ v
         vc = vc / np.linalg.norm(vc)
         e = np.concatenate([vc, [0.0, 0.0]])
-        f = [vc @ self.evaluate(c, B, y + t * h * e, v[:, None])[0][:-1] for t in (-1, 0, 1)]
+        f = [vc @ self.field(c, B, y + t * h * e)[0] for t in (-1, 0, 1)]
         return float((f[0] - 2 * f[1] + f[2]) / h**2)
 
 
