@@ -1,5 +1,6 @@
 """Time to build transition graphs (fixed-point search + flows): relu-teacher d = 6, 8, 10 seeded
-from Fix(Δ(S_{d-1}×S_1)), and soft-committee k = m = 4 (weight-space search).
+from Fix(Δ(S_{d-1}×S_1)), soft-committee k = m = 4 and relu-teacher d = 10 (weight-space search:
+what ``fixedpoints graph relu-teacher --set d=10`` does, issue 18's target).
 
 Run: ``python benchmarks/bench_graph.py [--starts N]``; prints one line per case.
 """
@@ -47,6 +48,7 @@ def main():
     for d in (6, 8, 10):
         case("relu-teacher", [f"d={d}"], f"{d - 1},1", args.starts)
     case("soft-committee", ["k=4", "m=4"], None, args.starts)
+    case("relu-teacher", ["d=10"], None, args.starts)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ import numpy as np
 
 from fixedpoints.numeric.degenerate import null_character
 from fixedpoints.numeric.derivatives import hessian_vector_products
-from fixedpoints.numeric.newton import newton, newton_critical
+from fixedpoints.numeric.newton import multistart, newton, newton_critical
 from fixedpoints.numeric.overlaps import overlap_coordinates as _overlap_coordinates
 from fixedpoints.numeric.symmetry.group import detect_symmetry, symmetry_generators
 from fixedpoints.numeric.symmetry.orbits import orbit
@@ -237,27 +237,24 @@ def find_fixed_points(
                 + ("" if complete else " (not all: too many to list)")
                 + "; the random starts check that nothing else exists"
             )
-    for s in range(starts):
-        x0 = space.structured_start(rng) if s % 2 == 0 else space.random_start(rng)
-        local: list[np.ndarray] = []
-        for attempt in range(1 + (retries if deflation else 0)):
-            r = newton(
-                space,
-                x0,
-                tol=tol,
-                max_iter=max_iter if attempt == 0 else max_iter // 2,
-                known=local,
-            )
-            st = "escaped" if r.status == "converged" and _escaped(space, r.x) else str(r.status)
-            statuses[st if attempt == 0 else f"deflated-{st}"] += 1
-            if st != "converged":
-                break
-            local.append(r.x)
-            new = _add(space, sym, found, r.x, null_tol, curv)
-            if not new and attempt > 0:
-                break
+    x0s = [
+        space.structured_start(rng) if s % 2 == 0 else space.random_start(rng)
+        for s in range(starts)
+    ]
+    for c in range(0, starts, BATCH):
+        chunk = list(range(c, min(c + BATCH, starts)))
+        multistart(
+            space,
+            [x0s[s] for s in chunk],
+            retries=retries if deflation else 0,
+            statuses=statuses,
+            add=lambda x: _add(space, sym, found, x, null_tol, curv),
+            escaped=lambda x: _escaped(space, x),
+            tol=tol,
+            max_iter=max_iter,
+        )
         if progress is not None:
-            progress(s + 1, starts)
+            progress(chunk[-1] + 1, starts)
     n_sub = 0
     if lattice:
         subs = search_lattice(space, sym, budget=starts, rng=rng, tol=tol, max_iter=max_iter)
@@ -273,6 +270,9 @@ def find_fixed_points(
                 progress(starts + n_sub, starts + total)
     where = "weight space" + (" (one neuron: the loss decouples)" if space.decoupled else "")
     return _search_result(space, sym, found, starts, statuses, where, null_tol * curv, notes)
+
+
+BATCH = 50  # Newton starts iterated together
 
 
 def find_subspace_fixed_points(

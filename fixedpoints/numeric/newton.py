@@ -40,7 +40,9 @@ import numpy as np
 from fixedpoints.errors import out_of_range
 from fixedpoints.results import NewtonResult, Status
 
-__all__ = ["newton", "newton_critical"]
+__all__ = ["multistart", "newton", "newton_critical"]
+
+INVERSE_CONDITION = 1e8  # largest |H^-1|_F |H|_F for which a step is taken by the plain inverse
 
 
 def _log_deflation(x, known, power: float, shift: float) -> float:
@@ -97,8 +99,9 @@ def newton(
     max_iter : int
     trust : float or None
         Largest step relative to ``max(1, |x|)`` (None: no cap).
-    known : sequence of arrays
-        Solutions to deflate.
+    known : sequence of arrays, or one sequence per start
+        Solutions to deflate: shared by all starts, or (a batch) ``known[i]`` those of start
+        ``i`` (a list of ``n`` lists).
     power, shift : float
         Deflation exponent :math:`p` and shift :math:`\\sigma`.
     rcond, floor : float
@@ -120,7 +123,13 @@ def newton(
     X = np.atleast_2d(np.array(x0, dtype=float))
     n = X.shape[0]
     stop = on_no_decrease == "stop"
-    known = [np.asarray(k, dtype=float) for k in known]
+    per_start = not single and len(known) == n and all(isinstance(k, list | tuple) for k in known)
+    if per_start:
+        K = [[np.asarray(k, dtype=float) for k in ks] for ks in known]
+    else:
+        shared = [np.asarray(k, dtype=float) for k in known]
+        K = [shared] * n
+    deflate = any(K)
 
     def one(f):
         """``f`` of a batch of points; a batch of one goes in as one point (cheaper)."""
@@ -136,16 +145,19 @@ def newton(
             ).reshape(len(Y))
         return np.sqrt((G * G).sum(axis=1))
 
-    def merit(Y, r):
+    def merit(Y, r, idx):
+        """log of the merit of the points ``Y`` of starts ``idx``."""
         m = np.log(r + 1e-300)
-        if known:
-            m = m + np.array([_log_deflation(y, known, power, shift) for y in Y])
+        if deflate:
+            m = m + np.array(
+                [_log_deflation(y, K[i], power, shift) for y, i in zip(Y, idx, strict=True)]
+            )
         return m
 
     X = retract(X)
     G = gradient(X)
     res = norms(X, G)
-    mer = merit(X, res)
+    mer = merit(X, res, range(n))
     status = np.full(n, None, dtype=object)
     its = np.zeros(n, dtype=int)
     live = np.isfinite(res)
@@ -172,15 +184,12 @@ def newton(
             B = None if B is None else B[finite]
             if rows.size == 0:
                 continue
-        lam, U = np.linalg.eigh(H)
-        mag = np.abs(lam)
-        inv = np.where(mag > rcond * np.maximum(floor, mag.max(axis=1))[:, None], lam, np.inf)
         gb = g[:, :, None] if B is None else np.swapaxes(B, 1, 2) @ g[:, :, None]
-        eta = U @ ((np.swapaxes(U, 1, 2) @ gb) / -inv[:, :, None])
+        eta = _pseudo_inverse_steps(H, gb, rcond, floor)
         step = (eta if B is None else B @ eta)[:, :, 0]
-        if known:
+        if deflate:
             for i in range(rows.size):
-                denom = 1.0 - float(_deflation_gradient(x[i], known, power, shift) @ step[i])
+                denom = 1.0 - float(_deflation_gradient(x[i], K[rows[i]], power, shift) @ step[i])
                 if abs(denom) > 1e-12:
                     step[i] = step[i] / denom
         if trust is not None:
@@ -195,7 +204,7 @@ def newton(
             xn = retract(x + step)
             gn = gradient(xn)
             rn = norms(xn, gn)
-            mn = merit(xn, rn)
+            mn = merit(xn, rn, rows)
             accepted = np.isfinite(rn) & (mn < m0 + np.log(1 - 1e-4))
             todo = np.flatnonzero(~accepted)
             for _ in range(halvings - 1):
@@ -205,7 +214,7 @@ def newton(
                 trial = retract(x[todo] + t[todo, None] * step[todo])
                 g_t = gradient(trial)
                 r_t = norms(trial, g_t)
-                m_t = merit(trial, r_t)
+                m_t = merit(trial, r_t, rows[todo])
                 good = np.isfinite(r_t) & (m_t < m0[todo] + np.log(1 - 1e-4 * t[todo]))
                 keep = good if stop else slice(None)
                 last = todo[keep]
@@ -244,6 +253,42 @@ def newton(
     return NewtonResult(X, res, its, tuple(status))
 
 
+def _pseudo_inverse_steps(H, gb, rcond: float, floor: float):
+    r"""The truncated pseudo-inverse Newton steps :math:`\eta=-\sum_{|\lambda_i|>\epsilon}
+    (u_i^\top g)/\lambda_i\,u_i` of the batch ``H`` ``(m, n, n)``, ``gb`` ``(m, n, 1)`` (module
+    docstring).
+
+    Where a plain inverse certifies that no eigenvalue is cut,
+    :math:`\|H^{-1}\|_F\,\mathrm{rcond}\,\max(\mathrm{floor},\|H\|_F)<1` (so
+    :math:`\min|\lambda_i|\ge1/\|H^{-1}\|_F>\epsilon`, since
+    :math:`\max|\lambda_i|\le\|H\|_F`), the step is :math:`-H^{-1}g`: one LU-based inverse
+    (about a third of a symmetric eigendecomposition). The other rows (near-singular Hessians:
+    continuous symmetries, degenerate points) take the eigendecomposition. Both read the
+    symmetric matrix of ``H``'s lower triangle (what ``eigh`` reads), so a slightly asymmetric
+    Hessian (finite differences) gives the same step either way."""
+    eta = np.empty_like(gb)
+    todo = np.ones(len(H), dtype=bool)
+    H = np.tril(H) + np.swapaxes(np.tril(H, -1), 1, 2)  # the symmetric matrix eigh reads
+    try:
+        Hinv = np.linalg.inv(H)
+    except np.linalg.LinAlgError:  # an exactly singular row: all by eigenvalues
+        Hinv = None
+    if Hinv is not None:
+        with np.errstate(all="ignore"):
+            size = np.sqrt((Hinv * Hinv).sum(axis=(1, 2)))
+            scale = np.maximum(floor, np.sqrt((H * H).sum(axis=(1, 2))))
+            ok = np.isfinite(size) & (size * scale < min(1.0 / rcond, INVERSE_CONDITION))
+        if ok.all():
+            return -(Hinv @ gb)
+        eta[ok] = -(Hinv[ok] @ gb[ok])
+        todo = ~ok
+    lam, U = np.linalg.eigh(H[todo])
+    mag = np.abs(lam)
+    inv = np.where(mag > rcond * np.maximum(floor, mag.max(axis=1))[:, None], lam, np.inf)
+    eta[todo] = U @ ((np.swapaxes(U, 1, 2) @ gb[todo]) / -inv[:, :, None])
+    return eta
+
+
 def _systems(problem, X):
     """Tangent bases (None when flat) and the Hessians in them at the rows of ``X``: one batched
     call when the problem's Hessian takes a batch (flat coordinates), else point by point."""
@@ -273,3 +318,51 @@ def newton_critical(problem, x0, *, tol: float = 1e-10, max_iter: int = 60) -> N
         floor=0.0,
         on_no_decrease="stop",
     )
+
+
+def multistart(
+    problem, x0s, *, retries: int, statuses, add, escaped, tol: float, max_iter: int
+) -> None:
+    """Newton from the starts ``x0s`` (one batch) and Farrell's deflated restarts from each start
+    that converged: attempt ``a`` restarts from the same start with the ``a`` points found from
+    it deflated, for ``max_iter // 2`` iterations, and the first restarts of all starts are one
+    batch too. Converged points go to ``add`` (which returns True for a new point) in the order
+    of a start-by-start search: start by start, attempt by attempt, a further restart only after
+    the previous one found a new point. ``statuses`` (a Counter) counts each attempt's status
+    (``deflated-`` for restarts; ``escaped`` for a converged point that ``escaped(x)`` rejects).
+    """
+
+    def status(st, x):
+        return "escaped" if st == "converged" and escaped(x) else str(st)
+
+    first = newton(problem, np.array(x0s), tol=tol, max_iter=max_iter)
+    st0 = [status(st, x) for st, x in zip(first.status, first.x, strict=True)]
+    conv = [i for i, st in enumerate(st0) if st == "converged"]
+    second = None
+    if retries and conv:
+        second = newton(
+            problem,
+            np.array([x0s[i] for i in conv]),
+            tol=tol,
+            max_iter=max_iter // 2,
+            known=[[first.x[i]] for i in conv],
+        )
+    for i, st in enumerate(st0):
+        statuses[st] += 1
+        if st != "converged":
+            continue
+        local = [first.x[i]]
+        add(first.x[i])
+        for attempt in range(1, retries + 1):
+            if attempt == 1:
+                j = conv.index(i)
+                x, st = second.x[j], status(second.status[j], second.x[j])
+            else:
+                r = newton(problem, x0s[i], tol=tol, max_iter=max_iter // 2, known=local)
+                x, st = r.x, status(r.status, r.x)
+            statuses[f"deflated-{st}"] += 1
+            if st != "converged":
+                break
+            local.append(x)
+            if not add(x):
+                break

@@ -22,7 +22,8 @@ Methods
     decays. ``dopri5``: Dormand–Prince only. ``stats['integrators']`` names the method of each
     run's last step. The Rosenbrock Jacobian is :math:`-\nabla^2\mathcal L`, exact
     (:meth:`~fixedpoints.numeric.population.PopulationLoss.hessian`) where the kernels have
-    second derivatives and the neurons are free; else forward differences of the field.
+    second derivatives and the neurons are free; else forward differences of the field. For free
+    neurons it is kept in eigen form (``solve(..., symmetric_jacobian=True)``: no inverse per step).
 
     ``step="shared"`` (default): one step for the whole batch (``ErrorControl(shared=True)``:
     accepted when every run accepts it, the next one the smallest proposal), so the stiffest
@@ -405,6 +406,7 @@ def simulate(
         max_steps=10**15,
         progress=progress,
         jacobian=jacobian,
+        symmetric_jacobian=method == "flow" and not spherical,  # J = -Hess L, symmetric
     )
     W, a = sol.states
     status = list(sol.status)

@@ -32,6 +32,7 @@ from fixedpoints.numeric.ode import (
     rosenbrock_step,
     solve,
 )
+from fixedpoints.numeric.ode.jacobian import SymmetricJacobian, eigen_jacobian
 from fixedpoints.results import Status
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -411,3 +412,88 @@ def test_flow_on_the_quadratic_network_converges_quickly_with_stiffness_switchin
     assert np.all(sim.gradient_norms < 1e-8) and sim.stop_times.max() < 100
     assert np.abs(sim.final_losses - 2.5).max() < 1e-10 and sim.steps.max() < 1000
     assert set(sim.stats["integrators"]) == {"ros34pw2"}
+
+
+def _gradient_flow(n, seed=0, top=1e3):
+    """F = -grad L for L(x) = x^T A x / 2 + sum x^4 / 4 with A's eigenvalues 1 .. ``top``
+    (stiff), and the exact Jacobian -(A + 3 diag x^2), symmetric."""
+    rng = np.random.default_rng(seed)
+    Q, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    A = (Q * np.geomspace(1.0, top, n)) @ Q.T
+
+    def field(y):
+        return -(y @ A + y**3)
+
+    def jacobian(y):
+        return -(A[None] + 3 * y[:, :, None] ** 2 * np.eye(n)[None])
+
+    return field, jacobian
+
+
+def test_rosenbrock_step_in_eigen_form_is_the_inverse_form():
+    """One ROS34PW2 step with J = U diag(lam) U^T solved in its eigenbasis equals the step with
+    the inverse of I - h gamma J, state and error estimate, for per-trajectory steps."""
+    field, jacobian = _gradient_flow(7)
+    y = (np.random.default_rng(1).standard_normal((5, 7)),)
+    layout, h = Layout(y), np.geomspace(1e-4, 1.0, 5)
+
+    def F(s):
+        return (field(s[0]),)
+
+    J = jacobian(y[0])
+    a = rosenbrock_step(F, ROS34PW2, y, F(y), h, J, np, layout=layout)
+    b = rosenbrock_step(F, ROS34PW2, y, F(y), h, eigen_jacobian(J, np), np, layout=layout)
+    assert np.abs(a.y[0] - b.y[0]).max() < 1e-12 * max(1.0, np.abs(a.y[0]).max())
+    assert np.abs(a.error[0] - b.error[0]).max() < 1e-12
+
+
+def test_symmetric_jacobian_flow_agrees_with_the_inverse_form_and_radau():
+    """A stiff gradient flow with AUTO: eigen-form Jacobians (one eigh per Jacobian, none per
+    step) give the same trajectory as the inverse form to the tolerance, both agree with
+    SciPy's Radau at rtol 1e-10, and the run switched to ROS34PW2."""
+    field, jacobian = _gradient_flow(6, seed=2)
+    y0 = np.random.default_rng(3).standard_normal((3, 6))
+    control = ErrorControl(rtol=1e-7, atol=1e-10)
+    runs = [
+        solve(field, y0, 5.0, tableau=AUTO, control=control, jacobian=jacobian, **kw)
+        for kw in ({}, {"symmetric_jacobian": True})
+    ]
+    for sol in runs:
+        assert sol.methods == ("ros34pw2",) * 3
+        for i in range(3):
+            ref = solve_ivp(
+                lambda t, x: field(x[None])[0],
+                (0, 5.0),
+                y0[i],
+                method="Radau",
+                rtol=1e-10,
+                atol=1e-13,
+            ).y[:, -1]
+            assert np.abs(sol.states[i] - ref).max() < 1e-6
+    assert np.abs(runs[0].states - runs[1].states).max() < 1e-6
+
+
+def test_symmetric_jacobian_by_forward_differences_keeps_the_order():
+    """Forward differences of a gradient field are symmetric only to O(sqrt eps); the eigen form
+    reads one triangle, a W-method Jacobian, and the order-3 convergence holds."""
+    field, _ = _gradient_flow(4, seed=4, top=4.0)
+    errors = []
+    y0 = np.full((1, 4), 0.8)
+    ref = solve_ivp(
+        lambda t, x: field(x[None])[0], (0, 1.0), y0[0], method="Radau", rtol=1e-13, atol=1e-15
+    ).y[:, -1]
+    for h in (0.05, 0.025):
+        sol = solve(field, y0, 1.0, tableau=ROS34PW2, control=FixedStep(h), symmetric_jacobian=True)
+        errors.append(np.abs(sol.states[0] - ref).max())
+    assert np.log2(errors[0] / errors[1]) == pytest.approx(3, abs=0.3)
+
+
+def test_eigen_jacobian_marks_a_failing_row_not_the_batch():
+    """A non-finite Jacobian in a batch: its row of the eigen form is NaN (that step fails and is
+    retried), the others are the exact decomposition."""
+    J = np.stack([np.diag([-1.0, -2.0]), np.full((2, 2), np.nan), np.array([[-3.0, 1], [1, -3]])])
+    E = eigen_jacobian(J, np)
+    assert isinstance(E, SymmetricJacobian)
+    assert np.isnan(E.lam[1]).all()
+    for i in (0, 2):
+        assert np.allclose((E.U[i] * E.lam[i]) @ E.U[i].T, J[i], atol=1e-14)

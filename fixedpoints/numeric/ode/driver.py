@@ -125,6 +125,7 @@ def solve(
     control=None,
     xp=None,
     jacobian=None,
+    symmetric_jacobian: bool = False,
     retract=None,
     event=None,
     level: float | None = None,
@@ -156,6 +157,10 @@ def solve(
         ``m`` numbers (the non-None components flattened row-major, side by side) for the
         Rosenbrock method; default forward differences (one batched field call). Unused by an
         explicit tableau.
+    symmetric_jacobian : bool
+        :math:`\\partial F/\\partial y` is symmetric (a gradient flow, :math:`F=-\\nabla\\mathcal L`):
+        the Rosenbrock method keeps each Jacobian in eigen form and needs no matrix inverse per
+        step (:mod:`~fixedpoints.numeric.ode.stiffness`).
     retract : callable, optional
         Applied to the state after every accepted step (e.g. row normalisation).
     event, level, direction, bisections
@@ -215,7 +220,7 @@ def solve(
     xp = xp or array_namespace(_first(y))
     N = int(_first(y).shape[0])
     rows = _Rows(xp, _first(y), N)
-    methods = Methods(tableau, F, Jac, y, xp, rows)
+    methods = Methods(tableau, F, Jac, y, xp, rows, symmetric=symmetric_jacobian)
     f = F(y)
     for c, fc in zip(y, f, strict=True):
         if c is not None and tuple(fc.shape) != tuple(c.shape):

@@ -22,10 +22,11 @@ states go through the field as *one* batched call (rows ``i * n + j``); the erro
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 from array_api_compat import device as _device
 
-__all__ = ["Layout", "forward_jacobian"]
+__all__ = ["Layout", "SymmetricJacobian", "eigen_jacobian", "forward_jacobian"]
 
 
 class Layout:
@@ -91,3 +92,34 @@ def forward_jacobian(field, y, f, layout, xp):
     Fp = layout.flat(field(layout.unflat(xp.reshape(perturbed, (N * n, n)), xp)), xp)
     D = (xp.reshape(Fp, (N, n, n)) - F0[:, None, :]) / delta[:, :, None]  # [i, j, k]
     return xp.permute_dims(D, (0, 2, 1))
+
+
+class SymmetricJacobian(NamedTuple):
+    r"""Symmetric Jacobians in eigen form, :math:`J_i=U_i\operatorname{diag}(\lambda_i)U_i^\top`
+    (a gradient flow: :math:`J=-\nabla^2\mathcal L`): eigenvalues ``lam`` ``(N, n)`` and
+    orthonormal eigenvectors ``U`` ``(N, n, n)`` (columns)."""
+
+    lam: object
+    U: object
+
+
+def eigen_jacobian(J, xp) -> SymmetricJacobian:
+    r"""The eigen form of a batch of Jacobians ``(N, n, n)`` read as symmetric (``eigh`` uses one
+    triangle: for a Jacobian that is only nearly symmetric, e.g. forward differences of a
+    gradient field, the symmetric matrix it reads is the one the W-method then uses
+    consistently). A row whose decomposition fails becomes NaN (its step fails and is retried),
+    not the whole batch."""
+    try:
+        lam, U = xp.linalg.eigh(J)
+        return SymmetricJacobian(lam, U)
+    except (ValueError, RuntimeError):  # numpy's LinAlgError is a ValueError, torch's a Runtime
+        lams, Us = [], []
+        for i in range(int(J.shape[0])):
+            Ji = J[i : i + 1, ...]
+            try:
+                lam, U = xp.linalg.eigh(Ji)
+            except (ValueError, RuntimeError):
+                lam, U = Ji[:, 0, :] * float("nan"), Ji * float("nan")
+            lams.append(lam)
+            Us.append(U)
+        return SymmetricJacobian(xp.concat(lams, axis=0), xp.concat(Us, axis=0))

@@ -35,6 +35,11 @@ is 2–3 times faster on a stiff Allen–Cahn system with :math:`n=50,100`, neut
 with :math:`n=10`, and 4 times slower on Van der Pol (:math:`n=3`, :math:`J` changes within a
 step), hence the rule.
 
+**Symmetric Jacobians.** For a gradient flow (``solve(..., symmetric_jacobian=True)``) the
+kept Jacobian is stored in eigen form :math:`J=U\Lambda U^\top` (one ``eigh`` per evaluation);
+every step then solves its stages in that basis for whatever step size
+(:func:`~fixedpoints.numeric.ode.step.rosenbrock_step`), with no inverse per step.
+
 ``Auto(explicit=None)`` runs the Rosenbrock method throughout (as ``tableau=ROS34PW2`` does with
 the default Jacobian policy).
 
@@ -55,7 +60,12 @@ import numpy as np
 from fixedpoints.errors import out_of_range
 from fixedpoints.numeric.backend import to_numpy
 from fixedpoints.numeric.ode.control import _rows_rms
-from fixedpoints.numeric.ode.jacobian import Layout, forward_jacobian
+from fixedpoints.numeric.ode.jacobian import (
+    Layout,
+    SymmetricJacobian,
+    eigen_jacobian,
+    forward_jacobian,
+)
 from fixedpoints.numeric.ode.step import Step, rk_step, rosenbrock_step
 from fixedpoints.numeric.ode.tableau import DOPRI5, ROS34PW2, Rosenbrock, Tableau
 
@@ -125,15 +135,17 @@ class Methods:
     stiffness counters, the kept Jacobians and the switches (module docstring).
 
     Trajectories are addressed by their index in the batch (``ids``, ascending); ``rows`` is the
-    driver's row selection (``take``, ``index``).
+    driver's row selection (``take``, ``index``); ``symmetric`` keeps the Jacobians in eigen form
+    (module docstring).
     """
 
-    def __init__(self, method, field, jacobian, y0, xp, rows):
+    def __init__(self, method, field, jacobian, y0, xp, rows, symmetric: bool = False):
         if isinstance(method, Rosenbrock):
             method = Auto(explicit=None, implicit=method)
         self.tableau = method if isinstance(method, Tableau) else None
         self.auto = None if self.tableau is not None else method
         self.field, self.jacobian, self.xp, self.rows = field, jacobian, xp, rows
+        self.symmetric = bool(symmetric)
         self.layout = Layout(y0)
         N = rows.N
         implicit = self.auto is not None and self.auto.explicit is None
@@ -205,46 +217,54 @@ class Methods:
     def _implicit(self, y, f, ha, hb, ids, error):
         J = self._jacobians(y, f, ids)
         if self.switching and self.auto.back is not None:
-            with np.errstate(all="ignore"):
-                self.hrho[ids] = ha * np.sqrt(to_numpy(self.xp.sum(J * J, axis=(1, 2))))
+            M, axes = (J.lam, 1) if isinstance(J, SymmetricJacobian) else (J, (1, 2))
+            with np.errstate(all="ignore"):  # |J|_F from the eigenvalues in eigen form
+                self.hrho[ids] = ha * np.sqrt(to_numpy(self.xp.sum(M * M, axis=axes)))
         return rosenbrock_step(
             self.field, self.auto.implicit, y, f, hb, J, self.xp, layout=self.layout, error=error
         )
 
     def _jacobians(self, y, f, ids):
         """The Jacobians ``(n_ids, n, n)`` of trajectories ``ids``: kept ones reused, stale, old
-        or new ones evaluated."""
+        or new ones evaluated. The kept batch is copied only when the set of trajectories changes
+        (a retirement, a switch); re-evaluated rows are written into it in place where the
+        namespace allows it."""
         kept = np.isin(ids, self.J_ids)
         due = self.stale[ids] | (self.age[ids] >= self.every) | ~kept
         if not due.any() and ids.size == self.J_ids.size:
             return self.J
         rows, xp = self.rows, self.xp
+        if kept.all() and ids.size < self.J_ids.size:  # fewer trajectories: keep their rows
+            pos = rows.index(np.searchsorted(self.J_ids, ids))
+            self.J, self.J_ids = _rows(self.J, lambda A: xp.take(A, pos, axis=0)), ids.copy()
         keep, new = np.flatnonzero(~due), np.flatnonzero(due)
-        parts = []
-        if keep.size:
-            pos = np.searchsorted(self.J_ids, ids[keep])
-            parts.append(xp.take(self.J, rows.index(pos), axis=0))
-        if new.size:
-            whole = new.size == ids.size
-            ys = y if whole else rows.take(y, new)
-            fs = f if whole else rows.take(f, new)
-            parts.append(self._evaluate(ys, fs))
-            self.jacobians += int(new.size)
-            self.age[ids[new]], self.stale[ids[new]] = 0, False
-        J = parts[0] if len(parts) == 1 else xp.concat(parts, axis=0)
-        if len(parts) == 2:
-            J = xp.take(J, rows.index(np.argsort(np.concatenate([keep, new]))), axis=0)
+        whole = new.size == ids.size
+        ys = y if whole else rows.take(y, new)
+        fs = f if whole else rows.take(f, new)
+        fresh = self._evaluate(ys, fs)
+        self.jacobians += int(new.size)
+        self.age[ids[new]], self.stale[ids[new]] = 0, False
+        if whole:
+            J = fresh
+        elif kept.all() and _assign(self.J, rows.index(new), fresh):
+            J = self.J
+        else:
+            pos = rows.index(np.searchsorted(self.J_ids, ids[keep]))
+            old = _rows(self.J, lambda A: xp.take(A, pos, axis=0))
+            back = rows.index(np.argsort(np.concatenate([keep, new])))
+            J = _rows(old, lambda A, B: xp.take(xp.concat([A, B], axis=0), back, axis=0), fresh)
         self.J, self.J_ids = J, ids.copy()
         return J
 
     def _evaluate(self, y, f):
         n, m = self.layout.n, int(next(c for c in y if c is not None).shape[0])
         if self.jacobian is None:
-            return forward_jacobian(self.field, y, f, self.layout, self.xp)
-        J = self.jacobian(y)
-        if tuple(J.shape) != (m, n, n):
-            raise out_of_range("jacobian", f"output shape {tuple(J.shape)}", f"({m}, {n}, {n})")
-        return J
+            J = forward_jacobian(self.field, y, f, self.layout, self.xp)
+        else:
+            J = self.jacobian(y)
+            if tuple(J.shape) != (m, n, n):
+                raise out_of_range("jacobian", f"output shape {tuple(J.shape)}", f"({m}, {n}, {n})")
+        return eigen_jacobian(J, self.xp) if self.symmetric else J
 
     def accepted(self, accept, ids) -> None:
         """Count the outcome of the step just attempted (``accept`` per active trajectory, None:
@@ -254,7 +274,8 @@ class Methods:
         imp = code == 1
         self.age[ids[imp & acc]] += 1
         rejected = ids[imp & ~acc]  # the state stays: a Jacobian of this state is kept
-        self.stale[rejected[self.age[rejected] > 0]] = True
+        if not self.symmetric:
+            self.stale[rejected[self.age[rejected] > 0]] = True
         if not self.switching:
             return
         auto = self.auto
@@ -277,3 +298,27 @@ class Methods:
             self.code[moved], self.count[moved], self.relaxed[moved] = to, 0, 0
             self.stale[moved] = True
             self.switches[moved] += 1
+
+
+def _rows(J, op, other=None):
+    """``op`` applied to a batch of Jacobians, component-wise for the eigen form (with the
+    matching components of ``other`` as second argument when given)."""
+    if isinstance(J, SymmetricJacobian):
+        if other is None:
+            return SymmetricJacobian(*(op(c) for c in J))
+        return SymmetricJacobian(*(op(c, o) for c, o in zip(J, other, strict=True)))
+    return op(J) if other is None else op(J, other)
+
+
+def _assign(J, index, new) -> bool:
+    """Write the rows ``new`` into the batch ``J`` at ``index`` in place; False where the
+    namespace's arrays are immutable (e.g. JAX)."""
+    try:
+        if isinstance(J, SymmetricJacobian):
+            for c, v in zip(J, new, strict=True):
+                c[index] = v
+        else:
+            J[index] = new
+    except (TypeError, ValueError):
+        return False
+    return True
