@@ -305,11 +305,13 @@ class Progress:
     and a final line once any line was written. Silent with ``--quiet``.
 
     Call it as ``bar(done, total)``, ``bar(done)`` or with ``fraction`` (0..1: the share of the
-    work done, when it is not ``done / total``, e.g. simulated time over ``t_max``).
+    work done, when it is not ``done / total``, e.g. simulated time over ``t_max``). A first report
+    of nothing done restarts the clock: a bar opened ahead of its work (the graph's
+    flows, behind the search) times the work, not the wait.
     """
 
     def __init__(self, args, total=None, desc="", work="", unit=""):
-        self.bar, self.log = None, False
+        self.bar, self.log, self.called = None, False, False
         self.total, self.desc, self.done, self.fraction = total, desc, 0, None
         self.unit = f" {unit}" if unit else ""
         if getattr(args, "quiet", False):
@@ -335,6 +337,9 @@ class Progress:
     def __call__(self, done, total=None, fraction=None):
         if total is not None:
             self.total = total
+        if self.log and not self.called and done == 0 and not fraction:
+            self.t0 = time.monotonic()  # a first report of nothing done: the work starts now
+        self.called = True
         self.done = done if total is not None else self.done + 1
         self.fraction = fraction
         if self.bar is not None:

@@ -131,3 +131,24 @@ def test_long_work_reports_on_stderr_when_it_is_not_a_terminal(capsys, monkeypat
     assert lines[-1].endswith(": 3 of 3 runs finished")
     code, out, err = run(capsys, "simulate", "soft-committee", "--runs", "3", "--quiet")
     assert code == 0 and err == ""
+
+
+def test_a_bar_opened_ahead_of_its_work_times_the_work(capsys, monkeypatch):
+    """The graph opens its flow bar before the search: a first report of nothing done starts the
+    clock, so the ETA is the flows' own (50 of 100 done 10 s after they started: ETA 10 s, not
+    the 110 s since the bar was opened)."""
+    import argparse
+
+    from fixedpoints.cli import io
+
+    now = [0.0]
+    monkeypatch.setattr(io.time, "monotonic", lambda: now[0])
+    bar = io.Progress(argparse.Namespace(quiet=False), desc="graph", unit="flows")
+    now[0] = 100.0
+    bar(0, 100)
+    now[0] = 110.0
+    bar(50, 100)
+    bar.close()
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines[0] == "fixedpoints graph: 50 of 100 flows after 10 s, ETA 10 s"
+    assert lines[-1] == "fixedpoints graph: done in 10 s: 50 of 100 flows"

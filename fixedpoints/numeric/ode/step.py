@@ -218,6 +218,8 @@ def _rosenbrock_eigen(field, method, y, k1, h, J, xp, *, layout, error):
         if coupled is not None:
             r = r + hl * coupled
         zs.append(d * r)
-    y_new = layout.unflat(Y + from_eigen(_sum(None, zs, method.b)), xp)
-    err = layout.unflat(from_eigen(_sum(None, zs, method.error)), xp) if error else None
-    return Step(y_new, None, err, zs)
+    step = _sum(None, zs, method.b)
+    if not error:
+        return Step(layout.unflat(Y + from_eigen(step), xp), None, None, zs)
+    both = xp.matmul(U, xp.stack([step, _sum(None, zs, method.error)], axis=-1))  # one pass
+    return Step(layout.unflat(Y + both[..., 0], xp), None, layout.unflat(both[..., 1], xp), zs)
