@@ -497,3 +497,40 @@ def test_eigen_jacobian_marks_a_failing_row_not_the_batch():
     assert np.isnan(E.lam[1]).all()
     for i in (0, 2):
         assert np.allclose((E.U[i] * E.lam[i]) @ E.U[i].T, J[i], atol=1e-14)
+
+
+@pytest.mark.parametrize("symmetric", [False, True])
+def test_trajectories_retiring_one_by_one_keep_their_jacobians(symmetric):
+    """Stiff gradient flows stopped at different gradient norms retire one by one while on
+    ROS34PW2: the others keep their Jacobians (no evaluation of an empty batch), and each ends
+    where it would alone."""
+    field, jacobian = _gradient_flow(5, seed=5)
+
+    def checked(y):
+        assert y.shape[0] > 0
+        return jacobian(y)
+
+    tols = np.array([1e-1, 1e-2, 1e-3, 1e-4])
+
+    def stop(t, y, f, ids):
+        return np.sqrt((f * f).sum(axis=1)) < tols[ids]
+
+    y0 = np.random.default_rng(6).standard_normal((4, 5))
+    control = ErrorControl(rtol=1e-7, atol=1e-10)
+    kw = {
+        "tableau": Auto(jacobian_every=10**6),
+        "control": control,
+        "symmetric_jacobian": symmetric,
+    }
+    together = solve(field, y0, 50.0, jacobian=checked, stop=stop, **kw)
+    assert len(set(together.times.tolist())) == 4  # four different retirements
+    for i in range(4):
+        alone = solve(
+            field,
+            y0[i : i + 1],
+            50.0,
+            jacobian=checked,
+            stop=lambda t, y, f, ids, i=i: np.sqrt((f * f).sum(axis=1)) < tols[i],
+            **kw,
+        )
+        assert np.abs(alone.states[0] - together.states[i]).max() < 1e-8  # round-off, not rtol

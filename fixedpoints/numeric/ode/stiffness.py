@@ -38,7 +38,9 @@ step), hence the rule.
 **Symmetric Jacobians.** For a gradient flow (``solve(..., symmetric_jacobian=True)``) the
 kept Jacobian is stored in eigen form :math:`J=U\Lambda U^\top` (one ``eigh`` per evaluation);
 every step then solves its stages in that basis for whatever step size
-(:func:`~fixedpoints.numeric.ode.step.rosenbrock_step`), with no inverse per step.
+(:func:`~fixedpoints.numeric.ode.step.rosenbrock_step`), with no inverse per step, and a rejected
+step keeps the Jacobian (its retry with a smaller step costs no new decomposition; measured on the
+d = 10 ReLU transition flows: 53717 → 14312 trajectory Jacobians for 317k → 364k Rosenbrock steps).
 
 ``Auto(explicit=None)`` runs the Rosenbrock method throughout (as ``tableau=ROS34PW2`` does with
 the default Jacobian policy).
@@ -238,6 +240,8 @@ class Methods:
             pos = rows.index(np.searchsorted(self.J_ids, ids))
             self.J, self.J_ids = _rows(self.J, lambda A: xp.take(A, pos, axis=0)), ids.copy()
         keep, new = np.flatnonzero(~due), np.flatnonzero(due)
+        if new.size == 0:  # only fewer trajectories
+            return self.J
         whole = new.size == ids.size
         ys = y if whole else rows.take(y, new)
         fs = f if whole else rows.take(f, new)
