@@ -25,7 +25,17 @@ THIRD_PARTY = {
     # array_api_compat: one code path for NumPy, PyTorch and CuPy; torch/cupyx only for erf
     # flint (python-flint, Arb balls): rigorous certificates, optional
     "codegen": {"sympy", "numpy", "scipy", "mpmath", "array_api_compat", "torch", "cupyx", "flint"},
-    "numeric": {"numpy", "scipy", "mpmath", "array_api_compat", "torch", "cupy", "flint"},
+    # threadpoolctl: one BLAS thread per forked worker (numeric/parallel.py)
+    "numeric": {
+        "numpy",
+        "scipy",
+        "mpmath",
+        "array_api_compat",
+        "torch",
+        "cupy",
+        "flint",
+        "threadpoolctl",
+    },
     "graphs": {"networkx", "numpy"},
     "export": {"sympy", "networkx", "matplotlib"},
     "api": {"numpy", "scipy", "sympy", "mpmath", "networkx", "array_api_compat"},

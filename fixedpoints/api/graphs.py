@@ -20,6 +20,7 @@ from fixedpoints.errors import ModelError, out_of_range
 from fixedpoints.graphs import summary
 from fixedpoints.graphs import transition_graph as _graph
 from fixedpoints.numeric.ncf import ResidualNCF, kkt_points
+from fixedpoints.numeric.parallel import usable_cpus
 from fixedpoints.numeric.saddle_to_saddle import linear_saddle_to_saddle
 from fixedpoints.numeric.saddle_to_saddle import saddle_to_saddle as _plateaus
 from fixedpoints.numeric.symmetry import young_isotropy
@@ -40,10 +41,12 @@ def transition_graph(
     search_progress=None,
     progress=None,
     max_weights: int | None = MAX_WEIGHTS,
+    workers: int | None = 1,
 ) -> TransitionGraph:
     """The transition graph of ``model``: its fixed points (weight-space search, or seeded from
     the fixed-point subspace ``isotropy``) as nodes, gradient flows from every saddle along each
-    unstable eigenvector (both signs, from ``displacement``, up to ``t_max``) as edges.
+    unstable eigenvector (both signs, from ``displacement``, up to ``t_max``) as edges; the flows
+    on ``workers`` processes (None: the usable CPUs; the graph does not depend on their number).
 
     Returns
     -------
@@ -54,13 +57,16 @@ def transition_graph(
     Raises
     ------
     ParameterError
-        Naming ``displacement``, ``t_max``, ``starts``, ``isotropy`` or ``max_weights`` (the
-        search's limit, :func:`~fixedpoints.api.search.check_weight_space`).
+        Naming ``displacement``, ``t_max``, ``starts``, ``isotropy``, ``workers`` or
+        ``max_weights`` (the search's limit, :func:`~fixedpoints.api.search.check_weight_space`).
     """
     if not 0 < displacement < 1:
         raise out_of_range("displacement", displacement, "in (0, 1)")
     if not t_max > 0:
         raise out_of_range("t_max", t_max, "> 0")
+    workers = usable_cpus() if workers is None else workers
+    if not 1 <= workers <= 1024:
+        raise out_of_range("workers", workers, "an integer in [1, 1024]")
     t0 = time.perf_counter()
     search = find_fixed_points(
         model,
@@ -87,6 +93,7 @@ def transition_graph(
         t_max=t_max,
         seed=seed,
         progress=progress,
+        workers=workers,
     )
     G = nx.freeze(G)
     return TransitionGraph(

@@ -14,7 +14,9 @@ starts of all saddles are integrated together in one batched run
 (:func:`~fixedpoints.numeric.simulate.simulate`, ``method="flow"``, ``step="per-run"``) until
 :math:`\|\nabla\mathcal L\|<` ``gradient_tol`` or :math:`t=` ``t_max``: every start has its own
 adaptive step and clock, so its path (and the node it reaches) is the one it has alone, whatever
-other starts share the batch, and a start near a stiff minimum does not slow the others down.
+other starts share the batch, and a start near a stiff minimum does not slow the others down;
+for the same reason the batch can be split into interleaved chunks on ``workers`` forked
+processes (:func:`~fixedpoints.numeric.parallel.map_forked`) without changing any end point.
 The end point is identified with a known node, else polished by Newton, classified
 (:func:`~fixedpoints.numeric.fixed_points.classify_point`) and added; new saddles are followed in
 the next round, until no new saddle appears.
@@ -49,6 +51,7 @@ from fixedpoints.errors import out_of_range
 from fixedpoints.numeric.degenerate import null_character
 from fixedpoints.numeric.fixed_points import classify_point, overlap_coordinates
 from fixedpoints.numeric.newton import newton
+from fixedpoints.numeric.parallel import map_forked
 from fixedpoints.numeric.simulate import StopRule, simulate
 from fixedpoints.numeric.symmetry import detect_symmetry, orbit, orbit_key, overlap_signature
 
@@ -98,6 +101,7 @@ def transition_graph(
     max_rounds: int = 10,
     seed: int = 0,
     progress=None,
+    workers: int = 1,
 ) -> nx.DiGraph:
     r"""The transition graph of ``space`` seeded with the classified fixed ``points``.
 
@@ -121,6 +125,9 @@ def transition_graph(
         Rounds of following newly found saddles.
     progress : callable, optional
         ``progress(done, total)`` with the finished starts of the current round.
+    workers : int
+        Processes integrating the starts (:func:`~fixedpoints.numeric.parallel.map_forked`); the
+        graph does not depend on it (every start has its own step control).
 
     Returns
     -------
@@ -150,6 +157,8 @@ def transition_graph(
         raise out_of_range("displacement", displacement, "> 0")
     if not gradient_tol > 0:
         raise out_of_range("gradient_tol", gradient_tol, "> 0")
+    if not 1 <= int(workers) <= 1024:
+        raise out_of_range("workers", workers, "an integer in [1, 1024]")
     stop = StopRule(gradient_tol=gradient_tol, t_max=t_max)
     sym = detect_symmetry(space, seed=seed)
     nodes: list[dict] = []
@@ -190,7 +199,7 @@ def transition_graph(
         queue = []
         if not starts:
             break
-        ends, times, status = _integrate(space, np.array(starts), stop, progress)
+        ends, times, status = _integrate(space, np.array(starts), stop, progress, int(workers))
         for x_end, t_end, st, (i, label, lam) in zip(ends, times, status, origin, strict=True):
             j = _identify(space, sym, nodes, match, x_end, st, null_tol, queue)
             src = nodes[i]
@@ -244,7 +253,29 @@ def _node(space, sym, x, p, null_tol) -> dict:
     }
 
 
-def _integrate(space, X0, stop, progress):
+def _integrate(space, X0, stop, progress, workers=1):
+    """End points, stop times and statuses of the flows from the rows of ``X0``: one batched run,
+    or interleaved chunks of it on ``workers`` processes (the same ends: per-run steps)."""
+    n = X0.shape[0]
+    if workers > 1 and n >= 2 * workers:
+        C = min(n, 4 * workers)  # interleaved chunks: each a sample of every saddle's starts
+        chunks = [np.arange(i, n, C) for i in range(C)]
+
+        def run(idx):
+            return _integrate(space, X0[idx], stop, None)
+
+        def counted(done, total):  # finished chunks as (about) finished starts
+            progress(min(n, round(done * n / total)), n)
+
+        if progress is not None:
+            progress(0, n)  # the flows start now
+        parts = map_forked(run, chunks, workers, progress=None if progress is None else counted)
+        ends, times = np.empty_like(X0), np.empty(n)
+        status = np.empty(n, dtype=object)
+        for idx, (e, t, st) in zip(chunks, parts, strict=True):
+            ends[idx], times[idx] = e, t
+            status[idx] = list(st)
+        return ends, times, list(status)
     W0, a0 = space.unpack(X0)
     total = X0.shape[0]
     hook = None

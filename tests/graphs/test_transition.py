@@ -169,3 +169,17 @@ def test_a_starts_flow_does_not_depend_on_the_starts_beside_it(he4):
         e1, t1, s1 = _integrate(space, np.array(starts[i : i + 1]), stop, None)
         np.testing.assert_allclose(e1[0], ends[i], rtol=0, atol=1e-12)
         assert t1[0] == pytest.approx(times[i], rel=1e-12) and s1[0] == status[i]
+
+
+def test_the_graph_does_not_depend_on_the_number_of_workers():
+    """The flows of relu-teacher d = 4 (seeded from Fix(Δ(S3×S1))) on 1 and on 3 forked
+    processes: the same nodes, edges, counts and transit times (every start has its own step
+    control; the chunks are interleaved samples of the batch)."""
+    model = fp.load_model("relu-teacher", {"d": 4})
+    one, three = (
+        fp.transition_graph(model, isotropy="3,1", starts=20, seed=0, workers=w) for w in (1, 3)
+    )
+    assert one.summary["directions_followed"] >= 6  # enough starts for three workers
+    assert one.data == three.data
+    with pytest.raises(ParameterError, match="workers"):
+        fp.transition_graph(model, isotropy="3,1", starts=2, workers=0)

@@ -29,6 +29,13 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--t-max", type=float, default=1e4, help="flow time limit per start (default 1e4)"
     )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="processes integrating the flows (default: the usable CPUs; the graph does not "
+        "depend on it)",
+    )
     p.add_argument("--plot", metavar="FILE", help="draw the graph to FILE (png/pdf/svg)")
     io.add_max_weights(p)
     p.add_argument("--format", choices=["text", "json"], default="text", help="output format")
@@ -41,6 +48,7 @@ def run(args) -> int:
 
     if args.plot:
         io.check_plot_path(args.plot)
+    io.check_count("--workers", args.workers, 1024)
     _, model = io.load_model_from_args(args)
     limit = io.max_weights(args)
     if not args.isotropy:
@@ -60,6 +68,7 @@ def run(args) -> int:
             search_progress=search_bar,
             progress=bar,
             max_weights=limit,
+            workers=args.workers,
         )
     doc = res.to_dict(timing=args.timing)
     elapsed = res.stats["seconds"]
