@@ -46,7 +46,8 @@ def transition_graph(
     """The transition graph of ``model``: its fixed points (weight-space search, or seeded from
     the fixed-point subspace ``isotropy``) as nodes, gradient flows from every saddle along each
     unstable eigenvector (both signs, from ``displacement``, up to ``t_max``) as edges; the flows
-    on ``workers`` processes (None: the usable CPUs; the graph does not depend on their number).
+    on ``workers`` processes (None: the usable CPUs; the graph does not depend on their
+    number up to round-off).
 
     Returns
     -------
@@ -76,6 +77,7 @@ def transition_graph(
         isotropy=isotropy,
         progress=search_progress,
         max_weights=max_weights,
+        workers=workers,
     )
     space = landscape(model, params)
     embed = None

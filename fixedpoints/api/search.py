@@ -17,6 +17,7 @@ from fixedpoints.codegen import compile_pair_kernels
 from fixedpoints.errors import ParameterError, out_of_range
 from fixedpoints.numeric.fixed_points import find_fixed_points as _search
 from fixedpoints.numeric.fixed_points import find_subspace_fixed_points
+from fixedpoints.numeric.parallel import usable_cpus
 from fixedpoints.numeric.symmetry import (
     ansatz_subspace,
     arb_kernels,
@@ -88,6 +89,7 @@ def find_fixed_points(
     certify: bool = False,
     dimension: float | None = None,
     max_weights: int | None = MAX_WEIGHTS,
+    workers: int | None = 1,
 ) -> FixedPointSearch:
     """Find and classify the fixed points of ``model``.
 
@@ -136,6 +138,9 @@ def find_fixed_points(
         The largest weight space searched without ``isotropy``/``ansatz`` (default
         :data:`MAX_WEIGHTS`; None: no limit): above it the search is refused up front
         (:func:`check_weight_space`).
+    workers : int or None
+        Processes for the Newton runs of a weight-space search (None: the usable CPUs; the result
+        does not depend on it up to round-off).
 
     Returns
     -------
@@ -145,7 +150,7 @@ def find_fixed_points(
     Raises
     ------
     ParameterError
-        Naming ``starts``, ``isotropy``, ``ansatz`` or ``max_weights``.
+        Naming ``starts``, ``isotropy``, ``ansatz``, ``max_weights`` or ``workers``.
 
     Examples
     --------
@@ -157,6 +162,9 @@ def find_fixed_points(
     """
     if not (isinstance(starts, int) and 1 <= starts <= MAX_STARTS):
         raise out_of_range("starts", starts, f"an integer in [1, {MAX_STARTS}]")
+    workers = usable_cpus() if workers is None else workers
+    if not (isinstance(workers, int) and 1 <= workers <= 1024):
+        raise out_of_range("workers", workers, "an integer in [1, 1024]")
     if (precision is not None or certify or dimension is not None) and (
         isotropy is None or reduced is False
     ):
@@ -189,6 +197,7 @@ def find_fixed_points(
             progress=progress,
             deflation=deflation,
             lattice=lattice,
+            workers=workers,
         )
     settings = dict(model.settings)
     if dimension is not None:  # the model was built at a template d: report the real one

@@ -16,7 +16,8 @@ starts of all saddles are integrated together in one batched run
 adaptive step and clock, so its path (and the node it reaches) is the one it has alone, whatever
 other starts share the batch, and a start near a stiff minimum does not slow the others down;
 for the same reason the batch can be split into interleaved chunks on ``workers`` forked
-processes (:func:`~fixedpoints.numeric.parallel.map_forked`) without changing any end point.
+processes (:func:`~fixedpoints.numeric.parallel.map_forked`): the same end points up to
+round-off (the workers' BLAS runs one thread, the calling process's may run several).
 The end point is identified with a known node, else polished by Newton, classified
 (:func:`~fixedpoints.numeric.fixed_points.classify_point`) and added; new saddles are followed in
 the next round, until no new saddle appears.
@@ -127,7 +128,7 @@ def transition_graph(
         ``progress(done, total)`` with the finished starts of the current round.
     workers : int
         Processes integrating the starts (:func:`~fixedpoints.numeric.parallel.map_forked`); the
-        graph does not depend on it (every start has its own step control).
+        graph does not depend on it up to round-off (every start has its own step control).
 
     Returns
     -------

@@ -29,6 +29,7 @@ norm, where the gradient decays below the tolerance): it is counted as ``escaped
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections import Counter
@@ -37,7 +38,7 @@ import numpy as np
 
 from fixedpoints.numeric.degenerate import null_character
 from fixedpoints.numeric.derivatives import hessian_vector_products
-from fixedpoints.numeric.newton import multistart, newton, newton_critical
+from fixedpoints.numeric.newton import multistart_batches, newton, newton_critical
 from fixedpoints.numeric.overlaps import overlap_coordinates as _overlap_coordinates
 from fixedpoints.numeric.symmetry.group import detect_symmetry, symmetry_generators
 from fixedpoints.numeric.symmetry.orbits import orbit
@@ -184,6 +185,7 @@ def find_fixed_points(
     lattice: bool = True,
     sym=None,
     closed_form: bool = True,
+    workers: int = 1,
 ) -> FixedPointSearch:
     """Multistart deflated Newton on ``space`` and classification of the critical points found.
 
@@ -208,6 +210,11 @@ def find_fixed_points(
     sym : Symmetry, optional
         The group that identifies orbits (default: :func:`detect_symmetry` of ``space``; a
         continuation passes its family's group).
+    workers : int
+        Processes for the Newton runs of the random starts
+        (:func:`~fixedpoints.numeric.newton.multistart_batches`); the points are added in the
+        same order whatever the number, so the result does not depend on it up to round-off
+        (the workers' BLAS runs one thread).
     closed_form : bool
         First polish the critical points the model class has in closed form
         (:meth:`~fixedpoints.numeric.landscape.Landscape.closed_form_starts`, e.g. every
@@ -241,20 +248,18 @@ def find_fixed_points(
         space.structured_start(rng) if s % 2 == 0 else space.random_start(rng)
         for s in range(starts)
     ]
-    for c in range(0, starts, BATCH):
-        chunk = list(range(c, min(c + BATCH, starts)))
-        multistart(
-            space,
-            [x0s[s] for s in chunk],
-            retries=retries if deflation else 0,
-            statuses=statuses,
-            add=lambda x: _add(space, sym, found, x, null_tol, curv),
-            escaped=lambda x: _escaped(space, x),
-            tol=tol,
-            max_iter=max_iter,
-        )
-        if progress is not None:
-            progress(chunk[-1] + 1, starts)
+    multistart_batches(
+        space,
+        x0s,
+        retries=retries if deflation else 0,
+        statuses=statuses,
+        add=lambda x: _add(space, sym, found, x, null_tol, curv),
+        escaped=functools.partial(_escaped, space),
+        tol=tol,
+        max_iter=max_iter,
+        workers=workers,
+        progress=progress,
+    )
     n_sub = 0
     if lattice:
         subs = search_lattice(space, sym, budget=starts, rng=rng, tol=tol, max_iter=max_iter)
@@ -270,9 +275,6 @@ def find_fixed_points(
                 progress(starts + n_sub, starts + total)
     where = "weight space" + (" (one neuron: the loss decouples)" if space.decoupled else "")
     return _search_result(space, sym, found, starts, statuses, where, null_tol * curv, notes)
-
-
-BATCH = 50  # Newton starts iterated together
 
 
 def find_subspace_fixed_points(

@@ -38,9 +38,12 @@ from __future__ import annotations
 import numpy as np
 
 from fixedpoints.errors import out_of_range
+from fixedpoints.numeric.parallel import map_forked
 from fixedpoints.results import NewtonResult, Status
 
-__all__ = ["multistart", "newton", "newton_critical"]
+__all__ = ["multistart", "multistart_batches", "multistart_runs", "newton", "newton_critical"]
+
+BATCH = 50  # starts iterated together by multistart_batches
 
 INVERSE_CONDITION = 1e8  # largest |H^-1|_F |H|_F for which a step is taken by the plain inverse
 
@@ -320,23 +323,15 @@ def newton_critical(problem, x0, *, tol: float = 1e-10, max_iter: int = 60) -> N
     )
 
 
-def multistart(
-    problem, x0s, *, retries: int, statuses, add, escaped, tol: float, max_iter: int
-) -> None:
-    """Newton from the starts ``x0s`` (one batch) and Farrell's deflated restarts from each start
-    that converged: attempt ``a`` restarts from the same start with the ``a`` points found from
-    it deflated, for ``max_iter // 2`` iterations, and the first restarts of all starts are one
-    batch too. Converged points go to ``add`` (which returns True for a new point) in the order
-    of a start-by-start search: start by start, attempt by attempt, a further restart only after
-    the previous one found a new point. ``statuses`` (a Counter) counts each attempt's status
-    (``deflated-`` for restarts; ``escaped`` for a converged point that ``escaped(x)`` rejects).
-    """
-
-    def status(st, x):
-        return "escaped" if st == "converged" and escaped(x) else str(st)
-
+def multistart_runs(problem, x0s, *, retries: int, escaped, tol: float, max_iter: int):
+    """The batched Newton runs of :func:`multistart` (no side effects, so they can run in another
+    process): Newton from the starts ``x0s``, and the first deflated restart of every start that
+    converged (``max_iter // 2`` iterations, its point deflated), as ``(first, statuses, conv,
+    second)``: the two :class:`~fixedpoints.results.NewtonResult` batches (``second`` None
+    without restarts), the first run's status per start (``escaped`` for a converged point that
+    ``escaped(x)`` rejects) and the indices of the converged starts."""
     first = newton(problem, np.array(x0s), tol=tol, max_iter=max_iter)
-    st0 = [status(st, x) for st, x in zip(first.status, first.x, strict=True)]
+    st0 = [_status(st, x, escaped) for st, x in zip(first.status, first.x, strict=True)]
     conv = [i for i, st in enumerate(st0) if st == "converged"]
     second = None
     if retries and conv:
@@ -347,6 +342,30 @@ def multistart(
             max_iter=max_iter // 2,
             known=[[first.x[i]] for i in conv],
         )
+    return first, st0, conv, second
+
+
+def _status(st, x, escaped) -> str:
+    return "escaped" if st == "converged" and escaped(x) else str(st)
+
+
+def multistart(
+    problem, x0s, *, retries: int, statuses, add, escaped, tol: float, max_iter: int, runs=None
+) -> None:
+    """Newton from the starts ``x0s`` (one batch) and Farrell's deflated restarts from each start
+    that converged: attempt ``a`` restarts from the same start with the ``a`` points found from
+    it deflated, for ``max_iter // 2`` iterations, and the first restarts of all starts are one
+    batch too (:func:`multistart_runs`, or its result ``runs`` computed elsewhere). Converged
+    points go to ``add`` (which returns True for a new point) in the order of a start-by-start
+    search: start by start, attempt by attempt, a further restart only after the previous one
+    found a new point. ``statuses`` (a Counter) counts each attempt's status (``deflated-`` for
+    restarts; ``escaped`` for a converged point that ``escaped(x)`` rejects).
+    """
+    if runs is None:
+        runs = multistart_runs(
+            problem, x0s, retries=retries, escaped=escaped, tol=tol, max_iter=max_iter
+        )
+    first, st0, conv, second = runs
     for i, st in enumerate(st0):
         statuses[st] += 1
         if st != "converged":
@@ -356,13 +375,63 @@ def multistart(
         for attempt in range(1, retries + 1):
             if attempt == 1:
                 j = conv.index(i)
-                x, st = second.x[j], status(second.status[j], second.x[j])
+                x, st = second.x[j], _status(second.status[j], second.x[j], escaped)
             else:
                 r = newton(problem, x0s[i], tol=tol, max_iter=max_iter // 2, known=local)
-                x, st = r.x, status(r.status, r.x)
+                x, st = r.x, _status(r.status, r.x, escaped)
             statuses[f"deflated-{st}"] += 1
             if st != "converged":
                 break
             local.append(x)
             if not add(x):
                 break
+
+
+def multistart_batches(
+    problem,
+    x0s,
+    *,
+    retries: int,
+    statuses,
+    add,
+    escaped,
+    tol: float,
+    max_iter: int,
+    workers: int = 1,
+    progress=None,
+) -> None:
+    """:func:`multistart` over the starts ``x0s`` in batches of :data:`BATCH`: each batch's Newton
+    runs (:func:`multistart_runs`) in this process, one batch after the other, or all of them on
+    ``workers`` forked processes (:func:`~fixedpoints.numeric.parallel.map_forked`); the points
+    go to ``add`` in the same order either way. ``progress(done, total)`` counts starts."""
+    n = len(x0s)
+    chunks = [list(range(c, min(c + BATCH, n))) for c in range(0, n, BATCH)]
+
+    def runs_of(chunk):
+        return multistart_runs(
+            problem,
+            [x0s[s] for s in chunk],
+            retries=retries,
+            escaped=escaped,
+            tol=tol,
+            max_iter=max_iter,
+        )
+
+    runs = [None] * len(chunks)  # None: computed by multistart, batch by batch
+    if workers > 1 and len(chunks) > 1:
+        tick = None if progress is None else (lambda d, m: progress(min(n, d * BATCH), n))
+        runs = map_forked(runs_of, chunks, workers, progress=tick)
+    for chunk, run in zip(chunks, runs, strict=True):
+        multistart(
+            problem,
+            [x0s[s] for s in chunk],
+            retries=retries,
+            statuses=statuses,
+            add=add,
+            escaped=escaped,
+            tol=tol,
+            max_iter=max_iter,
+            runs=run,
+        )
+        if progress is not None and run is None:
+            progress(chunk[-1] + 1, n)

@@ -6,7 +6,8 @@ workers inherit the parent's state, so compiled kernels, landscapes and closures
 pickling; only the items and the results cross process boundaries. Each worker runs with one
 BLAS thread (``threadpoolctl``), so ``workers`` processes use ``workers`` cores instead of
 competing for them, and ignores Ctrl-C (the parent stops the pool). Where ``fork`` is not
-available, or for one worker or one item, the map runs in the calling process.
+available, inside a daemonic process (a worker of a pool or of a Dask cluster: a sweep's grid
+point), or for one worker or one item, the map runs in the calling process.
 """
 
 from __future__ import annotations
@@ -30,7 +31,13 @@ def usable_cpus() -> int:
 
 
 def _fork_available() -> bool:
-    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+    """POSIX fork on Linux, and not inside a daemonic process (a pool or Dask worker, e.g. a sweep
+    point: those may not have children, and their siblings already use the cores)."""
+    return (
+        sys.platform.startswith("linux")
+        and "fork" in multiprocessing.get_all_start_methods()
+        and not multiprocessing.current_process().daemon
+    )
 
 
 def _start_worker() -> None:

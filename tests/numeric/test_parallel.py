@@ -41,3 +41,27 @@ def test_an_error_in_a_worker_reaches_the_caller():
 
 def test_usable_cpus_is_positive():
     assert 1 <= usable_cpus() <= (os.cpu_count() or 1)
+
+
+def _pids_in_a_daemon(_):
+    return [pid for (pid,) in map_forked(lambda i: (os.getpid(),), range(4), 2)], os.getpid()
+
+
+def test_inside_a_daemonic_worker_the_map_stays_in_that_process():
+    """A pool's (or a Dask cluster's: a sweep point's) worker may not have children: there the
+    map runs serially instead of failing."""
+    import multiprocessing
+
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        pids, worker = pool.map(_pids_in_a_daemon, [0])[0]
+    assert pids == [worker] * 4
+
+
+def test_the_search_does_not_depend_on_the_number_of_workers():
+    """A weight-space search (soft committee k = m = 2, 120 starts: three Newton batches) on 1 and
+    on 2 processes: the same points, statuses and document."""
+    import fixedpoints as fp
+
+    model = fp.load_model("soft-committee", {"k": 2, "m": 2})
+    one, two = (fp.find_fixed_points(model, starts=120, seed=1, workers=w) for w in (1, 2))
+    assert one.to_dict() == two.to_dict() and one.points

@@ -42,6 +42,13 @@ def add_parser(sub) -> None:
     io.add_max_weights(p)
     p.add_argument("--no-deflation", action="store_true", help="plain multistart Newton")
     p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="processes for the Newton runs of a weight-space search (default: the usable CPUs; "
+        "the result does not depend on it up to round-off)",
+    )
+    p.add_argument(
         "--no-lattice",
         action="store_true",
         help="random starts only: skip the fixed spaces of the symmetry lattice (faster for wide "
@@ -63,6 +70,7 @@ def check(args):
     if args.isotropy and args.ansatz:
         raise ParameterError("give either `--isotropy` or `--ansatz`, not both.")
     io.check_count("--starts", args.starts, 100_000)
+    io.check_count("--workers", args.workers, 1024)
     io.max_weights(args)
     _, model, dimension = io.load_reduced_model(args)
     return model, dimension
@@ -90,6 +98,7 @@ def run(args) -> int:
             certify=args.certify,
             dimension=dimension,
             max_weights=io.max_weights(args),
+            workers=args.workers,
         )
     doc = res.to_dict(timing=args.timing)
     fmt = "json" if args.json else args.format
