@@ -407,31 +407,17 @@ def multistart_batches(
     n = len(x0s)
     chunks = [list(range(c, min(c + BATCH, n))) for c in range(0, n, BATCH)]
 
+    common = {"retries": retries, "escaped": escaped, "tol": tol, "max_iter": max_iter}
+
     def runs_of(chunk):
-        return multistart_runs(
-            problem,
-            [x0s[s] for s in chunk],
-            retries=retries,
-            escaped=escaped,
-            tol=tol,
-            max_iter=max_iter,
-        )
+        return multistart_runs(problem, [x0s[s] for s in chunk], **common)
 
     runs = [None] * len(chunks)  # None: computed by multistart, batch by batch
     if workers > 1 and len(chunks) > 1:
         tick = None if progress is None else (lambda d, m: progress(min(n, d * BATCH), n))
         runs = map_forked(runs_of, chunks, workers, progress=tick)
     for chunk, run in zip(chunks, runs, strict=True):
-        multistart(
-            problem,
-            [x0s[s] for s in chunk],
-            retries=retries,
-            statuses=statuses,
-            add=add,
-            escaped=escaped,
-            tol=tol,
-            max_iter=max_iter,
-            runs=run,
-        )
+        xs = [x0s[s] for s in chunk]
+        multistart(problem, xs, statuses=statuses, add=add, runs=run, **common)
         if progress is not None and run is None:
             progress(chunk[-1] + 1, n)
