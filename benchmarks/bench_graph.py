@@ -2,7 +2,11 @@
 from Fix(Δ(S_{d-1}×S_1)), soft-committee k = m = 4 and relu-teacher d = 10 (weight-space search:
 what ``fixedpoints graph relu-teacher --set d=10`` does, issue 18's target).
 
-Run: ``python benchmarks/bench_graph.py [--starts N]``; prints one line per case.
+Each case builds the graph from one search twice, side by side in this process: along every
+eigenvector (``directions="eigenvectors"``, the baseline) and along the projected coordinate axes
+with one flow per stabiliser orbit (``"symmetric"``, the default), and prints the ratio.
+
+Run: ``python benchmarks/bench_graph.py [--starts N] [--only K]``; prints lines per case.
 """
 
 from __future__ import annotations
@@ -29,26 +33,34 @@ def case(name, sets, isotropy, starts):
         def embed(xi):
             return iso.weights(xi).ravel()
 
-    G = transition_graph(space, res.points, embed=embed)
-    t2 = time.perf_counter()
-    s = summary(G)
-    sinks = ", ".join(f"{sk['loss']:.10g}" for sk in s["sinks"])
-    print(
-        f"{name} {' '.join(sets)} iso={isotropy}: search {t1 - t0:.2f} s, graph {t2 - t1:.2f} s; "
-        f"{s['nodes']} nodes ({len(res.points)} seeded), {s['edges']} edges, "
-        f"{s['directions_followed']} starts, {s['unresolved']} unresolved; sinks {sinks}",
-        flush=True,
-    )
+    times, search = {}, t1 - t0
+    for directions in ("eigenvectors", "symmetric"):
+        t1 = time.perf_counter()
+        G = transition_graph(space, res.points, embed=embed, directions=directions)
+        times[directions] = t2 = time.perf_counter() - t1
+        s = summary(G)
+        sinks = ", ".join(f"{sk['loss']:.10g}" for sk in s["sinks"])
+        print(
+            f"{name} {' '.join(sets)} iso={isotropy} {directions}: search {search:.2f} s, "
+            f"graph {t2:.2f} s; {s['nodes']} nodes ({len(res.points)} seeded), {s['edges']} "
+            f"edges, {s['directions_followed']} starts in {s['flows']} flows, "
+            f"{s['unresolved']} unresolved; sinks {sinks}",
+            flush=True,
+        )
+    ratio = times["eigenvectors"] / times["symmetric"]
+    print(f"  graph speed-up symmetric over eigenvectors: {ratio:.2f}x", flush=True)
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--starts", type=int, default=200)
+    ap.add_argument("--only", type=int, default=None, help="run case K (0-4) only")
     args = ap.parse_args()
-    for d in (6, 8, 10):
-        case("relu-teacher", [f"d={d}"], f"{d - 1},1", args.starts)
-    case("soft-committee", ["k=4", "m=4"], None, args.starts)
-    case("relu-teacher", ["d=10"], None, args.starts)
+    cases = [("relu-teacher", [f"d={d}"], f"{d - 1},1") for d in (6, 8, 10)]
+    cases += [("soft-committee", ["k=4", "m=4"], None), ("relu-teacher", ["d=10"], None)]
+    for i, (name, sets, iso) in enumerate(cases):
+        if args.only is None or args.only == i:
+            case(name, sets, iso, args.starts)
 
 
 if __name__ == "__main__":

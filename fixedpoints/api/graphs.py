@@ -19,6 +19,7 @@ from fixedpoints.codegen import compile_pair_kernels
 from fixedpoints.errors import ModelError, out_of_range
 from fixedpoints.graphs import summary
 from fixedpoints.graphs import transition_graph as _graph
+from fixedpoints.graphs.transition import DIRECTIONS
 from fixedpoints.numeric.ncf import ResidualNCF, kkt_points
 from fixedpoints.numeric.parallel import usable_cpus
 from fixedpoints.numeric.saddle_to_saddle import linear_saddle_to_saddle
@@ -42,12 +43,17 @@ def transition_graph(
     progress=None,
     max_weights: int | None = MAX_WEIGHTS,
     workers: int | None = 1,
+    directions: str = "symmetric",
+    confine: bool = False,
 ) -> TransitionGraph:
     """The transition graph of ``model``: its fixed points (weight-space search, or seeded from
-    the fixed-point subspace ``isotropy``) as nodes, gradient flows from every saddle along each
-    unstable eigenvector (both signs, from ``displacement``, up to ``t_max``) as edges; the flows
+    the fixed-point subspace ``isotropy``) as nodes, gradient flows from every saddle along its
+    unstable eigenspaces (both signs, from ``displacement``, up to ``t_max``) as edges; the flows
     on ``workers`` processes (None: the usable CPUs; the graph does not depend on their
-    number up to round-off).
+    number up to round-off). ``directions="symmetric"`` leaves each eigenspace along its
+    projected coordinate axes, one flow per orbit of the saddle's stabiliser,
+    ``"eigenvectors"`` along LAPACK's eigenvectors; ``confine`` keeps each symmetric start's
+    flow on the fixed space of its stabiliser (:func:`fixedpoints.graphs.transition_graph`).
 
     Returns
     -------
@@ -58,13 +64,18 @@ def transition_graph(
     Raises
     ------
     ParameterError
-        Naming ``displacement``, ``t_max``, ``starts``, ``isotropy``, ``workers`` or
-        ``max_weights`` (the search's limit, :func:`~fixedpoints.api.search.check_weight_space`).
+        Naming ``displacement``, ``t_max``, ``starts``, ``isotropy``, ``workers``,
+        ``directions``, ``confine`` or ``max_weights`` (the search's limit,
+        :func:`~fixedpoints.api.search.check_weight_space`).
     """
     if not 0 < displacement < 1:
         raise out_of_range("displacement", displacement, "in (0, 1)")
     if not t_max > 0:
         raise out_of_range("t_max", t_max, "> 0")
+    if directions not in DIRECTIONS:
+        raise out_of_range("directions", directions, " or ".join(DIRECTIONS))
+    if confine and directions != "symmetric":
+        raise out_of_range("confine", confine, "False with directions='eigenvectors'")
     workers = usable_cpus() if workers is None else workers
     if not 1 <= workers <= 1024:
         raise out_of_range("workers", workers, "an integer in [1, 1024]")
@@ -96,6 +107,8 @@ def transition_graph(
         seed=seed,
         progress=progress,
         workers=workers,
+        directions=directions,
+        confine=confine,
     )
     G = nx.freeze(G)
     return TransitionGraph(

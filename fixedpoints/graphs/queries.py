@@ -88,8 +88,9 @@ def summary(G: nx.DiGraph) -> dict:
         ``longest_monotone_path``: the path with the most edges
         (:func:`networkx.dag_longest_path`, every edge weight 1; ties to the first found in
         topological order) with its ``nodes``, ``losses`` and ``edges``;
-        ``saddles_followed``, ``directions_followed`` (starts), ``unresolved`` (starts with no
-        identified end).
+        ``saddles_followed``, ``directions_followed`` (starts, symmetric copies included),
+        ``flows`` (flows integrated: one per stabiliser orbit of starts), ``unresolved`` (starts
+        with no identified end).
     """
     gate = minima_gatekeepers(G)
     sinks = [
@@ -121,6 +122,7 @@ def summary(G: nx.DiGraph) -> dict:
         },
         "saddles_followed": sum(1 for n in G if G.nodes[n].get("followed", 0) > 0),
         "directions_followed": sum(G.nodes[n].get("followed", 0) for n in G),
+        "flows": sum(G.nodes[n].get("flows", G.nodes[n].get("followed", 0)) for n in G),
         "unresolved": sum(G.nodes[n].get("unresolved", 0) for n in G),
     }
 

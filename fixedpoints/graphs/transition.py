@@ -5,12 +5,24 @@ at
 
 .. math::
 
-    x_0=R\big(x^*\pm\varepsilon\,v_j\big),\qquad \operatorname{Hess}\mathcal L(x^*)\,v_j=\lambda_jv_j,
-    \quad\lambda_j<-\tau\max(1,\max_i|\lambda_i|),
+    x_0=R\big(x^*+\varepsilon\,u\big),\qquad u\in E_\lambda=\ker\big(\operatorname{Hess}
+    \mathcal L(x^*)-\lambda\big),\quad\lambda<-\tau\max(1,\max_i|\lambda_i|),
 
-for every unstable eigenvector :math:`v_j` of the (Riemannian) Hessian in weight space and both
-signs (:math:`R` the retraction onto the spheres for spherical neurons, the identity otherwise). All
-starts of all saddles are integrated together in one batched run
+along every unstable eigenspace of the (Riemannian) Hessian in weight space (:math:`R` the
+retraction onto the spheres for spherical neurons, the identity otherwise). With
+``directions="symmetric"`` (default) the directions u of an eigenspace are its **projected
+coordinate axes** :math:`\pm P_Ee_c/\|P_Ee_c\|`, and of each orbit of the saddle's stabiliser
+:math:`G_x` only one is integrated (:func:`~fixedpoints.numeric.symmetry.symmetric_directions`):
+the flow from :math:`x^*+\varepsilon R_gu` is :math:`R_g` of the flow from :math:`x^*+\varepsilon u`,
+so it reaches the same node after the same time, and the edge counts every start of the orbit.
+The projected axes span E, do not depend on the basis LAPACK returns, and each lies in a
+fixed-point subspace of a large subgroup (the axial directions of the equivariant branching
+lemma), so its flow stays in that subspace and can end at a saddle of lower symmetry rather
+than pass it. Where they would give more orbits than 2 dim E (a small stabiliser) the
+eigenvectors are used. ``directions="eigenvectors"`` follows every eigenvector of the dense
+Hessian with both signs (``numpy.linalg.eigh``'s basis of a degenerate eigenspace).
+
+All starts of all saddles are integrated together in one batched run
 (:func:`~fixedpoints.numeric.simulate.simulate`, ``method="flow"``, ``step="per-run"``) until
 :math:`\|\nabla\mathcal L\|<` ``gradient_tol`` or :math:`t=` ``t_max``: every start has its own
 adaptive step and clock, so its path (and the node it reaches) is the one it has alone, whatever
@@ -29,12 +41,12 @@ group) agree to ``match_tol``. A signature is a necessary condition for being on
 not a proof; it may also merge orbits related by a symmetry outside the detected group (e.g. the reflection
 :math:`v_2\mapsto-v_2` of an even multi-index target).
 
-Orbit reduction of the directions. Each orbit is followed from one representative, so the
-symmetric copies of a saddle are never followed twice; at that representative every eigenvector
-of the dense Hessian is followed with both signs (directions in a degenerate eigenspace are
-``numpy.linalg.eigh``'s basis of it), and the end points are reduced modulo symmetry. Directions
-related by the stabiliser of the saddle are *not* merged beforehand: they reach the same node and
-their edges are merged (``count`` says how many starts gave the edge).
+Orbit reduction. Each node orbit is followed from one representative, so the symmetric copies
+of a saddle are never followed twice; the starts out of it are reduced modulo its stabiliser
+(above; exact in exact arithmetic). A start on a fixed-point subspace that passes close to a
+saddle unstable across that subspace leaves it only by amplified round-off: then its transit
+time, and for degenerate eigenspaces possibly the node it reaches, is decided by round-off,
+for the representative as for any of its copies.
 
 References
 ----------
@@ -49,43 +61,25 @@ import networkx as nx
 import numpy as np
 
 from fixedpoints.errors import out_of_range
-from fixedpoints.numeric.degenerate import null_character
+from fixedpoints.graphs.starts import saddle_starts, unstable_directions
 from fixedpoints.numeric.fixed_points import classify_point, overlap_coordinates
 from fixedpoints.numeric.newton import newton
 from fixedpoints.numeric.parallel import map_forked
 from fixedpoints.numeric.simulate import StopRule, simulate
-from fixedpoints.numeric.symmetry import detect_symmetry, orbit, orbit_key, overlap_signature
+from fixedpoints.numeric.symmetry import (
+    FixedSubspace,
+    classes_basis,
+    detect_symmetry,
+    orbit,
+    orbit_key,
+    overlap_signature,
+    project_classes,
+)
 
-__all__ = ["transition_graph", "unstable_directions"]
+__all__ = ["DIRECTIONS", "transition_graph", "unstable_directions"]
 
-
-def unstable_directions(space, x, *, null_tol: float = 1e-7):
-    r"""Unstable eigenpairs of the (Riemannian) Hessian at ``x``.
-
-    Parameters
-    ----------
-    space : Landscape
-    x : array (dimension,)
-        A critical point in weight coordinates.
-    null_tol : float
-        An eigenvalue counts as negative when :math:`\lambda<-` ``null_tol``
-        :math:`\cdot\max(1,\max|\lambda|)`.
-
-    Returns
-    -------
-    eigenvalues : ndarray (n_u,)
-        Ascending (most unstable first).
-    vectors : ndarray (n_u, dimension)
-        Unit vectors in weight coordinates (tangent to the spheres for spherical neurons).
-    """
-    B = space.tangent_basis(x)
-    H = space.hessian(x, B)
-    lam, U = np.linalg.eigh((H + H.T) / 2)
-    if not np.all(np.isfinite(lam)):
-        return np.zeros(0), np.zeros((0, space.dimension))
-    neg = lam < -null_tol * max(1.0, float(np.abs(lam).max()))
-    V = (B @ U[:, neg]).T
-    return lam[neg], V / np.linalg.norm(V, axis=1, keepdims=True)
+#: the direction sets a saddle is left along (``transition_graph(directions=...)``)
+DIRECTIONS = ("symmetric", "eigenvectors")
 
 
 def transition_graph(
@@ -103,6 +97,8 @@ def transition_graph(
     seed: int = 0,
     progress=None,
     workers: int = 1,
+    directions: str = "symmetric",
+    confine: bool = False,
 ) -> nx.DiGraph:
     r"""The transition graph of ``space`` seeded with the classified fixed ``points``.
 
@@ -129,6 +125,18 @@ def transition_graph(
     workers : int
         Processes integrating the starts (:func:`~fixedpoints.numeric.parallel.map_forked`); the
         graph does not depend on it up to round-off (every start has its own step control).
+    directions : {"symmetric", "eigenvectors"}
+        ``"symmetric"``: in each unstable eigenspace the projected coordinate axes, both signs,
+        one flow per orbit of the saddle's stabiliser
+        (:func:`~fixedpoints.numeric.symmetry.symmetric_directions`);
+        ``"eigenvectors"``: LAPACK's eigenvectors, both signs, every one integrated.
+    confine : bool
+        With ``directions="symmetric"``: keep each flow on the fixed space of its start's
+        stabiliser (:func:`~fixedpoints.numeric.symmetry.fixed_space_classes`, projected after
+        every step), so that round-off cannot carry it off: the exact connections inside
+        fixed-point subspaces, ending at the saddles of lower symmetry that unconfined flows
+        pass close by (more nodes, more rounds). Where the stabiliser does not act by signed
+        permutations of the weights the flow is not confined.
 
     Returns
     -------
@@ -136,10 +144,14 @@ def transition_graph(
         Nodes ``0..n-1`` sorted by (loss, index) with attributes ``loss``, ``index``, ``nullity``,
         ``kind``, ``count``, ``isotropy``, ``coordinates``, ``source`` (``'search'`` or
         ``'flow'``), ``unstable_directions``, ``followed`` (starts integrated from it),
-        ``unresolved`` (starts whose end was not identified), ``weights`` (the representative).
-        Edges carry ``loss_drop``, ``directions`` (e.g. ``['+v1 (λ=-0.0123)', ...]``),
-        ``eigenvalue`` (the most unstable λ among them), ``transit_time`` (median over the
-        starts) and ``count``. Since the flow decreases the loss, the graph is acyclic.
+        ``unresolved`` (starts whose end was not identified), ``flows`` (flows integrated: one
+        per stabiliser orbit of starts), ``weights`` (the representative).
+        Edges carry ``loss_drop``, ``directions`` (the integrated starts, e.g.
+        ``['+v1 (λ=-0.0123)', '+v2:4[w3,1] ×6 (λ=-0.01)', ...]``: eigenvector 1, or the axis of
+        weight :math:`W_{31}` projected onto the span of eigenvectors 2–4, standing for an orbit
+        of 6 starts), ``eigenvalue`` (the most unstable λ among them), ``transit_time`` (median
+        over the starts) and ``count`` (starts, symmetric copies included). Since the flow
+        decreases the loss, the graph is acyclic.
 
     Raises
     ------
@@ -160,6 +172,10 @@ def transition_graph(
         raise out_of_range("gradient_tol", gradient_tol, "> 0")
     if not 1 <= int(workers) <= 1024:
         raise out_of_range("workers", workers, "an integer in [1, 1024]")
+    if directions not in DIRECTIONS:
+        raise out_of_range("directions", directions, " or ".join(DIRECTIONS))
+    if confine and directions != "symmetric":
+        raise out_of_range("confine", confine, "False with directions='eigenvectors'")
     stop = StopRule(gradient_tol=gradient_tol, t_max=t_max)
     sym = detect_symmetry(space, seed=seed)
     nodes: list[dict] = []
@@ -183,8 +199,8 @@ def transition_graph(
         x = np.asarray(embed(p.x) if embed is not None else p.x, dtype=float).ravel()
         if match(x, p.loss) is not None:
             continue
-        nodes.append(_node(space, sym, x, p, null_tol))
-    queue = [i for i, n in enumerate(nodes) if len(n["lam"])]  # saddles, falling degenerate
+        nodes.append(_node(space, sym, x, p, null_tol, directions, confine))
+    queue = [i for i, n in enumerate(nodes) if n["starts"]]  # saddles, falling degenerate
     edges: dict = {}
     for _ in range(max_rounds):
         if not queue:
@@ -192,49 +208,39 @@ def transition_graph(
         starts, origin = [], []
         for i in queue:
             n = nodes[i]
-            for j, (lam, v, r) in enumerate(zip(n["lam"], n["vec"], n["radii"], strict=True)):
-                for sign in (1.0, -1.0):
-                    starts.append(space.retract(n["x"] + sign * max(displacement, r) * v))
-                    origin.append((i, f"{'+' if sign > 0 else '-'}v{j + 1}", float(lam)))
-            n["followed"] += 2 * len(n["lam"])
+            for st in n["starts"]:
+                x0 = space.retract(n["x"] + max(displacement, st.radius) * st.vector)
+                if st.fixed is not None:
+                    x0 = project_classes(x0[None, :], *(c[None, :] for c in st.fixed))[0]
+                starts.append(x0)
+                origin.append((i, st))
+                n["followed"] += st.weight
+                n["flows"] += 1
         queue = []
         if not starts:
             break
-        ends, times, status = _integrate(space, np.array(starts), stop, progress, int(workers))
-        for x_end, t_end, st, (i, label, lam) in zip(ends, times, status, origin, strict=True):
-            j = _identify(space, sym, nodes, match, x_end, st, null_tol, queue)
+        fixed = [st.fixed for _, st in origin]
+        ends, times, status = _integrate(
+            space, np.array(starts), stop, progress, int(workers), fixed
+        )
+        for x_end, t_end, st, (i, start) in zip(ends, times, status, origin, strict=True):
+            fixed = start.fixed
+            j = _identify(space, sym, nodes, match, x_end, st, null_tol, queue, directions, fixed)
             src = nodes[i]
             if j is None or j == i or nodes[j]["loss"] >= src["loss"]:
-                src["unresolved"] += 1
+                src["unresolved"] += start.weight
                 continue
+            lam = start.eigenvalue
             e = edges.setdefault((i, j), {"directions": [], "times": [], "eigenvalue": lam})
-            e["directions"].append(f"{label} (λ={lam:.6g})")
-            e["times"].append(float(t_end))
+            copies = f" ×{start.weight}" if start.weight > 1 else ""
+            e["directions"].append(f"{start.label}{copies} (λ={lam:.6g})")
+            e["times"] += [float(t_end)] * start.weight
             e["eigenvalue"] = min(e["eigenvalue"], lam)
-    return _assemble(nodes, edges)
+    return _assemble(nodes, edges, directions, confine)
 
 
-def _directions(space, x, null_tol, kind: str, index: int):
-    """The directions followed from a node: its unstable eigenvectors, and for a degenerate
-    point with none whose loss falls along null directions (a maximum or saddle by higher-order
-    terms, :func:`~fixedpoints.numeric.degenerate.null_character`) those falling directions
-    (eigenvalue 0)."""
-    lam, vec = unstable_directions(space, x, null_tol=null_tol)
-    radii = np.zeros(len(lam))  # 0: the graph's displacement
-    if index == 0 and kind in ("maximum", "saddle"):
-        B = space.tangent_basis(x)
-        mu, U = np.linalg.eigh(space.hessian(x, B))
-        null = np.abs(mu) <= null_tol * max(1.0, float(np.abs(mu).max()))
-        ch = null_character(space, x, B @ U[:, null])
-        if len(ch.descent):
-            lam = np.concatenate([lam, np.zeros(len(ch.descent))])
-            vec = np.concatenate([vec.reshape(-1, space.dimension), ch.descent])
-            radii = np.concatenate([radii, ch.radii])
-    return lam, vec, radii
-
-
-def _node(space, sym, x, p, null_tol) -> dict:
-    lam, vec, radii = _directions(space, x, null_tol, p.kind, int(p.index))
+def _node(space, sym, x, p, null_tol, mode, confine) -> dict:
+    lam, starts = saddle_starts(space, sym, x, null_tol, p.kind, int(p.index), mode, confine)
     return {
         "x": x,
         "fp": overlap_signature(space, x, sym),
@@ -247,23 +253,25 @@ def _node(space, sym, x, p, null_tol) -> dict:
         "coordinates": {k: float(v) for k, v in p.coordinates.items()},
         "source": "search",
         "lam": lam,
-        "vec": vec,
-        "radii": radii,
+        "starts": starts,
         "followed": 0,
+        "flows": 0,
         "unresolved": 0,
     }
 
 
-def _integrate(space, X0, stop, progress, workers=1):
+def _integrate(space, X0, stop, progress, workers=1, fixed=None):
     """End points, stop times and statuses of the flows from the rows of ``X0``: one batched run,
-    or interleaved chunks of it on ``workers`` processes (the same ends: per-run steps)."""
+    or interleaved chunks of it on ``workers`` processes (the same ends: per-run steps); a row
+    with ``fixed[i]`` (signed coordinate classes) is kept on that fixed space."""
     n = X0.shape[0]
+    fixed = [None] * n if fixed is None else list(fixed)
     if workers > 1 and n >= 2 * workers:
         C = min(n, 4 * workers)  # interleaved chunks: each a sample of every saddle's starts
         chunks = [np.arange(i, n, C) for i in range(C)]
 
         def run(idx):
-            return _integrate(space, X0[idx], stop, None)
+            return _integrate(space, X0[idx], stop, None, 1, [fixed[i] for i in idx])
 
         def counted(done, total):  # finished chunks as (about) finished starts
             progress(min(n, round(done * n / total)), n)
@@ -285,6 +293,15 @@ def _integrate(space, X0, stop, progress, workers=1):
         def hook(t, active):
             progress(total - active, total)
 
+    project = None
+    if any(f is not None for f in fixed):
+        dim = X0.shape[1]
+        L = np.array([np.arange(dim) if f is None else f[0] for f in fixed])
+        S = np.array([np.ones(dim) if f is None else f[1] for f in fixed])
+
+        def project(X, ids):
+            return project_classes(X, L[ids], S[ids])
+
     sim = simulate(
         space.population,
         np.ascontiguousarray(W0),
@@ -294,23 +311,32 @@ def _integrate(space, X0, stop, progress, workers=1):
         records=2,
         step="per-run",
         progress=hook,
+        project=project,
     )
     ends = space.pack(sim.W, sim.a)
     return ends, sim.stop_times, sim.status
 
 
-def _identify(space, sym, nodes, match, x, status, null_tol, queue):
-    """Index of the node the flow ended at (a new node is added, and queued if a saddle)."""
+def _identify(space, sym, nodes, match, x, status, null_tol, queue, mode, fixed):
+    """Index of the node the flow ended at (a new node is added, and queued if a saddle); a
+    confined flow's end is polished inside its fixed space (``fixed``: signed classes), where
+    symmetric criticality makes a critical point of the restriction one of the landscape."""
     if not np.all(np.isfinite(x)):
         return None
     if status == "converged":
         j = match(x, float(space.loss(x)))
         if j is not None:
             return j
-    r = newton(space, x, tol=1e-11)
-    if r.status != "converged" or np.linalg.norm(r.x - x) > 1e-2 * max(1.0, np.linalg.norm(x)):
+    if fixed is not None:
+        sub = FixedSubspace(space, classes_basis(*fixed))
+        r = newton(sub, sub.coordinates(x), tol=1e-11)
+        polished = sub.embed(r.x)
+    else:
+        r = newton(space, x, tol=1e-11)
+        polished = r.x
+    if r.status != "converged" or np.linalg.norm(polished - x) > 1e-2 * max(1.0, np.linalg.norm(x)):
         return None
-    x = r.x
+    x = polished
     loss = float(space.loss(x))
     j = match(x, loss)
     if j is not None:
@@ -318,7 +344,8 @@ def _identify(space, sym, nodes, match, x, status, null_tol, queue):
     c = classify_point(space, x, sym, null_tol=null_tol)
     Q, M, a = space.overlaps(x)
     o = orbit(Q, M, a if space.trainable else None, sym)
-    lam, vec, radii = _directions(space, x, null_tol, c.kind, c.index)
+    confine = fixed is not None
+    lam, starts = saddle_starts(space, sym, x, null_tol, c.kind, c.index, mode, confine)
     nodes.append(
         {
             "x": x,
@@ -332,18 +359,18 @@ def _identify(space, sym, nodes, match, x, status, null_tol, queue):
             "coordinates": overlap_coordinates(space, x),
             "source": "flow",
             "lam": lam,
-            "vec": vec,
-            "radii": radii,
+            "starts": starts,
             "followed": 0,
+            "flows": 0,
             "unresolved": 0,
         }
     )
-    if lam.size:
+    if starts:
         queue.append(len(nodes) - 1)
     return len(nodes) - 1
 
 
-def _assemble(nodes, edges) -> nx.DiGraph:
+def _assemble(nodes, edges, mode, confine) -> nx.DiGraph:
     order = sorted(range(len(nodes)), key=lambda i: (nodes[i]["loss"], nodes[i]["index"], i))
     new = {old: pos for pos, old in enumerate(order)}
     G = nx.DiGraph()
@@ -362,6 +389,7 @@ def _assemble(nodes, edges) -> nx.DiGraph:
             unstable_directions=len(n["lam"]),
             eigenvalues=[float(v) for v in n["lam"]],
             followed=n["followed"],
+            flows=n["flows"],
             unresolved=n["unresolved"],
             weights=[float(v) for v in n["x"]],
         )
@@ -373,10 +401,18 @@ def _assemble(nodes, edges) -> nx.DiGraph:
             directions=e["directions"],
             eigenvalue=e["eigenvalue"],
             transit_time=float(np.median(e["times"])),
-            count=len(e["directions"]),
+            count=len(e["times"]),
         )
     G.graph["orbit_reduction"] = (
-        "one representative per node orbit; every Hessian eigenvector, both signs; end points "
-        "identified modulo symmetry"
+        "one representative per node orbit; "
+        + (
+            "in each unstable eigenspace the projected coordinate axes, both signs, one flow per "
+            "orbit of the saddle's stabiliser; "
+            if mode == "symmetric"
+            else "every Hessian eigenvector, both signs; "
+        )
+        + "end points identified modulo symmetry"
     )
+    G.graph["directions"] = mode
+    G.graph["confined"] = bool(confine)
     return G

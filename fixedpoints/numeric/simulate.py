@@ -288,6 +288,7 @@ def simulate(
     integrator="auto",
     record_times=None,
     step: str = "shared",
+    project=None,
 ) -> Simulation:
     r"""Train ``runs`` networks at once on the population loss.
 
@@ -324,6 +325,12 @@ def simulate(
         ``flow`` integrator (module docstring): a name, or an adaptive
         :class:`~fixedpoints.numeric.ode.Tableau`, :class:`~fixedpoints.numeric.ode.Rosenbrock`
         or :class:`~fixedpoints.numeric.ode.Auto`.
+    project : callable, optional
+        ``flow`` on NumPy: ``project(X, ids) -> X``, a linear projection of the runs ``ids``
+        given as rows :math:`(\operatorname{vec}W,\operatorname{vec}a)` onto subspaces the
+        flow leaves invariant, applied after every step (:func:`~fixedpoints.numeric.ode.solve`'s
+        ``project``): a run started on a fixed-point subspace of a symmetry stays on it to
+        round-off.
     step : {'shared', 'per-run'}
         ``flow`` step control (module docstring): one adaptive step for the batch (default), or
         one per run; then ``times`` are the nominal record times. ``gd``/``sgd`` take the step
@@ -394,6 +401,10 @@ def simulate(
         def jacobian(y):
             return -population.hessian(y[0], y[1])
 
+    if project is not None:
+        if method != "flow":
+            raise out_of_range("project", "given", f"None for method {method!r}")
+        project = _rows_projection(project, W0.shape[1:])
     sol = solve(
         field,
         (_retract(xp, W0, spherical), a0),
@@ -402,6 +413,7 @@ def simulate(
         control=control,
         xp=xp,
         retract=retract,
+        project=project,
         stop=monitor,
         max_steps=10**15,
         progress=progress,
@@ -441,3 +453,20 @@ def _assemble(times, losses, final_L, stop_t):
     record."""
     after = times[None, :] > stop_t[:, None]
     return times, np.where(after | np.isnan(losses), final_L[:, None], losses)
+
+
+def _rows_projection(project, shape):
+    """:func:`solve`'s ``project(y, ids)`` from :func:`simulate`'s: the state tuple ``(W, a)``
+    flattened side by side, projected, split back."""
+    size = int(np.prod(shape))
+
+    def on_state(y, ids):
+        W, a = y
+        n = W.shape[0]
+        flat = W.reshape(n, -1)
+        if a is not None:
+            flat = np.concatenate([flat, a.reshape(n, -1)], axis=1)
+        out = project(flat, ids)
+        return out[:, :size].reshape(W.shape), None if a is None else out[:, size:].reshape(a.shape)
+
+    return on_state

@@ -18,9 +18,10 @@ def test_graph_relu_teacher_acceptance(capsys):
     assert any(abs(v) < 1e-8 for v in sink_losses)
     assert any(abs(v - 0.0250805810) < 1e-8 for v in sink_losses)
     for n, a in G.nodes(data=True):
-        if a["index"] >= 1:  # every saddle: all unstable directions followed, both signs
+        if a["index"] >= 1:  # every saddle: its unstable eigenspaces followed, both signs
             assert a["unstable_directions"] == a["index"]
-            assert a["followed"] == 2 * a["unstable_directions"]
+            # one flow per stabiliser orbit of starts: never more than the 2·index eigenvectors
+            assert 1 <= a["flows"] <= 2 * a["index"] and a["followed"] >= a["flows"]
             assert (
                 sum(G.edges[n, t]["count"] for t in G.successors(n)) + a["unresolved"]
                 == (a["followed"])
@@ -32,6 +33,28 @@ def test_graph_relu_teacher_acceptance(capsys):
         assert G.nodes[v]["loss"] < G.nodes[u]["loss"] and e["loss_drop"] > 0
     assert doc["summary"]["longest_monotone_path"]["edges"] >= 2
     assert "seconds" not in doc  # wall clock only with --timing (byte-stable JSON)
+
+
+def test_graph_eigenvector_directions_follow_every_eigenvector(capsys):
+    doc = run_json(
+        capsys,
+        "graph",
+        "relu-teacher",
+        "--set",
+        "d=4",
+        "--isotropy",
+        "3,1",
+        "--starts",
+        "20",
+        "--directions",
+        "eigenvectors",
+    )
+    assert doc["graph"]["directions"] == "eigenvectors"
+    for a in doc["nodes"]:
+        if a["index"] >= 1:
+            assert a["followed"] == a["flows"] == 2 * a["unstable_directions"]
+    code, out, err = run(capsys, "graph", *HE4, "--directions", "random", "--quiet")
+    assert code == 2 and out == "" and "--directions" in err
 
 
 def test_graph_text_output_lists_nodes_edges_and_sinks(capsys):

@@ -21,9 +21,11 @@ from fixedpoints.graphs import (
     transition_graph,
     unstable_directions,
 )
+from fixedpoints.graphs.starts import saddle_starts
 from fixedpoints.graphs.transition import _integrate
 from fixedpoints.models import load_model_file
 from fixedpoints.numeric.simulate import StopRule
+from fixedpoints.numeric.symmetry import detect_symmetry
 
 
 @pytest.fixture(scope="module")
@@ -183,3 +185,113 @@ def test_the_graph_does_not_depend_on_the_number_of_workers():
     assert one.data == three.data
     with pytest.raises(ParameterError, match="workers"):
         fp.transition_graph(model, isotropy="3,1", starts=2, workers=0)
+
+
+def test_starts_of_one_stabiliser_orbit_reach_one_node():
+    """What lets the graph integrate one start per orbit: from saddles of relu-teacher d = 5
+    (Fix(Δ(S4×S1)), degenerate unstable eigenspaces), every projected axis of one orbit is
+    integrated and all reach the same node (loss, orbit). Free flows agree in their transit
+    times only up to round-off amplified near the saddles they pass (2% apart here); flows
+    confined to their fixed spaces agree in the time too."""
+    from fixedpoints.numeric.symmetry import (
+        detect_symmetry,
+        orbit_key,
+        stabiliser_maps,
+        symmetric_directions,
+        young_isotropy,
+    )
+
+    model = fp.load_model("relu-teacher", {"d": 5})
+    space = landscape(model, {})
+    res = find_fixed_points(model, {}, isotropy="4,1", starts=20, seed=0)
+    sym = detect_symmetry(space)
+    stop = StopRule(gradient_tol=1e-6, t_max=1e4)
+    checked = 0
+    iso = young_isotropy("4,1", space.d)
+    for p in sorted(res.points, key=lambda p: p.loss):
+        x = iso.weights(p.x).ravel()
+        lam, V = unstable_directions(space, x)
+        if lam.size < 2:
+            continue
+        maps = stabiliser_maps(space, x, orbit_key(space, x, sym))
+        run = np.flatnonzero(np.abs(lam - lam[0]) < 1e-8 * max(1, abs(lam[0])))
+        D = symmetric_directions(V[run], maps)
+        big = int(np.argmax(D.sizes))
+        if run.size < 2 or D.sizes[big] < 2:
+            continue
+        members = np.flatnonzero(D.orbit == big)
+        X0 = np.array([space.retract(x + 1e-3 * D.vectors[i]) for i in members])
+        for confined in (False, True):
+            fixed = [D.fixed_classes(i, maps) for i in members] if confined else None
+            ends, times, status = _integrate(space, X0, stop, None, 1, fixed)
+            keys = [orbit_key(space, e, sym) for e in ends]
+            losses = [float(space.loss(e)) for e in ends]
+            assert all(s == "converged" for s in status)
+            assert all(keys[0].same(k) for k in keys[1:])
+            np.testing.assert_allclose(losses, losses[0], rtol=1e-9, atol=1e-8)
+            if confined:  # on its fixed space no round-off grows: the same time as well
+                np.testing.assert_allclose(times, times[0], rtol=1e-6)
+        checked += 1
+        if checked == 2:
+            break
+    assert checked >= 1
+
+
+def test_symmetric_and_eigenvector_directions_agree_where_the_eigenspaces_are_simple(he4):
+    """He4 (one unstable eigenvector per saddle): both direction sets follow ±v, one flow for
+    the pair where a reflection maps v to -v, and give the same graph; an unknown set is
+    refused naming the parameter."""
+    space, G = he4
+    model = load_model_file("multi-index").instantiate(["k=2", "beta=0", "target=He4"])
+    points = find_fixed_points(model, {}, starts=40, seed=0).points
+    E = transition_graph(space, points, directions="eigenvectors")
+    assert sorted(E.edges) == sorted(G.edges)
+    for u, v in G.edges:
+        assert E.edges[u, v]["count"] == G.edges[u, v]["count"]
+    assert sum(E.nodes[n]["flows"] for n in E) >= sum(G.nodes[n]["flows"] for n in G)
+    with pytest.raises(ParameterError, match="directions"):
+        transition_graph(space, points, directions="random")
+
+
+def test_a_confined_flow_is_the_flow_inside_its_fixed_space():
+    """``confine``: from the ΔS4 index-3 saddle of relu-teacher d = 4 the free flow slides past
+    the Δ(S3×S1) index-1 saddle (to the global minimum, once round-off has grown); confined to
+    the fixed space of its start it ends on that saddle — as SciPy's LSODA finds integrating the
+    restricted gradient
+    :math:`\\dot\\xi=-B^\\top\\nabla\\mathcal L(B\\xi)` in the coordinates ξ of the fixed space."""
+    from fixedpoints.numeric.symmetry import classes_basis
+
+    model = fp.load_model("relu-teacher", {"d": 4})
+    free, confined = (
+        fp.transition_graph(model, isotropy="3,1", starts=20, seed=0, confine=c)
+        for c in (False, True)
+    )
+    with pytest.raises(ParameterError, match="confine"):
+        fp.transition_graph(model, isotropy="3,1", directions="eigenvectors", confine=True)
+
+    def targets(g, loss):
+        G = g.graph
+        (s,) = [n for n in G if abs(G.nodes[n]["loss"] - loss) < 1e-5]
+        return sorted(round(G.nodes[t]["loss"], 6) for t in G.successors(s)), G.nodes[s]
+
+    top = 0.037653  # ΔS4, index 3 (one three-dimensional unstable eigenspace)
+    (end,), node = targets(confined, top)
+    assert end == pytest.approx(0.023958, abs=1e-6) and node["index"] == 3
+    assert confined.graph.graph["confined"] and confined.summary["nodes"] > free.summary["nodes"]
+    # the same flow by LSODA inside the fixed space of the start
+    space = landscape(model, {})
+    sym = detect_symmetry(space)
+    x = np.array(node["weights"])
+    lam, starts = saddle_starts(space, sym, x, 1e-7, "saddle", 3, "symmetric", True)
+    (st,) = starts
+    B = classes_basis(*st.fixed)
+    xi0 = B.T @ space.retract(x + 1e-3 * st.vector)
+    sol = solve_ivp(
+        lambda _, xi: -B.T @ space.gradient(B @ xi),
+        (0, 1e4),
+        xi0,
+        method="LSODA",
+        rtol=1e-10,
+        atol=1e-12,
+    )
+    assert float(space.loss(B @ sol.y[:, -1])) == pytest.approx(end, abs=1e-6)

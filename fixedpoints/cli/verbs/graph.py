@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fixedpoints.cli import io
+from fixedpoints.errors import ParameterError
 
 NAME = "graph"
 
@@ -36,6 +37,21 @@ def add_parser(sub) -> None:
         help="processes integrating the flows (default: the usable CPUs; the graph does not "
         "depend on it)",
     )
+    p.add_argument(
+        "--directions",
+        choices=["symmetric", "eigenvectors"],
+        default="symmetric",
+        help="the starts out of each saddle: 'symmetric' (default) the coordinate axes projected "
+        "onto each unstable eigenspace, both signs, one flow per orbit of the saddle's "
+        "stabiliser; 'eigenvectors' LAPACK's eigenvectors, both signs, every one integrated",
+    )
+    p.add_argument(
+        "--confine",
+        action="store_true",
+        help="keep each symmetric start's flow on the fixed space of its stabiliser: the exact "
+        "connections inside fixed-point subspaces, ending at the lower-symmetry saddles that "
+        "free flows pass close by (more nodes, slower)",
+    )
     p.add_argument("--plot", metavar="FILE", help="draw the graph to FILE (png/pdf/svg)")
     io.add_max_weights(p)
     p.add_argument("--format", choices=["text", "json"], default="text", help="output format")
@@ -49,6 +65,10 @@ def run(args) -> int:
     if args.plot:
         io.check_plot_path(args.plot)
     io.check_count("--workers", args.workers, 1024)
+    if args.confine and args.directions != "symmetric":
+        raise ParameterError(
+            "`--confine` needs `--directions symmetric`; got eigenvectors.", parameter="confine"
+        )
     _, model = io.load_model_from_args(args)
     limit = io.max_weights(args)
     if not args.isotropy:
@@ -69,6 +89,8 @@ def run(args) -> int:
             progress=bar,
             max_weights=limit,
             workers=args.workers,
+            directions=args.directions,
+            confine=args.confine,
         )
     doc = res.to_dict(timing=args.timing)
     elapsed = res.stats["seconds"]
@@ -81,7 +103,8 @@ def run(args) -> int:
     s = doc["summary"]
     print(
         f"# {model.name}: transition graph with {s['nodes']} nodes, {s['edges']} edges "
-        f"({s['directions_followed']} starts from {s['saddles_followed']} saddles, "
+        f"({s['directions_followed']} starts from {s['saddles_followed']} saddles in "
+        f"{s['flows']} flows, "
         f"{s['unresolved']} unresolved; {elapsed:.2f} s)"
     )
     print(

@@ -127,6 +127,7 @@ def solve(
     jacobian=None,
     symmetric_jacobian: bool = False,
     retract=None,
+    project=None,
     event=None,
     level: float | None = None,
     direction: int = 0,
@@ -163,6 +164,11 @@ def solve(
         step (:mod:`~fixedpoints.numeric.ode.stiffness`).
     retract : callable, optional
         Applied to the state after every accepted step (e.g. row normalisation).
+    project : callable, optional
+        ``project(y, ids) -> y``: a linear projection of the states of trajectories ``ids`` onto
+        subspaces that the flow leaves invariant (e.g. fixed-point subspaces of a symmetry),
+        applied after every accepted step (after ``retract``) and to :math:`F` there, so that
+        round-off cannot grow out of them.
     event, level, direction, bisections
         Event function ``event(y) -> (n,)``, its level, direction and location accuracy.
     stop : callable, optional
@@ -209,6 +215,7 @@ def solve(
             return (field(s[0]),)
 
         R = None if retract is None else (lambda s: (retract(s[0]),))
+        P = None if project is None else (lambda s, ids: (project(s[0], ids),))
         G = None if event is None else (lambda s: event(s[0]))
         S = None if stop is None else (lambda t, s, fs, ids: stop(t, s[0], fs[0], ids))
         Jac = None if jacobian is None else (lambda s: jacobian(s[0]))
@@ -216,7 +223,7 @@ def solve(
             rule = control.rule
             control = replace(control, rule=lambda t, s, fs: rule(t, s[0], fs[0]))
     else:
-        F, R, G, S, Jac = field, retract, event, stop, jacobian
+        F, R, G, S, Jac, P = field, retract, event, stop, jacobian, project
     xp = xp or array_namespace(_first(y))
     N = int(_first(y).shape[0])
     rows = _Rows(xp, _first(y), N)
@@ -301,8 +308,11 @@ def solve(
             y = y_new if all_in else rows.where(accept, y_new, y)
             if R is not None:
                 y = R(y)
+            if P is not None:
+                y = P(y, ids)
             if f_new is not None and R is None:
                 f = f_new if all_in else rows.where(accept, f_new, f)
+                f = f if P is None else P(f, ids)
             else:
                 f = F(y)
             if all_in:

@@ -14,6 +14,15 @@ from fixedpoints.numeric.symmetry.automorphisms import (
 )
 from fixedpoints.numeric.symmetry.certify import arb_kernels, certify_point, certify_search
 from fixedpoints.numeric.symmetry.dimension import DimensionFamily
+from fixedpoints.numeric.symmetry.directions import (
+    DirectionOrbits,
+    classes_basis,
+    classes_projector,
+    fixed_space_classes,
+    project_classes,
+    stabiliser_maps,
+    symmetric_directions,
+)
 from fixedpoints.numeric.symmetry.group import Symmetry, detect_symmetry, symmetry_generators
 from fixedpoints.numeric.symmetry.isotypic import (
     isotypic_components,
@@ -50,6 +59,11 @@ from fixedpoints.numeric.symmetry.young import (
 
 __all__ = [
     "DimensionFamily",
+    "DirectionOrbits",
+    "classes_basis",
+    "classes_projector",
+    "fixed_space_classes",
+    "project_classes",
     "arb_kernels",
     "certify_point",
     "certify_search",
@@ -81,6 +95,8 @@ __all__ = [
     "same_orbit",
     "search_lattice",
     "symmetry_generators",
+    "stabiliser_maps",
+    "symmetric_directions",
     "weight_map",
     "weight_space_hvp",
     "young_isotropy",

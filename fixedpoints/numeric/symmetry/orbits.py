@@ -50,6 +50,7 @@ __all__ = [
     "orbit_key",
     "overlap_signature",
     "same_orbit",
+    "signed_action",
     "young_transpositions",
 ]
 
@@ -341,10 +342,19 @@ def young_transpositions(o: Orbit):
         gamma = _swap_element(g, k, i, j)
         if gamma is None:  # pragma: no cover - the naming checked the transpositions
             raise RuntimeError(f"no stabiliser element swaps students {i + 1} and {j + 1}")
-        st, te = gamma[: 2 * k : 2], gamma[2 * k :: 2] - 2 * k
-        return st // 2, np.where(st % 2, -1.0, 1.0), te // 2, np.where(te % 2, -1.0, 1.0)
+        return signed_action(gamma, k)
 
     return blocks, element
+
+
+def signed_action(gamma, k: int) -> tuple:
+    r"""A point-graph automorphism ``gamma`` (vertex permutation: :math:`\pm w_i` at 2i, 2i+1,
+    then :math:`\pm v_r`) as ``(perm, signs, rho, eps)``: student i ↦ perm[i] with sign
+    signs[i], teacher :math:`v_r\mapsto\epsilon_rv_{\rho(r)}`
+    (:func:`~.subspace.weight_map` takes them)."""
+    gamma = np.asarray(gamma)
+    st, te = gamma[: 2 * k : 2], gamma[2 * k :: 2] - 2 * k
+    return st // 2, np.where(st % 2, -1.0, 1.0), te // 2, np.where(te % 2, -1.0, 1.0)
 
 
 def orbit(Q, M, a, sym: Symmetry, tol: float = 1e-6) -> Orbit:
