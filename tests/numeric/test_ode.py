@@ -534,3 +534,26 @@ def test_trajectories_retiring_one_by_one_keep_their_jacobians(symmetric):
             **kw,
         )
         assert np.abs(alone.states[0] - together.states[i]).max() < 1e-8  # round-off, not rtol
+
+
+def test_project_keeps_an_invariant_subspace_against_round_off():
+    """``project``: y' = -Ay + δ with A = diag(1, 0.5, -2) leaves x2 = 0 invariant but for a
+    round-off-sized δ = 1e-14 e2, which the unstable direction amplifies like e^{2t}; with its
+    projector a trajectory stays on the subspace exactly and follows the exact flow there, one
+    without leaves it (each trajectory has its own projector, by id)."""
+    A = np.diag([1.0, 0.5, -2.0])
+
+    def field(y):
+        return -(y @ A) + np.array([0.0, 0.0, 1e-14])
+
+    P = np.stack([np.diag([1.0, 1.0, 0.0]), np.eye(3)])
+    y0 = np.array([[1.0, 1.0, 0.0], [1.0, 1.0, 0.0]])
+    sol = solve(field, y0, 20.0, project=lambda y, ids: np.einsum("nij,nj->ni", P[ids], y))
+    assert sol.states[0][2] == 0.0
+    np.testing.assert_allclose(sol.states[0][:2], np.exp([-20.0, -10.0]), rtol=1e-5, atol=1e-11)
+    assert abs(sol.states[1][2]) > 1e-4
+    from fixedpoints.numeric.simulate import simulate
+
+    pop = fp.landscape(fp.load_model("soft-committee", {"k": 2, "m": 2})).population
+    with pytest.raises(ParameterError, match="project"):
+        simulate(pop, np.zeros((1, 2, 2)), method="gd", lr=0.1, project=lambda X, ids: X)
