@@ -450,29 +450,21 @@ def _locate_fold(tr, prev, xn, pn, t_old, tol):
 
 
 def _locate_crossing(tr, prev, pn, idx_n, t_old, tol):
-    r"""Root in the parameter of the mean :math:`\bar\lambda(p)` of the
-    :math:`m=|\Delta\text{index}|` eigenvalues :math:`\lambda_j,\dots,\lambda_{j+m-1}`,
-    :math:`j=\min(\text{indices})`, that change sign, with the point re-solved at each fixed
-    parameter by pseudo-inverse Newton (which ignores the near-null directions, so a symmetric
-    branch stays symmetric at its branch point); Brent's method to ``tol``. The mean of a
-    cluster split by a small symmetry-breaking error δx of the point moves only at second order
-    in δx (the trace of :math:`D^3\mathcal L[\delta x]` on an irreducible eigenspace vanishes
-    for δx in a non-trivial component), where its smallest member moves at first order (a
-    threefold crossing was 1e-10 off in the parameter)."""
+    r"""Root in the parameter of the mean of the :math:`m=|\Delta\text{index}|` eigenvalues
+    :math:`\lambda_j..\lambda_{j+m-1}`, :math:`j=\min(\text{indices})`, that change sign (a
+    small symmetry-breaking error of the point splits the cluster at first order, its mean moves
+    at second), the point re-solved at each fixed parameter by pseudo-inverse Newton (ignoring
+    near-null directions: a symmetric branch stays symmetric); Brent's method to ``tol``."""
     from scipy.optimize import brentq
 
-    j = min(prev.index, idx_n)
-    m = max(1, abs(prev.index - idx_n))
-    a_p = prev.parameter
+    j, m, a_p = min(prev.index, idx_n), max(1, abs(prev.index - idx_n)), prev.parameter
 
     def point(p):
         return _resolve(tr, prev, t_old, p)
 
     def f(p):
-        lam, _, _, _ = tr.classify(point(p), p)
-        if j >= lam.size:
-            return float(lam[-1])
-        return float(np.mean(lam[j : j + m]))
+        lam = tr.classify(point(p), p)[0]
+        return float(lam[-1]) if j >= lam.size else float(np.mean(lam[j : j + m]))
 
     try:
         fa, fb = f(a_p), f(pn)

@@ -30,6 +30,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from fixedpoints.numeric.symmetry.group import complement_basis
 from fixedpoints.numeric.symmetry.orbits import Orbit, signed_action
@@ -130,31 +132,23 @@ class DirectionOrbits:
 
 
 def _orbits(D, maps, tol) -> tuple:
-    """Union–find of the rows of D under the maps (row i ~ row j when R D_i = D_j): the orbit
-    numbers and, per map, the image index of every row (-1: not a row)."""
+    """Orbits of the rows of D under the maps (row i ~ row j when R D_i = D_j: the connected
+    components, :func:`scipy.sparse.csgraph.connected_components`), numbered in order of
+    first member, and per map the image index of every row (-1: not a row)."""
     n = D.shape[0]
-    parent = np.arange(n)
-    action = []
-
-    def find(u):
-        while parent[u] != u:
-            parent[u] = parent[parent[u]]
-            u = parent[u]
-        return u
-
+    j = np.arange(n)
+    action, src, dst = [], [j], [j]
     for R in maps:
         S = D @ (D @ R.T).T  # S[i, j] = D_i · R D_j
-        j = np.arange(n)
         i = np.argmax(S, axis=0)
         hit = S[i, j] >= 1 - tol
         action.append(np.where(hit, i, -1))
-        for a, b in zip(i[hit], j[hit], strict=True):
-            ra, rb = find(int(a)), find(int(b))
-            if ra != rb:
-                parent[max(ra, rb)] = min(ra, rb)
-    roots = np.array([find(u) for u in range(n)])
-    # numbered in order of first member
-    return np.unique(roots, return_inverse=True)[1].ravel(), tuple(action)
+        src.append(j[hit])
+        dst.append(i[hit])
+    src, dst = np.concatenate(src), np.concatenate(dst)
+    graph = coo_matrix((np.ones(src.size), (src, dst)), shape=(n, n))
+    _, label = connected_components(graph, directed=False)
+    return np.unique(label, return_inverse=True)[1].ravel(), tuple(action)
 
 
 def symmetric_directions(U, maps, *, tol: float = 1e-8) -> DirectionOrbits:
@@ -244,9 +238,6 @@ def fixed_space_classes(D: DirectionOrbits, i: int, maps):
         Or None when a map is not a signed permutation or the direction set is not closed
         under the maps.
     """
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
     gens = [signed_permutation(R) for R in maps]
     if any(g is None for g in gens) or any(np.any(a < 0) for a in D.action):
         return None
