@@ -80,17 +80,20 @@ def _eigenspaces(lam, tol: float = 1e-8) -> list:
     return np.split(np.arange(len(lam)), cuts)
 
 
-def saddle_starts(space, sym, x, null_tol, kind: str, index: int, mode: str, confine: bool):
+def saddle_starts(
+    space, sym, x, null_tol, kind: str, index: int, mode: str, confine: bool, orbit=None
+):
     """The unstable eigenvalues at a node and the starts followed from it: per unstable
     eigenspace its projected axes modulo the stabiliser (``mode="symmetric"``,
     :func:`~fixedpoints.numeric.symmetry.symmetric_directions`) or its eigenvectors, both signs;
     for a degenerate point with no negative eigenvalue whose loss falls along null directions (a
     maximum or saddle by higher-order terms, :func:`~fixedpoints.numeric.degenerate.null_character`)
-    those falling directions (eigenvalue 0), both signs."""
+    those falling directions (eigenvalue 0), both signs. ``orbit``: x's
+    :class:`~fixedpoints.numeric.symmetry.Orbit` where the caller has it (else computed)."""
     lam, vec = unstable_directions(space, x, null_tol=null_tol)
     starts = []
     if mode == "symmetric" and lam.size:
-        maps = stabiliser_maps(space, x, orbit_key(space, x, sym))
+        maps = stabiliser_maps(space, x, orbit_key(space, x, sym) if orbit is None else orbit)
         names = _axis_names(space)
         for run in _eigenspaces(lam):
             D = symmetric_directions(vec[run], maps)

@@ -76,10 +76,19 @@ from fixedpoints.numeric.symmetry import (
     project_classes,
 )
 
-__all__ = ["DIRECTIONS", "transition_graph", "unstable_directions"]
+__all__ = ["DIRECTIONS", "check_directions", "transition_graph", "unstable_directions"]
 
 #: the direction sets a saddle is left along (``transition_graph(directions=...)``)
 DIRECTIONS = ("symmetric", "eigenvectors")
+
+
+def check_directions(directions: str, confine: bool) -> None:
+    """Raise a :class:`~fixedpoints.errors.ParameterError` naming ``directions`` (not one of
+    :data:`DIRECTIONS`) or ``confine`` (True without ``directions="symmetric"``)."""
+    if directions not in DIRECTIONS:
+        raise out_of_range("directions", directions, " or ".join(DIRECTIONS))
+    if confine and directions != "symmetric":
+        raise out_of_range("confine", confine, "False with directions='eigenvectors'")
 
 
 def transition_graph(
@@ -172,10 +181,7 @@ def transition_graph(
         raise out_of_range("gradient_tol", gradient_tol, "> 0")
     if not 1 <= int(workers) <= 1024:
         raise out_of_range("workers", workers, "an integer in [1, 1024]")
-    if directions not in DIRECTIONS:
-        raise out_of_range("directions", directions, " or ".join(DIRECTIONS))
-    if confine and directions != "symmetric":
-        raise out_of_range("confine", confine, "False with directions='eigenvectors'")
+    check_directions(directions, confine)
     stop = StopRule(gradient_tol=gradient_tol, t_max=t_max)
     sym = detect_symmetry(space, seed=seed)
     nodes: list[dict] = []
@@ -224,8 +230,9 @@ def transition_graph(
             space, np.array(starts), stop, progress, int(workers), fixed
         )
         for x_end, t_end, st, (i, start) in zip(ends, times, status, origin, strict=True):
-            fixed = start.fixed
-            j = _identify(space, sym, nodes, match, x_end, st, null_tol, queue, directions, fixed)
+            j = _identify(
+                space, sym, nodes, match, x_end, st, null_tol, queue, directions, start.fixed
+            )
             src = nodes[i]
             if j is None or j == i or nodes[j]["loss"] >= src["loss"]:
                 src["unresolved"] += start.weight
@@ -345,7 +352,7 @@ def _identify(space, sym, nodes, match, x, status, null_tol, queue, mode, fixed)
     Q, M, a = space.overlaps(x)
     o = orbit(Q, M, a if space.trainable else None, sym)
     confine = fixed is not None
-    lam, starts = saddle_starts(space, sym, x, null_tol, c.kind, c.index, mode, confine)
+    lam, starts = saddle_starts(space, sym, x, null_tol, c.kind, c.index, mode, confine, o)
     nodes.append(
         {
             "x": x,
