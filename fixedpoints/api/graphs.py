@@ -45,6 +45,7 @@ def transition_graph(
     workers: int | None = 1,
     directions: str = "symmetric",
     confine: bool = False,
+    rtol: float = 1e-4,
 ) -> TransitionGraph:
     """The transition graph of ``model``: its fixed points (weight-space search, or seeded from
     the fixed-point subspace ``isotropy``) as nodes, gradient flows from every saddle along its
@@ -53,7 +54,8 @@ def transition_graph(
     number up to round-off). ``directions="symmetric"`` leaves each eigenspace along its
     projected coordinate axes, one flow per orbit of the saddle's stabiliser,
     ``"eigenvectors"`` along LAPACK's eigenvectors; ``confine`` keeps each symmetric start's
-    flow on the fixed space of its stabiliser (:func:`fixedpoints.graphs.transition_graph`).
+    flow on the fixed space of its stabiliser; ``rtol`` is the flows' relative tolerance
+    (:func:`fixedpoints.graphs.transition_graph`).
 
     Returns
     -------
@@ -65,13 +67,15 @@ def transition_graph(
     ------
     ParameterError
         Naming ``displacement``, ``t_max``, ``starts``, ``isotropy``, ``workers``,
-        ``directions``, ``confine`` or ``max_weights`` (the search's limit,
+        ``directions``, ``confine``, ``rtol`` or ``max_weights`` (the search's limit,
         :func:`~fixedpoints.api.search.check_weight_space`).
     """
     if not 0 < displacement < 1:
         raise out_of_range("displacement", displacement, "in (0, 1)")
     if not t_max > 0:
         raise out_of_range("t_max", t_max, "> 0")
+    if not 0 < rtol < 1:
+        raise out_of_range("rtol", rtol, "in (0, 1)")
     check_directions(directions, confine)  # before the search
     workers = usable_cpus() if workers is None else workers
     if not 1 <= workers <= 1024:
@@ -106,6 +110,7 @@ def transition_graph(
         workers=workers,
         directions=directions,
         confine=confine,
+        rtol=rtol,
     )
     G = nx.freeze(G)
     return TransitionGraph(

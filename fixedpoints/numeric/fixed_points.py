@@ -40,6 +40,7 @@ from fixedpoints.numeric.degenerate import null_character
 from fixedpoints.numeric.derivatives import hessian_vector_products
 from fixedpoints.numeric.newton import multistart_batches, newton, newton_critical
 from fixedpoints.numeric.overlaps import overlap_coordinates as _overlap_coordinates
+from fixedpoints.numeric.parallel import map_forked
 from fixedpoints.numeric.symmetry.group import detect_symmetry, symmetry_generators
 from fixedpoints.numeric.symmetry.orbits import orbit
 from fixedpoints.numeric.symmetry.representations import (
@@ -212,7 +213,8 @@ def find_fixed_points(
         continuation passes its family's group).
     workers : int
         Processes for the Newton runs of the random starts
-        (:func:`~fixedpoints.numeric.newton.multistart_batches`); the points are added in the
+        (:func:`~fixedpoints.numeric.newton.multistart_batches`), of the lattice's subspaces and
+        for the points' isotypic spectra; the points are added in the
         same order whatever the number, so the result does not depend on it up to round-off
         (the workers' BLAS runs one thread).
     closed_form : bool
@@ -260,21 +262,24 @@ def find_fixed_points(
         workers=workers,
         progress=progress,
     )
-    n_sub = 0
     if lattice:
-        subs = search_lattice(space, sym, budget=starts, rng=rng, tol=tol, max_iter=max_iter)
-        for sub, res, total in subs:
-            n_sub += 1
+
+        def tick(done, total):  # subspaces after the starts
+            progress(starts + done, starts + total)
+
+        on = {"tol": tol, "max_iter": max_iter, "workers": workers}
+        subs = search_lattice(space, sym, budget=starts, rng=rng, progress=progress and tick, **on)
+        for sub, res in subs:
             for xi, st in zip(np.atleast_2d(res.x), np.atleast_1d(res.status), strict=True):
                 x = sub.embed(xi)
                 st = "escaped" if st == "converged" and _escaped(space, x) else st
                 statuses[f"lattice-{st}"] += 1
                 if st == "converged":
                     _add(space, sym, found, x, null_tol, curv)
-            if progress is not None:
-                progress(starts + n_sub, starts + total)
     where = "weight space" + (" (one neuron: the loss decouples)" if space.decoupled else "")
-    return _search_result(space, sym, found, starts, statuses, where, null_tol * curv, notes)
+    return _search_result(
+        space, sym, found, starts, statuses, where, null_tol * curv, notes, workers
+    )
 
 
 def find_subspace_fixed_points(
@@ -331,10 +336,10 @@ def find_subspace_fixed_points(
     return _search_result(space, sym, found, starts, statuses, sub.label, null_tol * curv, notes)
 
 
-def _search_result(space, sym, found, starts, statuses, where, null_tolerance, notes=()):
+def _search_result(space, sym, found, starts, statuses, where, null_tolerance, notes=(), workers=1):
     """The :class:`FixedPointSearch` of the ``found`` points (:func:`_finish`), with the group and
     notes on merged manifolds and on generators that failed their check."""
-    points, merged = _finish(space, found)
+    points, merged = _finish(space, found, workers)
     notes = [*notes, *merged]
     if sym.truncated:
         notes.append("the automorphism search gave up: orbit counts are bounds")
@@ -452,16 +457,22 @@ def _merge_manifolds(found) -> tuple[list, list]:
     return kept, notes
 
 
-def _finish(space, found) -> tuple:
+def _finish(space, found, workers=1) -> tuple:
     """``(points, notes)``: the classified points sorted by (loss, index), degenerate manifolds
     merged (:func:`_merge_manifolds`), with isotypic spectra where the stabiliser is a Young
-    subgroup (:func:`~fixedpoints.numeric.symmetry.representations.stabiliser_spectrum`)."""
+    subgroup (:func:`~fixedpoints.numeric.symmetry.representations.stabiliser_spectrum`, on
+    ``workers`` processes)."""
     found, notes = _merge_manifolds(found)
     scale = max([1.0] + [abs(f["c"].loss) for f in found])
+    todo = [i for i, f in enumerate(found) if f.get("components") is None]
+
+    def spectrum(i):  # an index: the forked workers inherit the points
+        return stabiliser_spectrum(space, found[i]["x"], found[i]["orbit"])
+
+    for i, comps in zip(todo, map_forked(spectrum, todo, workers), strict=True):
+        found[i]["components"] = comps  # a Young stabiliser: spectrum by isotypic components
     out = []
     for f in found:
-        if f.get("components") is None:  # a Young stabiliser: spectrum by isotypic components
-            f["components"] = stabiliser_spectrum(space, f["x"], f["orbit"])
         c = f["c"]
         loss = c.loss if abs(c.loss) > 1e-12 * scale else 0.0
         out.append(

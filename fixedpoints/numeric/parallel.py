@@ -17,9 +17,19 @@ import os
 import signal
 import sys
 
-__all__ = ["map_forked", "usable_cpus"]
+__all__ = ["map_forked", "report", "usable_cpus"]
 
 _TASK = None  # the function of the running map, inherited by the forked workers
+_REPORT = None  # where report() adds finished units of work (see map_forked's ``units``)
+POLL = 0.25  # seconds between the parent's progress reports of units
+
+
+def report(units: int) -> None:
+    """Add ``units`` finished units of work to the progress of the running
+    :func:`map_forked` call with ``units`` (from its ``func``, in a worker or in the calling
+    process); a no-op outside such a call."""
+    if _REPORT is not None and units:
+        _REPORT(int(units))
 
 
 def usable_cpus() -> int:
@@ -54,7 +64,7 @@ def _call(job):
     return i, _TASK(item)
 
 
-def map_forked(func, items, workers: int, progress=None) -> list:
+def map_forked(func, items, workers: int, progress=None, units: int | None = None) -> list:
     """``[func(item) for item in items]``, computed by ``workers`` forked processes.
 
     Parameters
@@ -66,32 +76,64 @@ def map_forked(func, items, workers: int, progress=None) -> list:
     workers : int
         Processes (1: in this process).
     progress : callable, optional
-        ``progress(done, total)`` after each finished item.
+        ``progress(done, total)`` after each finished item, or with ``units``: the units of work
+        that ``func`` reported done (:func:`report`, summed over the workers through shared
+        memory) out of ``units``, every :data:`POLL` seconds while they change.
+    units : int, optional
+        Total units of work that the calls of ``func`` report with :func:`report` (e.g. the
+        runs of a batch, as each finishes).
 
     Returns
     -------
     list
         The results in the order of ``items``.
     """
-    global _TASK
+    global _TASK, _REPORT
     items = list(items)
     n = len(items)
+    fine = progress is not None and units is not None
     if workers <= 1 or n <= 1 or not _fork_available():
+        count = [0]
+
+        def add(k):
+            count[0] += k
+            progress(count[0], units)
+
+        _REPORT = add if fine else None
         out = []
-        for i, item in enumerate(items):
-            out.append(func(item))
-            if progress is not None:
-                progress(i + 1, n)
+        try:
+            for i, item in enumerate(items):
+                out.append(func(item))
+                if progress is not None and not fine:
+                    progress(i + 1, n)
+        finally:
+            _REPORT = None
         return out
     out = [None] * n
-    _TASK = func
+    ctx = multiprocessing.get_context("fork")
+    shared = ctx.Value("q", 0) if fine else None
+
+    def add_shared(k):
+        with shared.get_lock():
+            shared.value += k
+
+    _TASK, _REPORT = func, (add_shared if fine else None)
     try:
-        ctx = multiprocessing.get_context("fork")
         with ctx.Pool(min(workers, n), initializer=_start_worker) as pool:
-            for done, (i, result) in enumerate(pool.imap_unordered(_call, enumerate(items)), 1):
-                out[i] = result
-                if progress is not None:
-                    progress(done, n)
+            results = pool.imap_unordered(_call, enumerate(items))
+            done, last = 0, -1
+            while done < n:
+                try:
+                    i, result = results.next(timeout=POLL if fine else None)
+                except multiprocessing.TimeoutError:
+                    pass
+                else:
+                    out[i], done = result, done + 1
+                    if progress is not None and not fine:
+                        progress(done, n)
+                if fine and shared.value != last:
+                    last = shared.value
+                    progress(min(last, units), units)
     finally:
-        _TASK = None
+        _TASK, _REPORT = None, None
     return out

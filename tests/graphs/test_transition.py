@@ -224,7 +224,8 @@ def test_starts_of_one_stabiliser_orbit_reach_one_node():
         for confined in (False, True):
             fixed = [D.fixed_classes(i, maps) for i in members] if confined else None
             ends, times, status = _integrate(space, X0, stop, None, 1, fixed)
-            keys = [orbit_key(space, e, sym) for e in ends]
+            # unpolished ends (|grad| < 1e-6) compared as the graph matches them: match_tol
+            keys = [orbit_key(space, e, sym, tol=1e-3) for e in ends]
             losses = [float(space.loss(e)) for e in ends]
             assert all(s == "converged" for s in status)
             assert all(keys[0].same(k) for k in keys[1:])

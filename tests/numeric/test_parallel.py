@@ -7,7 +7,7 @@ import os
 import numpy as np
 import pytest
 
-from fixedpoints.numeric.parallel import map_forked, usable_cpus
+from fixedpoints.numeric.parallel import map_forked, report, usable_cpus
 
 
 def test_forked_map_is_the_serial_map_in_order():
@@ -27,6 +27,33 @@ def test_forked_map_is_the_serial_map_in_order():
     assert any(pid != os.getpid() for pid, _ in out)
     assert calls[-1] == (10, 10) and len(calls) == 10
     assert [r[0] for r in map_forked(f, items, 1)] == [os.getpid()] * 10
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_units_reported_inside_the_items_reach_the_progress(workers):
+    """Two items of five units each, reported one by one from inside ``func`` (the graph's
+    flows: runs finishing within a worker's batch): the bar sees finer steps than the items,
+    never more than ``units``, ending at (10, 10), on two workers as in this process; outside a
+    map, ``report`` does nothing."""
+    import time
+
+    calls = []
+
+    def f(i):
+        for _ in range(5):
+            time.sleep(0.15)
+            report(1)
+        return i
+
+    assert map_forked(f, [0, 1], workers, progress=lambda d, n: calls.append((d, n)), units=10) == [
+        0,
+        1,
+    ]
+    done = [d for d, n in calls]
+    assert all(n == 10 for _, n in calls) and done == sorted(done) and max(done) <= 10
+    assert calls[-1] == (10, 10)
+    assert len(set(done)) > 2  # more than the item boundaries 0, 5, 10
+    report(3)  # no map running: ignored
 
 
 def test_an_error_in_a_worker_reaches_the_caller():

@@ -52,6 +52,13 @@ def add_parser(sub) -> None:
         "connections inside fixed-point subspaces, ending at the lower-symmetry saddles that "
         "free flows pass close by (more nodes, slower)",
     )
+    p.add_argument(
+        "--rtol",
+        type=float,
+        default=1e-4,
+        help="relative tolerance of the flows (default 1e-4: the same sinks as 1e-6 in 2.4 times "
+        "fewer steps; saddles reached only through near-misses of other saddles can differ)",
+    )
     p.add_argument("--plot", metavar="FILE", help="draw the graph to FILE (png/pdf/svg)")
     io.add_max_weights(p)
     p.add_argument("--format", choices=["text", "json"], default="text", help="output format")
@@ -91,6 +98,7 @@ def run(args) -> int:
             workers=args.workers,
             directions=args.directions,
             confine=args.confine,
+            rtol=args.rtol,
         )
     doc = res.to_dict(timing=args.timing)
     elapsed = res.stats["seconds"]

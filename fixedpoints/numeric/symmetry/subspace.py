@@ -38,6 +38,7 @@ import scipy.linalg
 from fixedpoints.errors import ParameterError
 from fixedpoints.numeric.derivatives import dense_hessian
 from fixedpoints.numeric.newton import newton_critical
+from fixedpoints.numeric.parallel import map_forked
 from fixedpoints.numeric.symmetry.blocks import isotropy_label, parse_blocks
 from fixedpoints.numeric.symmetry.group import (
     Symmetry,
@@ -401,12 +402,30 @@ def input_subspaces(space, sym: Symmetry, limit: int = 32) -> list:
     return out
 
 
-def search_lattice(space, sym: Symmetry, *, budget: int, rng, tol: float, max_iter: int):
+def search_lattice(
+    space,
+    sym: Symmetry,
+    *,
+    budget: int,
+    rng,
+    tol: float,
+    max_iter: int,
+    workers: int = 1,
+    progress=None,
+) -> list:
     """Newton in every subspace of the lattice (:func:`young_subspaces`,
     :func:`input_subspaces`), ``budget`` starts in all, shared evenly (between 4 and 24 each):
-    yields ``(subspace, result, count)`` for each subspace, ``count`` the number of subspaces."""
+    ``[(subspace, result), ...]``. The starts are drawn from ``rng`` in this process, the
+    subspaces' Newton runs on ``workers`` forked processes
+    (:func:`~fixedpoints.numeric.parallel.map_forked`: the same results whatever their number);
+    ``progress(done, total)`` counts finished subspaces."""
     subs = young_subspaces(space, sym) + input_subspaces(space, sym)
     per = max(4, min(24, budget // max(1, len(subs))))
-    for sub in subs:
-        X0 = sub.starts(per, rng)
-        yield sub, newton_critical(sub, X0, tol=tol, max_iter=max_iter), len(subs)
+    jobs = [(sub, sub.starts(per, rng)) for sub in subs]
+
+    def run(i):  # an index: the forked workers inherit the subspaces
+        sub, X0 = jobs[i]
+        return newton_critical(sub, X0, tol=tol, max_iter=max_iter)
+
+    results = map_forked(run, range(len(jobs)), workers, progress=progress) if jobs else []
+    return list(zip(subs, results, strict=True))
