@@ -72,7 +72,11 @@ def test_graph_plot_is_written(capsys, tmp_path):
 
 @pytest.mark.parametrize(
     ("option", "value", "name"),
-    [("--displacement", "0", "--displacement"), ("--starts", "0", "--starts")],
+    [
+        ("--displacement", "0", "--displacement"),
+        ("--starts", "0", "--starts"),
+        ("--rtol", "2", "--rtol"),
+    ],
 )
 def test_graph_rejects_bad_options(capsys, option, value, name):
     code, out, err = run(capsys, "graph", *HE4, option, value, "--quiet")

@@ -56,8 +56,8 @@ def add_parser(sub) -> None:
         "--rtol",
         type=float,
         default=1e-4,
-        help="relative tolerance of the flows (default 1e-4: the same sinks as 1e-6 in 2.4 times "
-        "fewer steps; saddles reached only through near-misses of other saddles can differ)",
+        help="relative tolerance of the flows (default 1e-4: the same sinks as 1e-7, 2.1 times "
+        "fewer steps than 1e-6; saddles reached only through near-misses of other saddles vary)",
     )
     p.add_argument("--plot", metavar="FILE", help="draw the graph to FILE (png/pdf/svg)")
     io.add_max_weights(p)
