@@ -92,6 +92,7 @@ def map_forked(func, items, workers: int, progress=None, units: int | None = Non
     items = list(items)
     n = len(items)
     fine = progress is not None and units is not None
+    outer = _REPORT  # restored afterwards: a map inside a map's func keeps the outer reports
     if workers <= 1 or n <= 1 or not _fork_available():
         count = [0]
 
@@ -99,7 +100,7 @@ def map_forked(func, items, workers: int, progress=None, units: int | None = Non
             count[0] += k
             progress(count[0], units)
 
-        _REPORT = add if fine else None
+        _REPORT = add if fine else outer
         out = []
         try:
             for i, item in enumerate(items):
@@ -107,7 +108,7 @@ def map_forked(func, items, workers: int, progress=None, units: int | None = Non
                 if progress is not None and not fine:
                     progress(i + 1, n)
         finally:
-            _REPORT = None
+            _REPORT = outer
         return out
     out = [None] * n
     ctx = multiprocessing.get_context("fork")
@@ -117,7 +118,7 @@ def map_forked(func, items, workers: int, progress=None, units: int | None = Non
         with shared.get_lock():
             shared.value += k
 
-    _TASK, _REPORT = func, (add_shared if fine else None)
+    _TASK, _REPORT = func, (add_shared if fine else outer)
     try:
         with ctx.Pool(min(workers, n), initializer=_start_worker) as pool:
             results = pool.imap_unordered(_call, enumerate(items))
@@ -135,5 +136,5 @@ def map_forked(func, items, workers: int, progress=None, units: int | None = Non
                     last = shared.value
                     progress(min(last, units), units)
     finally:
-        _TASK, _REPORT = None, None
+        _TASK, _REPORT = None, outer
     return out

@@ -56,6 +56,24 @@ def test_units_reported_inside_the_items_reach_the_progress(workers):
     report(3)  # no map running: ignored
 
 
+def test_a_map_inside_a_maps_func_keeps_the_outer_reports():
+    """An inner map (here serial, without units) restores the outer map's reporting when it
+    returns, so the units its caller reports afterwards still reach the outer bar."""
+    calls = []
+
+    def f(i):
+        map_forked(lambda j: j, range(3), 1)
+        report(1)
+        return i
+
+    assert map_forked(f, [0, 1, 2], 1, progress=lambda d, n: calls.append((d, n)), units=3) == [
+        0,
+        1,
+        2,
+    ]
+    assert calls == [(1, 3), (2, 3), (3, 3)]
+
+
 def test_an_error_in_a_worker_reaches_the_caller():
     def f(i):
         if i == 3:
