@@ -19,7 +19,7 @@ from fixedpoints.codegen import compile_pair_kernels
 from fixedpoints.errors import ModelError, out_of_range
 from fixedpoints.graphs import summary
 from fixedpoints.graphs import transition_graph as _graph
-from fixedpoints.graphs.transition import check_directions
+from fixedpoints.graphs.transition import check_flow_options
 from fixedpoints.numeric.ncf import ResidualNCF, kkt_points
 from fixedpoints.numeric.parallel import usable_cpus
 from fixedpoints.numeric.saddle_to_saddle import linear_saddle_to_saddle
@@ -74,9 +74,7 @@ def transition_graph(
         raise out_of_range("displacement", displacement, "in (0, 1)")
     if not t_max > 0:
         raise out_of_range("t_max", t_max, "> 0")
-    if not 0 < rtol < 1:
-        raise out_of_range("rtol", rtol, "in (0, 1)")
-    check_directions(directions, confine)  # before the search
+    check_flow_options(directions, confine, rtol)  # before the search
     workers = usable_cpus() if workers is None else workers
     if not 1 <= workers <= 1024:
         raise out_of_range("workers", workers, "an integer in [1, 1024]")

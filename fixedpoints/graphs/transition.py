@@ -76,15 +76,18 @@ from fixedpoints.numeric.symmetry import (
     project_classes,
 )
 
-__all__ = ["DIRECTIONS", "check_directions", "transition_graph", "unstable_directions"]
+__all__ = ["DIRECTIONS", "check_flow_options", "transition_graph", "unstable_directions"]
 
 #: the direction sets a saddle is left along (``transition_graph(directions=...)``)
 DIRECTIONS = ("symmetric", "eigenvectors")
 
 
-def check_directions(directions: str, confine: bool) -> None:
-    """Raise a :class:`~fixedpoints.errors.ParameterError` naming ``directions`` (not one of
-    :data:`DIRECTIONS`) or ``confine`` (True without ``directions="symmetric"``)."""
+def check_flow_options(directions: str, confine: bool, rtol: float) -> None:
+    """Raise a :class:`~fixedpoints.errors.ParameterError` naming ``rtol`` (outside (0, 1)),
+    ``directions`` (not one of :data:`DIRECTIONS`) or ``confine`` (True without
+    ``directions="symmetric"``)."""
+    if not 0 < rtol < 1:
+        raise out_of_range("rtol", rtol, "in (0, 1)")
     if directions not in DIRECTIONS:
         raise out_of_range("directions", directions, " or ".join(DIRECTIONS))
     if confine and directions != "symmetric":
@@ -200,9 +203,7 @@ def transition_graph(
         raise out_of_range("gradient_tol", gradient_tol, "> 0")
     if not 1 <= int(workers) <= 1024:
         raise out_of_range("workers", workers, "an integer in [1, 1024]")
-    if not 0 < rtol < 1:
-        raise out_of_range("rtol", rtol, "in (0, 1)")
-    check_directions(directions, confine)
+    check_flow_options(directions, confine, rtol)
     stop = StopRule(gradient_tol=gradient_tol, t_max=t_max)
     sym = detect_symmetry(space, seed=seed)
     nodes: list[dict] = []

@@ -427,5 +427,6 @@ def search_lattice(
         sub, X0 = jobs[i]
         return newton_critical(sub, X0, tol=tol, max_iter=max_iter)
 
-    results = map_forked(run, range(len(jobs)), workers, progress=progress) if jobs else []
-    return list(zip(subs, results, strict=True))
+    return list(
+        zip(subs, map_forked(run, range(len(jobs)), workers, progress=progress), strict=True)
+    )
