@@ -14,8 +14,12 @@ writes): with :math:`\theta_{ij}` the angle between :math:`w_i` and :math:`u_j`,
 all pairs at once with batched matrix products, and ``W -= lr * grad`` in a Python loop.
 Ours: :func:`fixedpoints.numeric.simulate.simulate` (``method='gd'``, the stop rules evaluated
 every step, loss records at log-spaced times) on :class:`fixedpoints.numeric.PopulationLoss`.
+Ours runs twice: on one thread (the batch cut into cache-sized chunks of runs) and on the usable
+cores (the chunks shared among threads; :class:`~fixedpoints.numeric.PopulationLoss`'s
+``threads``); the hand-written code runs on one thread (NumPy's element-wise operations do).
 Both start from the same weights; the final weights agree to 1e-10 (asserted). The marginal cost
-per step is :math:`(t(n_2)-t(n_1))/(n_2-n_1)` (start-up cancelled), best of ``--repeats``.
+per step is :math:`(t(n_2)-t(n_1))/(n_2-n_1)` (start-up cancelled), best of ``--repeats``, the
+three implementations interleaved.
 
 Run: ``python benchmarks/bench_gd.py [--repeats 3]`` (about 1 min).
 """
@@ -67,43 +71,57 @@ def ours(pop, W, lr, steps):
     return sim.W
 
 
-def marginal(fn, n1, n2, repeats):
-    best = []
-    for n in (n1, n2):
-        t = np.inf
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            fn(n)
-            t = min(t, time.perf_counter() - t0)
-        best.append(t)
-    return (best[1] - best[0]) / (n2 - n1)
+def marginal(fns, n1, n2, repeats):
+    """Marginal seconds per step of each of ``fns`` (``fn(steps)``), best of ``repeats``,
+    the functions interleaved in every repeat (a busy machine slows all of them alike)."""
+    best = np.full((len(fns), 2), np.inf)
+    for _ in range(repeats):
+        for i, fn in enumerate(fns):
+            for j, n in enumerate((n1, n2)):
+                t0 = time.perf_counter()
+                fn(n)
+                best[i, j] = min(best[i, j], time.perf_counter() - t0)
+    return (best[:, 1] - best[:, 0]) / (n2 - n1)
 
 
 def case(d, runs, repeats, n1=50, n2=250):
     model = fp.load_model("relu-teacher", {"d": d})
     kt = compile_pair_kernels(model)
     V = model_teacher_vectors(model, kt.T)
-    pop = PopulationLoss(kt, V)
+    pops = PopulationLoss(kt, V, threads=1), PopulationLoss(kt, V)
     W0, _ = initial_weights("gaussian", runs, d, d, seed=0)
     lr = 5 / d
-    mine, theirs = ours(pop, W0, lr, n1), handwritten_gd(W0, V, lr, n1)
-    assert np.abs(mine - theirs).max() < 1e-10, np.abs(mine - theirs).max()
-    t_hand = marginal(lambda n: handwritten_gd(W0, V, lr, n), n1, n2, repeats)
-    t_ours = marginal(lambda n: ours(pop, W0, lr, n), n1, n2, repeats)
-    return t_hand, t_ours
+    theirs = handwritten_gd(W0, V, lr, n1)
+    for pop in pops:
+        mine = ours(pop, W0, lr, n1)
+        assert np.abs(mine - theirs).max() < 1e-10, np.abs(mine - theirs).max()
+    return marginal(
+        [
+            lambda n: handwritten_gd(W0, V, lr, n),
+            *(lambda n, p=p: ours(p, W0, lr, n) for p in pops),
+        ],
+        n1,
+        n2,
+        repeats,
+    )
 
 
 def main(argv=None) -> None:
+    from fixedpoints.numeric.parallel import thread_count
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args(argv)
-    print("relu-teacher GD, marginal seconds per step (best of repeats)")
-    print(f"{'case':>16} {'hand-written':>14} {'fixedpoints':>14} {'speed-up':>9}")
+    cores = thread_count()
+    print("relu-teacher GD, marginal milliseconds per step (best of repeats)")
+    print(
+        f"{'case':>16} {'hand-written':>13} {'ours, 1 thread':>20} {f'ours, {cores} threads':>21}"
+    )
     for d, runs in ((20, 200), (100, 100)):
-        t_hand, t_ours = case(d, runs, args.repeats)
+        t_hand, t_one, t_all = case(d, runs, args.repeats)
         print(
-            f"{f'd={d} x {runs}':>16} {t_hand * 1e3:11.3f} ms {t_ours * 1e3:11.3f} ms "
-            f"{t_hand / t_ours:8.2f}x"
+            f"{f'd={d} x {runs}':>16} {t_hand * 1e3:13.2f} {t_one * 1e3:10.2f} "
+            f"({t_hand / t_one:4.2f}x) {t_all * 1e3:11.2f} ({t_hand / t_all:4.2f}x)"
         )
 
 

@@ -27,8 +27,16 @@ import numpy as np
 
 from fixedpoints.errors import out_of_range
 from fixedpoints.numeric.backend import array_device as _device
+from fixedpoints.numeric.parallel import map_threads, thread_count
 
 __all__ = ["PopulationLoss"]
+
+#: entries of the block [Q | M] per chunk of runs in a NumPy gradient (measured best of 2^14..2^20
+#: and one chunk per thread, relu-teacher d = 20 x 200 and d = 100 x 100 runs:
+#: ``benchmarks/bench_gd.py``)
+CHUNK = 1 << 18
+#: block entries from which a NumPy gradient is shared among threads (below: thread overhead)
+THREADED = 1 << 17
 
 
 class PopulationLoss:
@@ -50,9 +58,16 @@ class PopulationLoss:
     target : optional
         An exact target with ``overlap_cross(q, M) -> (C, dC/dq, dC/dM)`` and ``second_moment``
         (NumPy only), in place of the teacher neurons (module docstring).
+    threads : int, optional
+        Threads that share a large NumPy batch of runs (:meth:`gradient`); default
+        :func:`~fixedpoints.numeric.parallel.thread_count` (the usable cores, 1 inside a
+        worker process). The numbers do not depend on it.
     """
 
-    def __init__(self, kernels, V, *, device=None, dtype=None, target=None):
+    def __init__(self, kernels, V, *, device=None, dtype=None, target=None, threads=None):
+        if threads is not None and not (isinstance(threads, int) and threads >= 1):
+            raise out_of_range("threads", threads, "an integer >= 1 (or None: the usable cores)")
+        self.threads = threads
         self.kernels = kernels
         self.target = target
         if target is not None and not (kernels.square and kernels.xp is np):
@@ -343,8 +358,42 @@ class PopulationLoss:
         return self._gradient(W, a, True)
 
     def _gradient(self, W, a, value):
-        xp = self.xp
+        r"""``(L, gW, ga)`` or ``(gW, ga)``. A NumPy batch of runs ``W`` (R, k, d) is cut into
+        chunks of about :data:`CHUNK` block entries (the block and its temporaries stay in
+        cache) and, from :data:`THREADED` entries, shared among
+        :func:`~fixedpoints.numeric.parallel.thread_count` threads (the kernels' array
+        operations release the GIL); every run's numbers are those of one unchunked call."""
         W = self._as_array(W)
+        a = None if a is None else self._as_array(a)
+        if self.xp is not np or W.ndim != 3 or not (a is None or a.shape[:1] == W.shape[:1]):
+            return self._rows(W, a, value)
+        runs, k = W.shape[:2]
+        entries = runs * k * (k + self._m)
+        threads = self.threads or thread_count()
+        threads = min(threads, runs) if entries >= THREADED else 1
+        chunks = max(-(-entries // CHUNK), threads)
+        if chunks <= 1:
+            return self._rows(W, a, value)
+        bounds = np.linspace(0, runs, min(chunks, runs) + 1).astype(int)
+        gW = np.empty_like(W)
+        ga = None if a is None else np.empty(a.shape)
+        L = np.empty(runs) if value else None
+
+        def part(i):
+            lo, hi = bounds[i], bounds[i + 1]
+            *l, g, h = self._rows(W[lo:hi], None if a is None else a[lo:hi], value)
+            gW[lo:hi] = g
+            if ga is not None:
+                ga[lo:hi] = h
+            if value:
+                L[lo:hi] = l[0]
+
+        map_threads(part, range(bounds.size - 1), threads)
+        return (L, gW, ga) if value else (gW, ga)
+
+    def _rows(self, W, a, value):
+        """:meth:`_gradient` on one chunk of runs."""
+        xp = self.xp
         trainable = a is not None
         X = self._stacked(W)
         top = W @ xp.matrix_transpose(X)

@@ -110,3 +110,34 @@ def test_the_search_does_not_depend_on_the_number_of_workers():
     model = fp.load_model("soft-committee", {"k": 2, "m": 2})
     one, two = (fp.find_fixed_points(model, starts=120, seed=1, workers=w) for w in (1, 2))
     assert one.to_dict() == two.to_dict() and one.points
+
+
+def test_thread_map_keeps_order_errstate_and_errors_and_limits_blas_meanwhile():
+    """Three threads: the serial map in order; the caller's ``np.errstate`` holds in the threads
+    (a division by zero raises there as here); an exception reaches the caller; while the map
+    runs BLAS has one thread, afterwards its own count again."""
+    from threadpoolctl import threadpool_info
+
+    from fixedpoints.numeric.parallel import map_threads
+
+    def blas():
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+    before = blas()
+    out = map_threads(lambda i: (i * i, blas()), range(8), 3)
+    assert [o[0] for o in out] == [i * i for i in range(8)]
+    assert all(set(o[1]) == {1} for o in out)
+    assert blas() == before
+    with np.errstate(divide="raise"), pytest.raises(FloatingPointError):
+        map_threads(lambda x: np.float64(1.0) / x, [np.float64(1.0), np.float64(0.0)], 2)
+    with np.errstate(divide="ignore"):
+        assert np.isinf(map_threads(lambda x: np.float64(1.0) / x, [np.float64(0.0)] * 2, 2)).all()
+    with pytest.raises(KeyError):
+        map_threads(lambda i: {}[i], range(3), 2)
+
+
+def test_one_thread_inside_a_forked_worker():
+    """Inside a worker of ``map_forked`` its siblings use the cores: one thread there."""
+    from fixedpoints.numeric.parallel import thread_count
+
+    assert map_forked(lambda _: thread_count(), range(2), 2) == [1, 1]

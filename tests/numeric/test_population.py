@@ -75,3 +75,49 @@ def test_value_and_gradient_equals_loss_and_gradient(case):
     np.testing.assert_allclose(gW, gW0, rtol=1e-12, atol=1e-14)  # jet and grad: same formulas
     if ga0 is not None:
         np.testing.assert_allclose(ga, ga0, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("case", SMOOTH + ["soft-committee-tanh"])
+def test_chunked_and_threaded_batches_give_the_numbers_of_one_call(case, monkeypatch):
+    """Every preset (trainable second layers, spherical neurons, an exact target, smooth and
+    non-smooth kernels), 7 runs: cut into chunks of about two runs and shared by three threads,
+    the losses and gradients are exactly those of one unchunked call on one thread, and
+    unchanged for one thread with chunks (quadrature kernels, tanh: to 1e-11, far below their
+    quadrature error; their Gauss-Hermite sums are not taken in one fixed order)."""
+    import fixedpoints.numeric.population as population
+
+    _, ws, pop = _setup(case)
+    W, a = ws.unpack(ws.x0)
+    rng = np.random.default_rng(1)
+    Ws = W * (1 + 0.2 * rng.normal(size=(7, *W.shape)))
+    As = None if a is None else a * (1 + 0.2 * rng.normal(size=(7, *a.shape)))
+    if pop.kernels.spherical:
+        Ws /= np.linalg.norm(Ws, axis=-1, keepdims=True)
+    same = np.testing.assert_array_equal
+    if not pop.kernels.ss.has_hess:  # quadrature
+
+        def same(x, y):
+            np.testing.assert_allclose(x, y, rtol=1e-11, atol=1e-13)
+
+    pop.threads = 1
+    monkeypatch.setattr(population, "CHUNK", 1 << 40)
+    one, plain = pop.value_and_gradient(Ws, As), pop.gradient(Ws, As)
+    block = Ws.shape[1] * (Ws.shape[1] + pop._m)
+    monkeypatch.setattr(population, "CHUNK", 2 * block)
+    monkeypatch.setattr(population, "THREADED", 1)
+    for threads in (1, 3):
+        pop.threads = threads
+        got = pop.value_and_gradient(Ws, As)
+        for x, y in zip(got, one, strict=True):
+            assert (x is None) == (y is None)
+            if x is not None:
+                same(x, y)
+        same(pop.gradient(Ws, As)[0], plain[0])
+
+
+def test_threads_must_be_a_positive_integer():
+    model = load_model("relu-teacher", {"d": 3})
+    kernels = compile_pair_kernels(model)
+    for bad in (0, -2, 1.5):
+        with pytest.raises(ValueError, match="threads"):
+            PopulationLoss(kernels, np.eye(3), threads=bad)
