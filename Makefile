@@ -23,11 +23,15 @@ demo: $(VENV)/.installed-plot
 	$(BIN)/fixedpoints derive soft-committee --set k=2 --set m=2 --format latex --plot $(DEMO_OUT)/soft-committee.png --time 120
 	@echo "plot written to $(DEMO_OUT)/soft-committee.png"
 
+# one pytest-xdist worker per core; a module's test functions, or a class's methods (a study's
+# claims: tests/test_derivations.py), stay on one worker
+XDIST ?= -n auto --dist loadscope
+
 test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(XDIST)
 
 test-all: $(VENV)/.installed-test
-	$(BIN)/python -m pytest -q -m "slow or not slow"
+	$(BIN)/python -m pytest -q -m "slow or not slow" $(XDIST)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check fixedpoints tests benchmarks derivations

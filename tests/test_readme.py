@@ -5,6 +5,8 @@ from __future__ import annotations
 import pathlib
 import re
 
+import pytest
+
 from fixedpoints.cli import main
 
 README = (pathlib.Path(__file__).resolve().parents[1] / "README.md").read_text()
@@ -33,13 +35,33 @@ def test_readme_model_file_derives(tmp_path, capsys):
     assert r"\beta" in out
 
 
-def test_readme_command_examples_run(capsys, tmp_path, monkeypatch):
+#: README commands of 15-35 s each, run in the slow suite (``-m slow``); the fast suite computes
+#: the same elsewhere: the 50-digit d = 1e8 family in the Arjevani study's asymptotic claims, the
+#: precision continuation in tests/numeric/symmetry/test_continue_precision.py, the multi-index
+#: simulation's outcomes in tests/cli/test_simulate_cli.py
+SLOW = ("--precision 50", "--precision 30", "--set d=2000")
+COMMANDS = [
+    line.split("#")[0].split()[1:]
+    for line in README.splitlines()
+    if line.startswith("fixedpoints ") and "study" not in line
+]
+
+
+def test_readme_has_command_examples():
+    assert len(COMMANDS) >= 4
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        pytest.param(
+            argv,
+            id=f"{i:02d}-{argv[0]}",
+            marks=[pytest.mark.slow] if any(s in " ".join(argv) for s in SLOW) else [],
+        )
+        for i, argv in enumerate(COMMANDS)
+    ],
+)
+def test_readme_command_example_runs(argv, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # plots written by the examples land here
-    cmds = [
-        line.split("#")[0].split()[1:]
-        for line in README.splitlines()
-        if line.startswith("fixedpoints ") and "study" not in line
-    ]
-    assert len(cmds) >= 4
-    for argv in cmds:
-        assert main(argv) == 0, argv
+    assert main(argv) == 0, argv
