@@ -30,7 +30,7 @@ _TASK = None  # the function of the running map, inherited by the forked workers
 _REPORT = None  # where report() adds finished units of work (see map_forked's ``units``)
 POLL = 0.25  # seconds between the parent's progress reports of units
 _WORKER = False  # this process is a worker of map_forked (its siblings use the other cores)
-_POOL = None  # (pid, ThreadPoolExecutor) of map_threads: threads do not survive a fork
+_POOL = None  # (pid, threads, ThreadPoolExecutor) of map_threads: threads do not survive a fork
 _BLAS = None  # threadpoolctl's controller of the loaded BLAS libraries (map_threads)
 
 
@@ -175,10 +175,11 @@ def map_threads(func, items, threads: int | None = None) -> list:
     threads = thread_count() if threads is None else threads
     if threads <= 1 or len(items) <= 1:
         return [func(item) for item in items]
-    if _POOL is None or _POOL[0] != os.getpid() or _POOL[1]._max_workers < threads:
-        if _POOL is not None and _POOL[0] == os.getpid():
-            _POOL[1].shutdown(wait=False)
-        _POOL = (os.getpid(), ThreadPoolExecutor(threads, thread_name_prefix="fixedpoints"))
+    pid = os.getpid()
+    if _POOL is None or _POOL[0] != pid or _POOL[1] < threads:
+        if _POOL is not None and _POOL[0] == pid:
+            _POOL[2].shutdown(wait=False)
+        _POOL = (pid, threads, ThreadPoolExecutor(threads, thread_name_prefix="fixedpoints"))
         from threadpoolctl import ThreadpoolController
 
         _BLAS = ThreadpoolController()  # after NumPy's BLAS is loaded
@@ -189,4 +190,4 @@ def map_threads(func, items, threads: int | None = None) -> list:
             return func(item)
 
     with _BLAS.limit(limits=1, user_api="blas"):
-        return list(_POOL[1].map(call, items))
+        return list(_POOL[2].map(call, items))

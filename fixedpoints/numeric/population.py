@@ -31,9 +31,9 @@ from fixedpoints.numeric.parallel import map_threads, thread_count
 
 __all__ = ["PopulationLoss"]
 
-#: entries of the block [Q | M] per chunk of runs in a NumPy gradient (measured best of 2^14..2^20
-#: and one chunk per thread, relu-teacher d = 20 x 200 and d = 100 x 100 runs:
-#: ``benchmarks/bench_gd.py``)
+#: entries of the block [Q | M] per chunk of runs in a NumPy gradient (2^14 ... 2^20 and one chunk
+#: per thread tried on the relu-teacher gradient, d = 20 x 200 and d = 100 x 100 runs: 2^18 best
+#: or within the machine's noise of the best in both; ``benchmarks/bench_gd.py``)
 CHUNK = 1 << 18
 #: block entries from which a NumPy gradient is shared among threads (below: thread overhead)
 THREADED = 1 << 17
