@@ -369,8 +369,7 @@ class PopulationLoss:
             return self._rows(W, a, value)
         runs, k = W.shape[:2]
         entries = runs * k * (k + self._m)
-        threads = self.threads or thread_count()
-        threads = min(threads, runs) if entries >= THREADED else 1
+        threads = min(self.threads or thread_count(), runs) if entries >= THREADED else 1
         chunks = max(-(-entries // CHUNK), threads)
         if chunks <= 1:
             return self._rows(W, a, value)
