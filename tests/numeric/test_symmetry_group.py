@@ -21,6 +21,7 @@ from fixedpoints.numeric.symmetry import (
     orbit_key,
     young_subspace,
 )
+from fixedpoints.numeric.symmetry.automorphisms import row_ranks
 from fixedpoints.numeric.symmetry.group import orthogonal_map, teacher_graph
 from fixedpoints.symbolic.groups import permutation_group
 
@@ -55,6 +56,17 @@ def test_known_automorphism_groups():
     for m in (3, 9, 13):  # hyperoctahedral B_m from the identity teacher with reflections
         g = teacher_graph(np.eye(m), np.ones(m), "even")
         assert automorphism_group(g).order == math.factorial(m) * 2**m
+
+
+@pytest.mark.parametrize("shape, low, high", [((3200, 3), 0, 5), ((50, 4), -7, 40), ((9, 2), 0, 1)])
+def test_row_ranks_equal_numpy_unique_rows(shape, low, high):
+    rng = np.random.default_rng(shape[0])
+    cols = rng.integers(low, high + 1, size=shape)
+    expected = np.unique(cols, axis=0, return_inverse=True)[1].ravel()
+    assert np.array_equal(row_ranks(cols), expected)
+    wide = cols.astype(np.int64) * (2**40)  # radices beyond 63 bits: the unique fallback
+    assert np.array_equal(row_ranks(wide), expected)
+    assert row_ranks(np.zeros((0, 3), dtype=np.int64)).shape == (0,)
 
 
 def test_isomorphism_of_relabelled_graph_and_not_of_a_changed_one():

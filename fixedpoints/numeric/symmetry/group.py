@@ -46,6 +46,7 @@ from fixedpoints.numeric.symmetry.automorphisms import (
     ColouredGraph,
     automorphism_group,
     cluster_labels,
+    row_ranks,
 )
 from fixedpoints.numeric.symmetry.eigenspaces import (
     eigenspace_forms,
@@ -75,7 +76,7 @@ def _row_labels(rows, tol: float = _TOL) -> np.ndarray:
     if rows.shape[1] == 0:
         return np.zeros(rows.shape[0], dtype=np.int64)
     cols = np.stack([cluster_labels(rows[:, j], tol) for j in range(rows.shape[1])], axis=1)
-    return np.unique(cols, axis=0, return_inverse=True)[1].ravel().astype(np.int64)
+    return row_ranks(cols)
 
 
 def teacher_graph(T, b, parity: str, tol: float = _TOL) -> ColouredGraph:

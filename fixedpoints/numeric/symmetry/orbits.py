@@ -40,6 +40,7 @@ from fixedpoints.numeric.symmetry.automorphisms import (
     automorphism_group,
     cluster_labels,
     find_isomorphism,
+    row_ranks,
 )
 from fixedpoints.numeric.symmetry.blocks import isotropy_label
 from fixedpoints.numeric.symmetry.group import Symmetry, format_signed
@@ -74,7 +75,7 @@ def _colour(graphs, tol: float) -> list:
     V = np.concatenate([g.vvals for g in graphs])
     cols = [np.concatenate([g.vkind for g in graphs])]
     cols += [cluster_labels(V[:, j], tol) for j in range(V.shape[1])]
-    vlab = np.unique(np.stack(cols, axis=1), axis=0, return_inverse=True)[1].ravel()
+    vlab = row_ranks(np.stack(cols, axis=1))
     K = np.stack([g.ekind for g in graphs])
     Ev = np.stack([g.evals for g in graphs])
     ecols = [K.ravel()]
@@ -85,7 +86,7 @@ def _colour(graphs, tol: float) -> list:
             sel = K.ravel() == kind
             lab[sel] = cluster_labels(vals[sel], tol)
         ecols.append(lab)
-    elab = np.unique(np.stack(ecols, axis=1), axis=0, return_inverse=True)[1].ravel()
+    elab = row_ranks(np.stack(ecols, axis=1))
     elab = elab.reshape(K.shape)
     return [
         ColouredGraph(vlab[i * n : (i + 1) * n].astype(np.int64), elab[i].astype(np.int64))
