@@ -18,7 +18,6 @@ import numpy as np
 
 from fixedpoints.api.landscapes import model_teacher_vectors
 from fixedpoints.codegen import compile_pair_kernels
-from fixedpoints.codegen.arrayapi import activation_functions
 from fixedpoints.errors import ParameterError, out_of_range
 from fixedpoints.numeric.backend import array_backend
 from fixedpoints.numeric.initialize import initial_weights
@@ -175,7 +174,9 @@ def simulate(
             model, result, V, W0, a0, proto, be, runs, k, d, decoupled, fixed_points, loss_tol
         )
     sampled = None
-    if proto["method"] == "sgd":
+    if proto["method"] == "sgd":  # the forward pass is printed by SymPy: imported only here
+        from fixedpoints.codegen.arrayapi import activation_functions
+
         sampled = SampledLoss(population, *activation_functions(model, be.xp))
     W_start = W0
     if proto["reduced"]:

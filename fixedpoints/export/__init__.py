@@ -1,35 +1,45 @@
-"""Export layer (pure): LaTeX, JSON-ready dictionaries, report tables and figures (matplotlib is
-imported only when a figure is drawn)."""
+"""Export layer (pure): LaTeX, JSON-ready dictionaries, report tables and figures.
 
-from fixedpoints.export.equations import flow_to_json, flow_to_latex, flow_to_text
-from fixedpoints.export.graph import transition_graph_figure
-from fixedpoints.export.landscape import (
-    bifurcation_figure,
-    fixed_points_table_latex,
-    fixed_points_table_text,
-    spectrum_figure,
-)
-from fixedpoints.export.plots import trajectory_figure
-from fixedpoints.export.report import claims_table_latex, compare_claims, latex_table
-from fixedpoints.export.simulation import simulation_figure
-from fixedpoints.export.staircase import staircase_figure
-from fixedpoints.export.sweep import phase_diagram_figure, sweep_line_figure
+The names are loaded on first use, each from its own module (as ``fixedpoints`` itself does):
+a command that draws a graph or prints a table does not import SymPy, which only the equation
+writers (:mod:`fixedpoints.export.equations`) need; matplotlib is imported only when a figure is
+drawn.
+"""
 
-__all__ = [
-    "bifurcation_figure",
-    "claims_table_latex",
-    "compare_claims",
-    "latex_table",
-    "fixed_points_table_latex",
-    "fixed_points_table_text",
-    "flow_to_json",
-    "flow_to_latex",
-    "flow_to_text",
-    "phase_diagram_figure",
-    "simulation_figure",
-    "spectrum_figure",
-    "staircase_figure",
-    "sweep_line_figure",
-    "trajectory_figure",
-    "transition_graph_figure",
-]
+from __future__ import annotations
+
+import importlib
+
+#: public name -> module that defines it
+_EXPORTS = {
+    "bifurcation_figure": "fixedpoints.export.landscape",
+    "claims_table_latex": "fixedpoints.export.report",
+    "compare_claims": "fixedpoints.export.report",
+    "latex_table": "fixedpoints.export.report",
+    "fixed_points_table_latex": "fixedpoints.export.landscape",
+    "fixed_points_table_text": "fixedpoints.export.landscape",
+    "flow_to_json": "fixedpoints.export.equations",
+    "flow_to_latex": "fixedpoints.export.equations",
+    "flow_to_text": "fixedpoints.export.equations",
+    "phase_diagram_figure": "fixedpoints.export.sweep",
+    "simulation_figure": "fixedpoints.export.simulation",
+    "spectrum_figure": "fixedpoints.export.landscape",
+    "staircase_figure": "fixedpoints.export.staircase",
+    "sweep_line_figure": "fixedpoints.export.sweep",
+    "trajectory_figure": "fixedpoints.export.plots",
+    "transition_graph_figure": "fixedpoints.export.graph",
+}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'fixedpoints.export' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

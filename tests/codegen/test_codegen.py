@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import mpmath
@@ -123,6 +124,39 @@ def test_generated_kernels_load_from_the_cache_without_sympy(tmp_path):
     )
     assert second.returncode == 0, second.stderr
     assert second.stdout == first.stdout
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["fixed-points", "relu-teacher", "--set", "d=3", "--starts", "6"],
+        ["graph", "relu-teacher", "--set", "d=3", "--starts", "6", "--workers", "1"],
+        ["simulate", "relu-teacher", "--set", "d=3", "--runs", "2", "--t-max", "10"],
+    ],
+    ids=["fixed-points", "graph", "simulate"],
+)
+def test_commands_that_derive_nothing_run_without_sympy(tmp_path, argv):
+    """Issue 18's lazy loading: with the kernels cached, a search, a graph and a simulation
+    (and the export names they print with) run with SymPy blocked; the output is that of the
+    run that compiled them."""
+    import subprocess
+    import sys
+
+    env = {**__import__("os").environ, "FIXEDPOINTS_CACHE_DIR": str(tmp_path)}
+    run = "from fixedpoints.cli.main import main; raise SystemExit(main({argv!r}))"
+    first = subprocess.run(
+        [sys.executable, "-c", run.format(argv=[*argv, "--json"])],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert first.returncode == 0, first.stderr
+    blocked = "import sys; sys.modules['sympy'] = None; " + run.format(argv=[*argv, "--json"])
+    second = subprocess.run(
+        [sys.executable, "-c", blocked], env=env, capture_output=True, text=True
+    )
+    assert second.returncode == 0, second.stderr
+    assert json.loads(second.stdout) == json.loads(first.stdout)  # no timings without --timing
 
 
 def test_model_arrays_evaluate_arithmetic_without_sympy():

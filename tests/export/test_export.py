@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import sympy as sp
 
 from fixedpoints.export import claims_table_latex, compare_claims, flow_to_json, flow_to_latex
@@ -47,3 +48,15 @@ def test_compare_claims_and_table():
     rows = compare_claims(expected, {"a": [1.05, 2.0], "b": "1/4"})
     assert [r["pass"] for r in rows] == [True, True, False]
     assert "NO" in claims_table_latex(rows)
+
+
+def test_export_names_load_lazily_from_their_modules():
+    import importlib
+
+    import fixedpoints.export as ex
+
+    for name, module in ex._EXPORTS.items():
+        assert getattr(ex, name) is getattr(importlib.import_module(module), name)
+    assert set(ex.__all__) <= set(dir(ex))
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        ex.nope  # noqa: B018
