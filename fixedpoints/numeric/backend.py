@@ -156,7 +156,9 @@ def keep_freed_memory() -> bool:
     glibc serves each from fresh pages (``mmap`` above its threshold, and the top of the heap is
     trimmed), so every step pays page faults: measured on the relu-teacher gradient, d = 20,
     200 runs, 3.3 ms against 1.0 ms for the kernel jet. This sets the mmap threshold to 64 MiB
-    and the trim threshold to 128 MiB (``mallopt``); the ODE engine calls it before integrating.
+    and the trim threshold to 128 MiB (``mallopt``); the ODE engine calls it before integrating,
+    Newton before iterating (measured: a batch of 50 weight-space Hessians, relu-teacher d = 10,
+    9.6 ms against 6.3 ms with it).
     No effect off glibc (macOS, musl) or with ``FIXEDPOINTS_MALLOPT=0``.
 
     Returns

@@ -36,8 +36,10 @@ point and its gradient) is optional, and so is ``batched_hessian = True`` for a 
 from __future__ import annotations
 
 import numpy as np
+from scipy.linalg import lapack
 
 from fixedpoints.errors import out_of_range
+from fixedpoints.numeric.backend import keep_freed_memory
 from fixedpoints.numeric.parallel import map_forked
 from fixedpoints.results import NewtonResult, Status
 
@@ -45,7 +47,9 @@ __all__ = ["multistart", "multistart_batches", "multistart_runs", "newton", "new
 
 BATCH = 50  # starts iterated together by multistart_batches
 
-INVERSE_CONDITION = 1e8  # largest |H^-1|_F |H|_F for which a step is taken by the plain inverse
+INVERSE_CONDITION = 1e8  # largest |H^-1| |H| for which a step is taken by the plain inverse
+
+LU_FROM = 40  # dimension from which the step is one LU per matrix, not a batched inverse
 
 
 def _log_deflation(x, known, power: float, shift: float) -> float:
@@ -122,6 +126,7 @@ def newton(
     """
     if on_no_decrease not in ("step", "stop"):
         raise out_of_range("on_no_decrease", on_no_decrease, "'step' or 'stop'")
+    keep_freed_memory()  # batched Hessians: MB-sized temporaries every iteration
     single = np.ndim(x0) == 1
     X = np.atleast_2d(np.array(x0, dtype=float))
     n = X.shape[0]
@@ -261,35 +266,73 @@ def _pseudo_inverse_steps(H, gb, rcond: float, floor: float):
     (u_i^\top g)/\lambda_i\,u_i` of the batch ``H`` ``(m, n, n)``, ``gb`` ``(m, n, 1)`` (module
     docstring).
 
-    Where a plain inverse certifies that no eigenvalue is cut,
-    :math:`\|H^{-1}\|_F\,\mathrm{rcond}\,\max(\mathrm{floor},\|H\|_F)<1` (so
-    :math:`\min|\lambda_i|\ge1/\|H^{-1}\|_F>\epsilon`, since
-    :math:`\max|\lambda_i|\le\|H\|_F`), the step is :math:`-H^{-1}g`: one LU-based inverse
-    (about a third of a symmetric eigendecomposition). The other rows (near-singular Hessians:
-    continuous symmetries, degenerate points) take the eigendecomposition. Both read the
-    symmetric matrix of ``H``'s lower triangle (what ``eigh`` reads), so a slightly asymmetric
-    Hessian (finite differences) gives the same step either way."""
+    Where the Hessian is certified well enough conditioned that no eigenvalue is cut, the step
+    is :math:`-H^{-1}g`, by a factorization; the other rows (near-singular Hessians: continuous
+    symmetries, degenerate points) take the eigendecomposition. Both read the symmetric matrix
+    of ``H``'s lower triangle (what ``eigh`` reads), so a slightly asymmetric Hessian (finite
+    differences) gives the same step either way; the two differ by round-off where both apply.
+
+    - :math:`n<` :data:`LU_FROM`: one batched inverse, taken where
+      :math:`\|H^{-1}\|_F\,\max(\mathrm{floor},\|H\|_F)<\min(1/\mathrm{rcond},`
+      :data:`INVERSE_CONDITION`:math:`)` (so :math:`\min|\lambda_i|\ge1/\|H^{-1}\|_F>\epsilon`,
+      since :math:`\max|\lambda_i|\le\|H\|_F`).
+    - :math:`n\ge` :data:`LU_FROM`: an LU factorization per matrix (LAPACK ``getrf``/``getrs``,
+      a third of the flops of the inverse) and Higham's estimate of :math:`\|H^{-1}\|_1`
+      (``gecon``, :math:`O(n^2)`) in the same test with 1-norms (for a symmetric matrix
+      :math:`\|\cdot\|_2\le\|\cdot\|_1`); the estimate is a lower bound, within a factor 3 in
+      practice, and :data:`INVERSE_CONDITION` lies a factor 10 (weight-space Newton) or more below
+      the cut :math:`1/\mathrm{rcond}`. Measured at n = 100, one thread: 0.11 ms per matrix
+      against 0.31 ms for the inverse and its norm (0.9 times at n = 32, 1.9 times at n = 48)."""
     eta = np.empty_like(gb)
-    todo = np.ones(len(H), dtype=bool)
     H = np.tril(H) + np.swapaxes(np.tril(H, -1), 1, 2)  # the symmetric matrix eigh reads
-    try:
-        Hinv = np.linalg.inv(H)
-    except np.linalg.LinAlgError:  # an exactly singular row: all by eigenvalues
-        Hinv = None
-    if Hinv is not None:
-        with np.errstate(all="ignore"):
-            size = np.sqrt((Hinv * Hinv).sum(axis=(1, 2)))
-            scale = np.maximum(floor, np.sqrt((H * H).sum(axis=(1, 2))))
-            ok = np.isfinite(size) & (size * scale < min(1.0 / rcond, INVERSE_CONDITION))
-        if ok.all():
-            return -(Hinv @ gb)
-        eta[ok] = -(Hinv[ok] @ gb[ok])
-        todo = ~ok
+    limit = min(1.0 / rcond, INVERSE_CONDITION)
+    factor = _lu_steps if H.shape[-1] >= LU_FROM else _inverse_steps
+    ok = factor(H, gb, floor, limit, eta)
+    if ok.all():
+        return eta
+    todo = ~ok
     lam, U = np.linalg.eigh(H[todo])
     mag = np.abs(lam)
     inv = np.where(mag > rcond * np.maximum(floor, mag.max(axis=1))[:, None], lam, np.inf)
     eta[todo] = U @ ((np.swapaxes(U, 1, 2) @ gb[todo]) / -inv[:, :, None])
     return eta
+
+
+def _inverse_steps(H, gb, floor: float, limit: float, eta) -> np.ndarray:
+    """:func:`_pseudo_inverse_steps`' batched inverse: writes :math:`-H^{-1}g` into the rows of
+    ``eta`` whose Frobenius condition is below ``limit``; returns that mask."""
+    try:
+        Hinv = np.linalg.inv(H)
+    except np.linalg.LinAlgError:  # an exactly singular row: all by eigenvalues
+        return np.zeros(len(H), dtype=bool)
+    with np.errstate(all="ignore"):
+        size = np.sqrt((Hinv * Hinv).sum(axis=(1, 2)))
+        scale = np.maximum(floor, np.sqrt((H * H).sum(axis=(1, 2))))
+        ok = np.isfinite(size) & (size * scale < limit)
+    eta[ok] = -(Hinv[ok] @ gb[ok])
+    return ok
+
+
+def _lu_steps(H, gb, floor: float, limit: float, eta) -> np.ndarray:
+    """:func:`_pseudo_inverse_steps`' LU path: writes :math:`-H^{-1}g` into the rows of ``eta``
+    whose estimated 1-norm condition is below ``limit``; returns that mask."""
+    ok = np.zeros(len(H), dtype=bool)
+    norms = np.abs(H).sum(axis=1).max(axis=1)  # ‖H‖₁ (= ‖H‖∞: symmetric)
+    for i in range(len(H)):
+        if not np.isfinite(norms[i]) or norms[i] == 0:
+            continue
+        lu, piv, info = lapack.dgetrf(H[i])
+        if info != 0:  # an exactly zero pivot
+            continue
+        rc, info = lapack.dgecon(lu, norms[i], norm="1")
+        if info != 0 or not rc > 0:
+            continue
+        if max(floor, norms[i]) / (rc * norms[i]) < limit:  # est ‖H⁻¹‖₁ max(floor, ‖H‖₁)
+            x, info = lapack.dgetrs(lu, piv, gb[i])
+            if info == 0 and np.all(np.isfinite(x)):
+                eta[i] = -x
+                ok[i] = True
+    return ok
 
 
 def _systems(problem, X):

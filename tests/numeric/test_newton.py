@@ -10,7 +10,7 @@ import pytest
 
 from fixedpoints.api import landscape
 from fixedpoints.models import load_model_file
-from fixedpoints.numeric.newton import _pseudo_inverse_steps, multistart, newton
+from fixedpoints.numeric.newton import LU_FROM, _pseudo_inverse_steps, multistart, newton
 
 
 def _eigen_steps(H, g, rcond, floor):
@@ -24,25 +24,32 @@ def _eigen_steps(H, g, rcond, floor):
     return np.array(out)
 
 
-def test_inverse_step_is_the_truncated_pseudo_inverse_step():
-    """Regular, near-singular (an eigenvalue 1e-12, cut), exactly singular and slightly
-    asymmetric Hessians in one batch: every step is the definition's, to round-off."""
-    rng = np.random.default_rng(0)
-    n = 6
+@pytest.mark.parametrize("n", [6, LU_FROM, 100], ids=["inverse", "lu-smallest", "lu"])
+def test_inverse_step_is_the_truncated_pseudo_inverse_step(n):
+    """Regular, near-singular (an eigenvalue 1e-12, cut), exactly singular, slightly asymmetric
+    and ill-conditioned (1e-7 relative: kept, but beyond the factorization's limit) Hessians in
+    one batch, below and above the dimension of the LU path: every step is the definition's, to
+    round-off."""
+    rng = np.random.default_rng(n)
     Q, _ = np.linalg.qr(rng.standard_normal((n, n)))
-    spectra = [
-        [3.0, -2.0, 1.0, 0.5, -0.1, 7.0],
-        [3.0, -2.0, 1.0, 0.5, 1e-12, 7.0],
-        [3.0, -2.0, 1.0, 0.0, 0.0, 7.0],
-        [1e3, 1.0, 1e-3, -1.0, 2.0, 5.0],
-    ]
+    base = rng.uniform(0.5, 3.0, n) * rng.choice([-1.0, 1.0], n)
+    spectra = []
+    for head in ([3.0, -2.0, 1.0, 0.5, -0.1, 7.0], [3.0, -2.0, 1.0, 0.5, 1e-12, 7.0],
+                 [3.0, -2.0, 1.0, 0.0, 0.0, 7.0], [1e3, 1.0, 1e-3, -1.0, 2.0, 5.0],
+                 [3.0, -2.0, 1.0, 0.5, 7e-7, 7.0]):  # fmt: skip
+        spectra.append(np.concatenate([head, base[6:]]))
     H = np.array([(Q * s) @ Q.T for s in spectra])
     H[3] += np.triu(1e-9 * rng.standard_normal((n, n)), 1)  # eigh reads the lower triangle
     g = rng.standard_normal((len(H), n, 1))
     got = _pseudo_inverse_steps(H, g, 1e-9, 1.0)[:, :, 0]
     want = _eigen_steps(np.tril(H) + np.swapaxes(np.tril(H, -1), 1, 2), g[:, :, 0], 1e-9, 1.0)
-    assert np.abs(got - want).max() < 1e-10 * np.abs(want).max()
+    for row, (a, b, sp) in enumerate(zip(got, want, spectra, strict=True)):
+        mag = np.abs(sp)
+        cond = mag.max() / mag[mag > 1e-9 * mag.max()].min()
+        tol = max(1e-12, 1e-14 * cond)  # round-off grows with the condition (1e7 in row 4)
+        assert np.abs(a - b).max() < tol * np.abs(b).max(), row
     assert np.abs(got[1]).max() < 100  # the 1e-12 direction was cut, not divided by
+    assert np.abs(got[4]).max() > 1e4  # the 7e-7 direction was kept (not cut at 1e-9 · 7)
 
 
 class _Quartic:
