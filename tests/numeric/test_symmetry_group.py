@@ -69,6 +69,16 @@ def test_row_ranks_equal_numpy_unique_rows(shape, low, high):
     assert row_ranks(np.zeros((0, 3), dtype=np.int64)).shape == (0,)
 
 
+@pytest.mark.parametrize("values", [[5, 0, 5, 3, 0], [70, 2, 70], [-1, 4, -1], [2**40, 3, 2**40]])
+def test_rank_is_the_inverse_of_unique(values):
+    """The presence-table ranks (small non-negative values) and the unique fallback (negative
+    or large values) agree with ``np.unique``."""
+    from fixedpoints.numeric.symmetry.automorphisms import _rank
+
+    c = np.array(values, dtype=np.int64)
+    assert np.array_equal(_rank(c), np.unique(c, return_inverse=True)[1].ravel())
+
+
 def test_isomorphism_of_relabelled_graph_and_not_of_a_changed_one():
     rng = np.random.default_rng(3)
     g = _random_graph(rng, 7)

