@@ -32,7 +32,10 @@ processes (:func:`~fixedpoints.numeric.parallel.map_forked`): the same end point
 round-off (the workers' BLAS runs one thread, the calling process's may run several).
 The end point is identified with a known node, else polished by Newton, classified
 (:func:`~fixedpoints.numeric.fixed_points.classify_point`) and added; new saddles are followed in
-the next round, until no new saddle appears.
+the next round, until no new saddle appears. The workers that integrated a share also match its
+ends with the nodes known before the round and polish the others
+(:mod:`~fixedpoints.graphs.ends`); the calling process finishes in order with the nodes added
+since, so the graph is that of identifying the ends one by one.
 
 Nodes are **symmetry orbits**: two points are the same node when their losses agree to
 ``loss_tol``:math:`\cdot(1+|\mathcal L|)` and their overlap signatures
@@ -61,16 +64,12 @@ import networkx as nx
 import numpy as np
 
 from fixedpoints.errors import out_of_range
+from fixedpoints.graphs.ends import identify, settle_end
 from fixedpoints.graphs.starts import saddle_starts, unstable_directions
-from fixedpoints.numeric.fixed_points import classify_point, overlap_coordinates
-from fixedpoints.numeric.newton import newton
 from fixedpoints.numeric.parallel import map_forked, report
 from fixedpoints.numeric.simulate import StopRule, simulate
 from fixedpoints.numeric.symmetry import (
-    FixedSubspace,
-    classes_basis,
     detect_symmetry,
-    orbit,
     orbit_key,
     overlap_signature,
     project_classes,
@@ -208,10 +207,11 @@ def transition_graph(
     sym = detect_symmetry(space, seed=seed)
     nodes: list[dict] = []
 
-    def match(x, loss):
+    def match(x, loss, start=0):
+        """The first node from ``start`` on whose orbit holds ``x`` (None: none)."""
         f = overlap_signature(space, x, sym)
         key = None
-        for i, n in enumerate(nodes):
+        for i, n in enumerate(nodes[start:], start):
             if abs(n["loss"] - loss) <= loss_tol * (1 + abs(loss)) and (
                 n["fp"].shape == f.shape and np.max(np.abs(n["fp"] - f)) <= match_tol
             ):
@@ -248,13 +248,16 @@ def transition_graph(
         if not starts:
             break
         fixed = [st.fixed for _, st in origin]
-        ends, times, status = _integrate(
-            space, np.array(starts), stop, progress, int(workers), fixed, rtol
+        old = len(nodes)  # the nodes the workers know: the settled ends are matched with them
+
+        def settle(x, st, fixed_i):
+            return settle_end(space, match, x, st, fixed_i)
+
+        ends, times, status, settled = _integrate(
+            space, np.array(starts), stop, progress, int(workers), fixed, rtol, settle
         )
-        for x_end, t_end, st, (i, start) in zip(ends, times, status, origin, strict=True):
-            j = _identify(
-                space, sym, nodes, match, x_end, st, null_tol, queue, directions, start.fixed
-            )
+        for t_end, done, (i, start) in zip(times, settled, origin, strict=True):
+            j = identify(space, sym, nodes, match, done, old, null_tol, queue, directions, start)
             src = nodes[i]
             if j is None or j == i or nodes[j]["loss"] >= src["loss"]:
                 src["unresolved"] += start.weight
@@ -289,13 +292,14 @@ def _node(space, sym, x, p, null_tol, mode, confine) -> dict:
     }
 
 
-def _integrate(space, X0, stop, progress, workers=1, fixed=None, rtol=1e-4):
-    """End points, stop times and statuses of the flows from the rows of ``X0``: one batched run,
-    or one interleaved share of it per process on ``workers`` processes (the same ends: per-run
-    steps; one share each rather than more, smaller ones: a batched step costs little more for
-    more runs, so measured on the d = 10 ReLU rounds two shares on two workers beat eight by
-    1.3–2.2 times); a row with ``fixed[i]`` (signed coordinate classes) is kept on that fixed
-    space."""
+def _integrate(space, X0, stop, progress, workers=1, fixed=None, rtol=1e-4, settle=None):
+    """End points, stop times, statuses and ``settle(end, status, fixed[i])`` (None without
+    ``settle``) of the flows from the rows of ``X0``: one batched run, or one interleaved share
+    of it per process on ``workers`` processes, each settling its own ends (the same ends:
+    per-run steps; one share each rather than more, smaller ones: a batched step costs little
+    more for more runs, so measured on the d = 10 ReLU rounds two shares on two workers beat
+    eight by 1.3–2.2 times); a row with ``fixed[i]`` (signed coordinate classes) is kept on that
+    fixed space."""
     n = X0.shape[0]
     fixed = [None] * n if fixed is None else list(fixed)
     if workers > 1 and n >= 2:
@@ -309,17 +313,20 @@ def _integrate(space, X0, stop, progress, workers=1, fixed=None, rtol=1e-4):
                 report(k - done[0])
                 done[0] = k
 
-            return _integrate(space, X0[idx], stop, finished, 1, [fixed[i] for i in idx], rtol)
+            share = [fixed[i] for i in idx]
+            return _integrate(space, X0[idx], stop, finished, 1, share, rtol, settle)
 
         if progress is not None:
             progress(0, n)  # the flows start now
         parts = map_forked(run, chunks, workers, progress=progress, units=n)
         ends, times = np.empty_like(X0), np.empty(n)
-        status = np.empty(n, dtype=object)
-        for idx, (e, t, st) in zip(chunks, parts, strict=True):
+        status, settled = np.empty(n, dtype=object), [None] * n
+        for idx, (e, t, st, se) in zip(chunks, parts, strict=True):
             ends[idx], times[idx] = e, t
             status[idx] = list(st)
-        return ends, times, list(status)
+            for i, v in zip(idx, se, strict=True):
+                settled[i] = v
+        return ends, times, list(status), settled
     W0, a0 = space.unpack(X0)
     total = X0.shape[0]
     hook = None
@@ -351,60 +358,10 @@ def _integrate(space, X0, stop, progress, workers=1, fixed=None, rtol=1e-4):
         atol=min(1e-9, 1e-3 * rtol),
     )
     ends = space.pack(sim.W, sim.a)
-    return ends, sim.stop_times, sim.status
-
-
-def _identify(space, sym, nodes, match, x, status, null_tol, queue, mode, fixed):
-    """Index of the node the flow ended at (a new node is added, and queued if a saddle); a
-    confined flow's end is polished inside its fixed space (``fixed``: signed classes), where
-    symmetric criticality makes a critical point of the restriction one of the landscape."""
-    if not np.all(np.isfinite(x)):
-        return None
-    if status == "converged":
-        j = match(x, float(space.loss(x)))
-        if j is not None:
-            return j
-    if fixed is not None:
-        sub = FixedSubspace(space, classes_basis(*fixed))
-        r = newton(sub, sub.coordinates(x), tol=1e-11)
-        polished = sub.embed(r.x)
-    else:
-        r = newton(space, x, tol=1e-11)
-        polished = r.x
-    if r.status != "converged" or np.linalg.norm(polished - x) > 1e-2 * max(1.0, np.linalg.norm(x)):
-        return None
-    x = polished
-    loss = float(space.loss(x))
-    j = match(x, loss)
-    if j is not None:
-        return j
-    c = classify_point(space, x, sym, null_tol=null_tol)
-    Q, M, a = space.overlaps(x)
-    o = orbit(Q, M, a if space.trainable else None, sym)
-    confine = fixed is not None
-    lam, starts = saddle_starts(space, sym, x, null_tol, c.kind, c.index, mode, confine, o)
-    nodes.append(
-        {
-            "x": x,
-            "fp": overlap_signature(space, x, sym),
-            "loss": loss,
-            "index": c.index,
-            "nullity": c.nullity,
-            "kind": c.kind,
-            "count": int(o.size),
-            "isotropy": o.isotropy,
-            "coordinates": overlap_coordinates(space, x),
-            "source": "flow",
-            "lam": lam,
-            "starts": starts,
-            "followed": 0,
-            "flows": 0,
-            "unresolved": 0,
-        }
-    )
-    if starts:
-        queue.append(len(nodes) - 1)
-    return len(nodes) - 1
+    settled = [None] * n
+    if settle is not None:
+        settled = [settle(x, st, f) for x, st, f in zip(ends, sim.status, fixed, strict=True)]
+    return ends, sim.stop_times, sim.status, settled
 
 
 def _assemble(nodes, edges, mode, confine) -> nx.DiGraph:

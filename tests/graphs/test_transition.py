@@ -25,7 +25,7 @@ from fixedpoints.graphs.starts import saddle_starts
 from fixedpoints.graphs.transition import _integrate
 from fixedpoints.models import load_model_file
 from fixedpoints.numeric.simulate import StopRule
-from fixedpoints.numeric.symmetry import detect_symmetry
+from fixedpoints.numeric.symmetry import detect_symmetry, orbit_key
 
 
 @pytest.fixture(scope="module")
@@ -190,6 +190,31 @@ def test_nodes_found_by_the_flow_are_classified_and_counted():
         assert 576 % n["count"] == 0 and n["isotropy"]
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_flow_ends_found_twice_in_a_round_are_one_node(workers):
+    """The ends are settled against the nodes known before their round (in the workers) and
+    finished in order against the nodes added since: a node first found by a flow and reached by
+    other flows of the same round is one node, so no two nodes share an orbit, and every flow
+    found node is reached by an edge."""
+    model = fp.load_model("relu-teacher", {"d": 5})  # 3 nodes found by flows, 2 ends reach them
+    g = fp.transition_graph(model, isotropy="3,2", starts=1, seed=0, workers=workers)
+    space = landscape(model, {})
+    sym = detect_symmetry(space, seed=0)
+    nodes = g.data["nodes"]
+    keys = [orbit_key(space, np.array(n["weights"]), sym, tol=1e-3) for n in nodes]
+    for i in range(len(nodes)):
+        for j in range(i):
+            if abs(nodes[i]["loss"] - nodes[j]["loss"]) <= 1e-6 * (1 + abs(nodes[i]["loss"])):
+                assert not keys[i].same(keys[j]), (i, j)
+    reached = {e["target"] for e in g.data["edges"]}
+    flow = [n["id"] for n in nodes if n["source"] == "flow"]
+    assert flow and set(flow) <= reached
+    counts = {}
+    for e in g.data["edges"]:
+        counts[e["target"]] = counts.get(e["target"], 0) + len(e["directions"])
+    assert max(counts[n] for n in flow) >= 2  # some flow found node is reached more than once
+
+
 def test_a_starts_flow_does_not_depend_on_the_starts_beside_it(he4):
     """Per-run steps: each start's end point and transit time are the ones it has alone, whatever
     other starts share the batch (with one shared step the stiffest start set everyone's steps)."""
@@ -201,9 +226,9 @@ def test_a_starts_flow_does_not_depend_on_the_starts_beside_it(he4):
     starts = [space.retract(x + sign * 1e-3 * V[0]) for sign in (1.0, -1.0)]
     starts += [space.random_start(rng) for _ in range(4)]
     stop = StopRule(gradient_tol=1e-6, t_max=1e4)
-    ends, times, status = _integrate(space, np.array(starts), stop, None)
+    ends, times, status, _ = _integrate(space, np.array(starts), stop, None)
     for i in (0, 1, 3):
-        e1, t1, s1 = _integrate(space, np.array(starts[i : i + 1]), stop, None)
+        e1, t1, s1, _ = _integrate(space, np.array(starts[i : i + 1]), stop, None)
         np.testing.assert_allclose(e1[0], ends[i], rtol=0, atol=1e-12)
         assert t1[0] == pytest.approx(times[i], rel=1e-12) and s1[0] == status[i]
 
@@ -258,7 +283,7 @@ def test_starts_of_one_stabiliser_orbit_reach_one_node():
         X0 = np.array([space.retract(x + 1e-3 * D.vectors[i]) for i in members])
         for confined in (False, True):
             fixed = [D.fixed_classes(i, maps) for i in members] if confined else None
-            ends, times, status = _integrate(space, X0, stop, None, 1, fixed)
+            ends, times, status, _ = _integrate(space, X0, stop, None, 1, fixed)
             # unpolished ends (|grad| < 1e-6) compared as the graph matches them: match_tol
             keys = [orbit_key(space, e, sym, tol=1e-3) for e in ends]
             losses = [float(space.loss(e)) for e in ends]

@@ -1,0 +1,111 @@
+r"""Identification of a transition flow's end point with a node of the graph
+(:func:`fixedpoints.graphs.transition_graph`), in two steps so that the first runs where the
+flow ran (a worker process): :func:`settle_end` decides what the nodes known before the round
+decide (a known node, or the end polished by Newton), :func:`identify` finishes in the order of
+a one-by-one identification with the nodes added since (a node already added, or a new one).
+The result is that of identifying the ends one by one: the first node, in order, whose orbit
+holds the end."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from fixedpoints.graphs.starts import saddle_starts
+from fixedpoints.numeric.fixed_points import classify_point, overlap_coordinates
+from fixedpoints.numeric.newton import newton
+from fixedpoints.numeric.symmetry import FixedSubspace, classes_basis, orbit, overlap_signature
+
+__all__ = ["Settled", "identify", "settle_end"]
+
+
+class Settled(NamedTuple):
+    """A flow end as far as the nodes known before its round decide it (:func:`settle_end`):
+    ``node`` the index they give (final), or the end ``x`` (``loss`` where it ``converged``) and
+    its polished point ``polished`` (None: the polish failed) with ``polished_loss`` and the
+    known node it matches, ``polished_node`` (None: none)."""
+
+    node: int | None
+    final: bool
+    x: np.ndarray | None = None
+    loss: float | None = None
+    converged: bool = False
+    polished: np.ndarray | None = None
+    polished_loss: float | None = None
+    polished_node: int | None = None
+
+
+def settle_end(space, match, x, status, fixed) -> Settled:
+    """The first steps of :func:`identify` that only need the nodes known before the round
+    (``match``'s): run where the flow ran, on the workers. A non-finite end is unresolved, a
+    converged one that a known node matches is that node; the others are polished (a confined
+    flow's end inside its fixed space ``fixed``, where symmetric criticality makes a critical
+    point of the restriction one of the landscape) and matched with the known nodes."""
+    if not np.all(np.isfinite(x)):
+        return Settled(None, True)
+    converged, loss = status == "converged", None
+    if converged:
+        loss = float(space.loss(x))
+        j = match(x, loss)
+        if j is not None:
+            return Settled(j, True)
+    if fixed is not None:
+        sub = FixedSubspace(space, classes_basis(*fixed))
+        r = newton(sub, sub.coordinates(x), tol=1e-11)
+        polished = sub.embed(r.x)
+    else:
+        r = newton(space, x, tol=1e-11)
+        polished = r.x
+    if r.status != "converged" or np.linalg.norm(polished - x) > 1e-2 * max(1.0, np.linalg.norm(x)):
+        return Settled(None, False, x, loss, converged)
+    p_loss = float(space.loss(polished))
+    return Settled(None, False, x, loss, converged, polished, p_loss, match(polished, p_loss))
+
+
+def identify(space, sym, nodes, match, done, old, null_tol, queue, mode, start):
+    """Index of the node a flow ended at, in the order of a one-by-one identification: the
+    settled end ``done`` (:func:`settle_end`, against the first ``old`` nodes), then the nodes added
+    since (``match`` from ``old`` on); an unmatched polished end is a new node (queued if a
+    saddle)."""
+    if done.final:
+        return done.node
+    if done.converged:
+        j = match(done.x, done.loss, old)
+        if j is not None:
+            return j
+    if done.polished is None:
+        return None
+    if done.polished_node is not None:
+        return done.polished_node
+    x, loss = done.polished, done.polished_loss
+    j = match(x, loss, old)
+    if j is not None:
+        return j
+    c = classify_point(space, x, sym, null_tol=null_tol)
+    Q, M, a = space.overlaps(x)
+    o = orbit(Q, M, a if space.trainable else None, sym)
+    confine = start.fixed is not None
+    lam, starts = saddle_starts(space, sym, x, null_tol, c.kind, c.index, mode, confine, o)
+    nodes.append(
+        {
+            "x": x,
+            "fp": overlap_signature(space, x, sym),
+            "loss": loss,
+            "index": c.index,
+            "nullity": c.nullity,
+            "kind": c.kind,
+            "count": int(o.size),
+            "isotropy": o.isotropy,
+            "coordinates": overlap_coordinates(space, x),
+            "source": "flow",
+            "lam": lam,
+            "starts": starts,
+            "followed": 0,
+            "flows": 0,
+            "unresolved": 0,
+        }
+    )
+    if starts:
+        queue.append(len(nodes) - 1)
+    return len(nodes) - 1
