@@ -14,7 +14,7 @@ and ``fp.export`` the LaTeX, table and figure writers.
 
 from __future__ import annotations
 
-import importlib
+from fixedpoints.lazy import lazy_names
 
 __version__ = "0.1.0"
 
@@ -87,16 +87,4 @@ _MODULES = {"export": "fixedpoints.export", "ode": "fixedpoints.numeric.ode"}
 __all__ = [*_EXPORTS, *_MODULES]
 
 
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
-    elif name in _MODULES:
-        value = importlib.import_module(_MODULES[name])
-    else:
-        raise AttributeError(f"module 'fixedpoints' has no attribute {name!r}")
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_names(__name__, _EXPORTS, globals(), _MODULES)

@@ -15,7 +15,7 @@ TOP = pathlib.Path(__file__).resolve().parents[1]
 ROOT = TOP / "fixedpoints"
 STDLIB = set(sys.stdlib_module_names)
 LIBRARY = ("models", "kernels", "symbolic", "codegen", "numeric", "graphs", "export", "api")
-GROUND = ("errors", "results", "protocols")
+GROUND = ("errors", "results", "protocols", "lazy")  # lazy: the packages' PEP 562 hook
 
 # third-party packages each layer may import
 THIRD_PARTY = {
@@ -58,7 +58,7 @@ INTERNAL = {
 }
 for _layer in INTERNAL:
     INTERNAL[_layer] |= set(GROUND)
-INTERNAL["ground"] = {"errors", "results"}
+INTERNAL["ground"] = {"errors", "results", "lazy"}
 WRITERS_ALLOWED = {"codegen/cache.py"}
 MAX_LINES = 500
 

@@ -5,7 +5,7 @@ use."""
 
 from __future__ import annotations
 
-import importlib
+from fixedpoints.lazy import lazy_names
 
 _EXPORTS = {
     "DEFAULT_PROTOCOL": "simulation",
@@ -35,13 +35,6 @@ _EXPORTS = {
 __all__ = list(_EXPORTS)
 
 
-def __getattr__(name: str):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'fixedpoints.api' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"fixedpoints.api.{_EXPORTS[name]}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_names(
+    __name__, {name: f"fixedpoints.api.{module}" for name, module in _EXPORTS.items()}, globals()
+)

@@ -5,7 +5,7 @@ does not import SymPy."""
 
 from __future__ import annotations
 
-import importlib
+from fixedpoints.lazy import lazy_names
 
 _EXPORTS = {
     "array_function": "fixedpoints.codegen.arrays",
@@ -26,13 +26,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'fixedpoints.codegen' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_EXPORTS[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return __all__
+__getattr__, __dir__ = lazy_names(__name__, _EXPORTS, globals())

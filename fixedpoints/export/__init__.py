@@ -8,7 +8,7 @@ drawn.
 
 from __future__ import annotations
 
-import importlib
+from fixedpoints.lazy import lazy_names
 
 #: public name -> module that defines it
 _EXPORTS = {
@@ -33,13 +33,4 @@ _EXPORTS = {
 __all__ = list(_EXPORTS)
 
 
-def __getattr__(name: str):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'fixedpoints.export' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_EXPORTS[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_names(__name__, _EXPORTS, globals())

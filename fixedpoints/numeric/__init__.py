@@ -4,7 +4,7 @@ order-parameter flow and neural correlation functions. Names load on first use."
 
 from __future__ import annotations
 
-import importlib
+from fixedpoints.lazy import lazy_names
 
 _EXPORTS = {
     "Landscape": "fixedpoints.numeric.landscape",
@@ -23,13 +23,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'fixedpoints.numeric' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_EXPORTS[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return __all__
+__getattr__, __dir__ = lazy_names(__name__, _EXPORTS, globals())
