@@ -180,3 +180,25 @@ def test_sign_twisted_isotropy_from_the_command_line_syntax():
         assert p.residual < 1e-8 and sum(m for _, m, _ in p.components) == weights
     with pytest.raises(fp.ParameterError, match="sign flips"):  # ReLU has none
         fp.find_fixed_points(fp.load_model("relu-teacher", {"d": 4}), isotropy="3,1:sgn")
+
+
+@pytest.mark.parametrize(
+    "blocks, twisted", [((4, 1), False), ((2, 2, 1), False), ((2, 1, 1, 1), True)]
+)
+def test_fixed_basis_is_scipys_null_space_bit_for_bit(blocks, twisted):
+    """The fixed space's basis without the full left singular factor: the columns SciPy's
+    ``null_space`` gives (the Newton starts and coordinates of a subspace depend on the basis)."""
+    import scipy.linalg
+
+    from fixedpoints.numeric.symmetry.subspace import fixed_basis, young_generators
+
+    name, settings = ("quadratic", {"m": 5}) if twisted else ("relu-teacher", {"d": 5})
+    space = fp.landscape(fp.load_model(name, settings))  # quadratic: sign flips
+    sym = detect_symmetry(space, seed=0)
+    maps, _ = young_generators(space, sym, blocks, twisted)
+    dim = space.dimension
+    want = scipy.linalg.null_space(np.vstack([R - np.eye(dim) for R in maps]), rcond=1e-10)
+    got = fixed_basis(maps, dim)
+    assert got.shape == want.shape and got.shape[1] >= 1
+    assert np.array_equal(got, want)
+    assert np.array_equal(fixed_basis([], 3), np.eye(3))
