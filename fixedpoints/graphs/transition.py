@@ -229,6 +229,10 @@ def transition_graph(
             continue
         nodes.append(_node(space, sym, x, p, null_tol, directions, confine))
     queue = [i for i, n in enumerate(nodes) if n["starts"]]  # saddles, falling degenerate
+
+    def settle(x, st, fixed_i):  # in the worker: against the nodes known when it was forked
+        return settle_end(space, match, x, st, fixed_i)
+
     edges: dict = {}
     for _ in range(max_rounds):
         if not queue:
@@ -249,10 +253,6 @@ def transition_graph(
             break
         fixed = [st.fixed for _, st in origin]
         old = len(nodes)  # the nodes the workers know: the settled ends are matched with them
-
-        def settle(x, st, fixed_i):
-            return settle_end(space, match, x, st, fixed_i)
-
         ends, times, status, settled = _integrate(
             space, np.array(starts), stop, progress, int(workers), fixed, rtol, settle
         )
