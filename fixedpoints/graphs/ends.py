@@ -17,7 +17,7 @@ from fixedpoints.numeric.fixed_points import classify_point, overlap_coordinates
 from fixedpoints.numeric.newton import newton
 from fixedpoints.numeric.symmetry import FixedSubspace, classes_basis, orbit, overlap_signature
 
-__all__ = ["Settled", "identify", "settle_end"]
+__all__ = ["Settled", "identify", "node_record", "settle_end"]
 
 
 class Settled(NamedTuple):
@@ -87,25 +87,38 @@ def identify(space, sym, nodes, match, done, old, null_tol, queue, mode, start):
     o = orbit(Q, M, a if space.trainable else None, sym)
     confine = start.fixed is not None
     lam, starts = saddle_starts(space, sym, x, null_tol, c.kind, c.index, mode, confine, o)
+    count, iso, coords = int(o.size), o.isotropy, overlap_coordinates(space, x)
     nodes.append(
-        {
-            "x": x,
-            "fp": overlap_signature(space, x, sym),
-            "loss": loss,
-            "index": c.index,
-            "nullity": c.nullity,
-            "kind": c.kind,
-            "count": int(o.size),
-            "isotropy": o.isotropy,
-            "coordinates": overlap_coordinates(space, x),
-            "source": "flow",
-            "lam": lam,
-            "starts": starts,
-            "followed": 0,
-            "flows": 0,
-            "unresolved": 0,
-        }
+        node_record(
+            space, sym, x, loss, c.index, c.nullity, c.kind, count, iso, coords, "flow", lam, starts
+        )
     )
     if starts:
         queue.append(len(nodes) - 1)
     return len(nodes) - 1
+
+
+def node_record(
+    space, sym, x, loss, index, nullity, kind, count, isotropy, coordinates, source, lam, starts
+) -> dict:
+    """A node of the graph under construction: its point ``x`` and overlap signature, its
+    classification, where it was found (``source``: ``"search"`` or ``"flow"``), its unstable
+    eigenvalues ``lam`` and ``starts`` (:func:`~fixedpoints.graphs.starts.saddle_starts`), and
+    the counters of the flows followed from it."""
+    return {
+        "x": x,
+        "fp": overlap_signature(space, x, sym),
+        "loss": float(loss),
+        "index": int(index),
+        "nullity": int(nullity),
+        "kind": kind,
+        "count": int(count),
+        "isotropy": str(isotropy),
+        "coordinates": {k: float(v) for k, v in coordinates.items()},
+        "source": source,
+        "lam": lam,
+        "starts": starts,
+        "followed": 0,
+        "flows": 0,
+        "unresolved": 0,
+    }

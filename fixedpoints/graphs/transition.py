@@ -64,7 +64,7 @@ import networkx as nx
 import numpy as np
 
 from fixedpoints.errors import out_of_range
-from fixedpoints.graphs.ends import identify, settle_end
+from fixedpoints.graphs.ends import identify, node_record, settle_end
 from fixedpoints.graphs.starts import saddle_starts, unstable_directions
 from fixedpoints.numeric.parallel import map_forked, report
 from fixedpoints.numeric.simulate import StopRule, simulate
@@ -273,23 +273,10 @@ def transition_graph(
 
 def _node(space, sym, x, p, null_tol, mode, confine) -> dict:
     lam, starts = saddle_starts(space, sym, x, null_tol, p.kind, int(p.index), mode, confine)
-    return {
-        "x": x,
-        "fp": overlap_signature(space, x, sym),
-        "loss": float(p.loss),
-        "index": int(p.index),
-        "nullity": int(p.nullity),
-        "kind": p.kind,
-        "count": int(p.count),
-        "isotropy": str(p.isotropy),
-        "coordinates": {k: float(v) for k, v in p.coordinates.items()},
-        "source": "search",
-        "lam": lam,
-        "starts": starts,
-        "followed": 0,
-        "flows": 0,
-        "unresolved": 0,
-    }
+    return node_record(
+        space, sym, x, p.loss, p.index, p.nullity, p.kind, p.count, p.isotropy, p.coordinates,
+        "search", lam, starts,
+    )  # fmt: skip
 
 
 def _integrate(space, X0, stop, progress, workers=1, fixed=None, rtol=1e-4, settle=None):
