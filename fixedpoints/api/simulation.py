@@ -107,7 +107,7 @@ def simulate(
         (``gd``, ``flow``, ``sgd``, ``exact``), ``lr``, ``init``, ``scale``, ``gradient_tol``,
         ``t_max``, ``times`` (increasing record times; the last one ends the runs; ``exact``
         gives the state exactly there, the others at the first step reaching each),
-        ``integrator`` (``flow``: ``auto``, ``dopri5`` or ``ros34pw2``, see
+        ``integrator`` (``flow``: ``auto``, ``dopri5``, ``ros34pw2`` or ``rkc``, see
         :func:`fixedpoints.numeric.simulate.simulate`),
         ``records``; ``scaling`` (``standard``, or ``mean-field``: output :math:`\frac1m`,
         step :math:`\times m`, :class:`~fixedpoints.numeric.meanfield.MeanFieldScaling`;

@@ -15,11 +15,14 @@ Methods
     (:class:`~fixedpoints.numeric.ode.ErrorControl`) by ``integrator``: ``auto`` (default) is
     Dormand–Prince 5(4) switching each run to the L-stable Rosenbrock method ROS34PW2 once its
     explicit step is stability-limited (:mod:`~fixedpoints.numeric.ode.stiffness`; states of at
-    most 256 weights). Near a minimum the Hessian's largest eigenvalue :math:`\lambda_{\max}`
+    most 256 weights, a wider one switches to ``rkc`` instead). Near a minimum the Hessian's largest eigenvalue :math:`\lambda_{\max}`
     caps an explicit step at :math:`h\approx3.3/\lambda_{\max}` while the error control keeps
     the state jittering at the tolerance, so a small gradient tolerance is reached after
     :math:`10^4`–:math:`10^5` explicit steps; the Rosenbrock method's steps grow as the gradient
-    decays. ``dopri5``: Dormand–Prince only. ``stats['integrators']`` names the method of each
+    decays. ``dopri5``: Dormand–Prince only. ``rkc``: the Runge–Kutta–Chebyshev method, explicit
+    and second order, with as many stages per step as :math:`h\lambda_{\max}` needs (about
+    :math:`\sqrt{1.5h\lambda_{\max}}`, :mod:`~fixedpoints.numeric.ode.chebyshev`): no Jacobian,
+    no linear algebra, any width. ``stats['integrators']`` names the method of each
     run's last step. The Rosenbrock Jacobian is :math:`-\nabla^2\mathcal L`, exact
     (:meth:`~fixedpoints.numeric.population.PopulationLoss.hessian`) where the kernels have
     second derivatives and the neurons are free; else forward differences of the field. For free
@@ -65,8 +68,10 @@ from fixedpoints.numeric.ode import (
     AUTO,
     DOPRI5,
     EULER,
+    RKC,
     ROS34PW2,
     Auto,
+    Chebyshev,
     ErrorControl,
     FixedStep,
     Rosenbrock,
@@ -79,7 +84,7 @@ __all__ = ["METHODS", "StopRule", "simulate"]
 
 METHODS = ("gd", "flow", "sgd")
 STEPS = ("shared", "per-run")
-INTEGRATORS = {"auto": AUTO, "dopri5": DOPRI5, "ros34pw2": ROS34PW2}
+INTEGRATORS = {"auto": AUTO, "dopri5": DOPRI5, "ros34pw2": ROS34PW2, "rkc": RKC}
 #: a run whose loss exceeds ``BLOW_UP * (1 + |L0|)`` (L0: its loss at the start) has diverged
 BLOW_UP = 1e8
 
@@ -321,10 +326,10 @@ def simulate(
         ``records`` log-spaced ones (the steps do not land on them: with shared steps the
         recorded times are the steps' own, with per-run steps these nominal times; module
         docstring).
-    integrator : {'auto', 'dopri5', 'ros34pw2'} or a method
+    integrator : {'auto', 'dopri5', 'ros34pw2', 'rkc'} or a method
         ``flow`` integrator (module docstring): a name, or an adaptive
-        :class:`~fixedpoints.numeric.ode.Tableau`, :class:`~fixedpoints.numeric.ode.Rosenbrock`
-        or :class:`~fixedpoints.numeric.ode.Auto`.
+        :class:`~fixedpoints.numeric.ode.Tableau`, :class:`~fixedpoints.numeric.ode.Rosenbrock`,
+        :class:`~fixedpoints.numeric.ode.Auto` or :class:`~fixedpoints.numeric.ode.Chebyshev`.
     project : callable, optional
         ``flow`` on NumPy: ``project(X, ids) -> X``, a linear projection of the runs ``ids``
         given as rows :math:`(\operatorname{vec}W,\operatorname{vec}a)` onto subspaces the
@@ -350,7 +355,10 @@ def simulate(
         if integrator not in INTEGRATORS:
             raise out_of_range("integrator", integrator, "one of " + ", ".join(INTEGRATORS))
         integrator = INTEGRATORS[integrator]
-    elif not isinstance(integrator, Tableau | Rosenbrock | Auto) or not integrator.adaptive:
+    elif (
+        not isinstance(integrator, Tableau | Rosenbrock | Auto | Chebyshev)
+        or not integrator.adaptive
+    ):
         raise out_of_range("integrator", integrator, "a name or an adaptive method")
     if method != "flow" and not (lr is not None and lr > 0):
         raise out_of_range("lr", lr, f"a step size > 0 (required for method {method!r})")

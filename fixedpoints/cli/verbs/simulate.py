@@ -62,9 +62,10 @@ def add_parser(sub) -> None:
     )
     p.add_argument(
         "--integrator",
-        choices=["auto", "dopri5", "ros34pw2"],
+        choices=["auto", "dopri5", "ros34pw2", "rkc"],
         help="flow: Dormand-Prince switching to the L-stable Rosenbrock ROS34PW2 where its step is "
-        "stability-limited (auto, default), or either alone",
+        "stability-limited (auto, default; a state of more than 256 numbers switches to the "
+        "Runge-Kutta-Chebyshev method RKC instead), or any of them alone",
     )
     p.add_argument("--rtol", type=float, default=1e-6, help="flow: relative tolerance")
     p.add_argument("--atol", type=float, default=1e-9, help="flow: absolute tolerance")

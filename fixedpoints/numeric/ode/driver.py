@@ -2,7 +2,8 @@ r"""The batched Runge–Kutta driver: many trajectories of :math:`\dot y=F(y)` a
 
 :func:`solve` advances ``N`` trajectories at once with any :class:`~fixedpoints.numeric.ode.Tableau`
 (explicit), :class:`~fixedpoints.numeric.ode.Rosenbrock` method (linearly implicit, for stiff
-problems) or :class:`~fixedpoints.numeric.ode.Auto` (explicit, switching each trajectory to the
+problems), :class:`~fixedpoints.numeric.ode.Chebyshev` method (explicit, stabilised, for stiff
+problems with a real spectrum) or :class:`~fixedpoints.numeric.ode.Auto` (explicit, switching each trajectory to the
 Rosenbrock method where it is stiff: :mod:`~fixedpoints.numeric.ode.stiffness`) and step
 controller (:mod:`~fixedpoints.numeric.ode.control`): per-trajectory or shared steps,
 an optional retraction after every step (e.g. onto spheres), an event located inside the step,
@@ -48,7 +49,7 @@ from fixedpoints.numeric.backend import keep_freed_memory, to_numpy
 from fixedpoints.numeric.ode.control import ErrorControl, StepRule
 from fixedpoints.numeric.ode.step import scale_rows
 from fixedpoints.numeric.ode.stiffness import Auto, Methods
-from fixedpoints.numeric.ode.tableau import DOPRI5, Rosenbrock, Tableau
+from fixedpoints.numeric.ode.tableau import DOPRI5, Chebyshev, Rosenbrock, Tableau
 from fixedpoints.results import Solution, Status
 
 __all__ = ["solve"]
@@ -146,9 +147,10 @@ def solve(
         Initial states, one row per trajectory.
     t_max : float
         End time, > 0 (``inf``: an event, the stop rule or ``max_steps`` ends each trajectory).
-    tableau : Tableau, Rosenbrock or Auto
+    tableau : Tableau, Rosenbrock, Auto or Chebyshev
         The method (default Dormand–Prince 5(4)); ``AUTO``: Dormand–Prince 5(4) switching to
-        ROS34PW2 per stiff trajectory.
+        ROS34PW2 per stiff trajectory; ``RKC``: the Runge–Kutta–Chebyshev method, explicit with
+        as many stages per step as the stiffness needs (:mod:`~fixedpoints.numeric.ode.chebyshev`).
     control : ErrorControl, FixedStep or StepRule
         Step controller (default: per-trajectory :class:`ErrorControl` for an adaptive tableau).
     xp : array namespace, optional
@@ -199,8 +201,10 @@ def solve(
         raise out_of_range("direction", direction, "one of -1, 0, 1")
     if event is not None and level is None:
         raise out_of_range("level", level, "a number when `event` is given")
-    if not isinstance(tableau, Tableau | Rosenbrock | Auto):
-        raise out_of_range("tableau", tableau, "a Tableau, Rosenbrock or Auto (e.g. DOPRI5, AUTO)")
+    if not isinstance(tableau, Tableau | Rosenbrock | Auto | Chebyshev):
+        raise out_of_range(
+            "tableau", tableau, "a Tableau, Rosenbrock, Auto or Chebyshev (e.g. DOPRI5, AUTO, RKC)"
+        )
     if control is None:
         if not tableau.adaptive:
             raise out_of_range("control", None, f"a step controller for method {tableau.name!r}")
@@ -291,6 +295,7 @@ def solve(
             break
         ta = t[ids]
         ha = np.minimum(h, t_max - ta) if control.caps and np.isfinite(t_max) else h
+        ha = methods.limit(y, f, ha, ids, control.shared)
         hb = float(ha[0]) if control.shared else xp.asarray(ha, device=rows.dev)
         y_new, f_new, err, _ = methods.step(y, f, ha, hb, ids, adaptive)
         n = ids.size

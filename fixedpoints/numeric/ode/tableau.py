@@ -41,7 +41,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["DOPRI5", "EULER", "HEUN", "RK4", "ROS34PW2", "TABLEAUS", "Rosenbrock", "Tableau"]
+from fixedpoints.errors import out_of_range
+
+__all__ = [
+    "DOPRI5",
+    "EULER",
+    "HEUN",
+    "RK4",
+    "RKC",
+    "ROS34PW2",
+    "TABLEAUS",
+    "Chebyshev",
+    "Rosenbrock",
+    "Tableau",
+]
 
 
 @dataclass(frozen=True)
@@ -190,3 +203,48 @@ ROS34PW2 = Rosenbrock(
     order=3,
     error_order=2,
 )
+
+
+@dataclass(frozen=True)
+class Chebyshev:
+    """The Runge–Kutta–Chebyshev method RKC2 (:mod:`~fixedpoints.numeric.ode.chebyshev`): explicit,
+    second order, with as many stages per step as the step's :math:`h\\rho` needs.
+
+    Attributes
+    ----------
+    name : str
+    damping : float
+        :math:`\\varepsilon` (RKC's 2/13).
+    max_stages : int
+        Most stages of one step; the driver caps :math:`h` at :math:`\\beta_{\\max}/\\rho`.
+    safety : float
+        :math:`\\rho` is the power iteration's estimate times ``safety`` (RKC's 1.2).
+    rho_every : int
+        Accepted steps between estimates of :math:`\\rho` per trajectory (also re-estimated after
+        a rejected step; RKC's 25).
+    """
+
+    name: str = "rkc"
+    damping: float = 2 / 13
+    max_stages: int = 400
+    safety: float = 1.2
+    rho_every: int = 25
+    order: int = 2
+    error_order: int = 2
+
+    def __post_init__(self):
+        if not 0 < self.damping < 1:
+            raise out_of_range("damping", self.damping, "in (0, 1)")
+        if not 2 <= int(self.max_stages) <= 10_000:
+            raise out_of_range("max_stages", self.max_stages, "an integer in [2, 10000]")
+        if int(self.rho_every) < 1:
+            raise out_of_range("rho_every", self.rho_every, "an integer >= 1")
+        if not self.safety >= 1:
+            raise out_of_range("safety", self.safety, ">= 1")
+
+    @property
+    def adaptive(self) -> bool:
+        return True
+
+
+RKC = Chebyshev()
