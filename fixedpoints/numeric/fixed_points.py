@@ -320,7 +320,7 @@ def find_subspace_fixed_points(
     if sub.transposition is not None and not space.spherical:
         for f in found:
             H = space.hessian(f["x"])
-            f["components"] = jucys_murphy_spectrum(H, sub.transposition, sub.blocks, seed=seed)
+            f["components"] = jucys_murphy_spectrum(H, sub.transposition, sub.blocks)
             f["isotropy"] = young_isotropy_name(space, sym, sub, f["x"], f["orbit"])
     notes = []
     if sub.transposition is not None and not space.spherical:

@@ -34,6 +34,9 @@ CASES = [
     ("relu-teacher", {"d": 5}, "4,1", False),
     ("quadratic", {"m": 3, "teacher_eigenvalues": "3,2,1"}, "2,1", False),
     ("soft-committee", {"k": 3, "m": 3, "activation": "He4"}, "3", True),
+    # 15 Jucys-Murphy elements on 289 weights: one clustered random combination of them merged
+    # joint eigenspaces here (the d = 17 search failed with "covers 299 of 289 dimensions")
+    ("relu-teacher", {"d": 17}, "11,6", False),
 ]
 
 

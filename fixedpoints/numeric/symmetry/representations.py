@@ -7,9 +7,9 @@ by the contents :math:`c_t(j)` (column − row of the box holding j). The Hessia
 hence with every :math:`X_j`, so it preserves each joint eigenspace :math:`E_t`; the eigenvalues
 of H on :math:`E_t` (for one tableau t of each shape) are the eigenvalues of the λ-isotypic block,
 each with multiplicity :math:`\dim\lambda` (hook length formula) in the full spectrum. The joint
-eigenspaces come from one symmetric eigendecomposition of a random combination
-:math:`\sum_jc_jX_j` (the :math:`X_j` are symmetric: transpositions act by orthogonal
-involutions); contents are read off as :math:`u^\top X_ju`. No group element is listed: only the
+eigenspaces come from the :math:`X_j` one at a time (they are symmetric: transpositions act by
+orthogonal involutions): each space found so far is split by the eigenvalues of the next
+:math:`X_j` restricted to it, which are the integer contents. No group element is listed: only the
 :math:`\sum_ap_a(p_a-1)/2` transpositions. Dense eigenvalues stay the oracle (tests).
 """
 
@@ -63,7 +63,46 @@ def _label(shapes, blocks) -> str:
     )
 
 
-def jucys_murphy_spectrum(H, transposition, blocks, *, seed: int = 0, tol: float = 1e-6):
+def _joint_eigenspaces(X, n, blocks):
+    """One joint eigenspace of the Jucys–Murphy elements ``X`` (block by block, :math:`X_1..X_{p-1}`
+    of each) per irreducible of the Young subgroup: one matrix at a time, each space kept so far
+    is split by the eigenvalues of the next matrix restricted to it, rounded to the integer
+    contents (no clustering tolerance: one random combination of all of them, clustered, merged
+    nearby joint eigenvalues once there were many, e.g. S_11 x S_6 on 289 weights), and of the
+    spaces whose partial tableaux have the same shapes only the first is kept (every shape that
+    contains a partial shape completes any tableau of it). Returns ``[(basis (n, m), contents)]``.
+    """
+    spaces = [(np.eye(n), ())]
+    ends = np.cumsum([max(p - 1, 0) for p in blocks])
+    for Xj in X:
+        split, seen = [], set()
+        for U, cont in spaces:
+            M = U.T @ Xj @ U
+            w, V = np.linalg.eigh((M + M.T) / 2)
+            c = np.rint(w)
+            if np.abs(w - c).max() > 0.25:  # pragma: no cover - not a Jucys-Murphy element
+                raise RuntimeError("Jucys-Murphy element with a non-integer eigenvalue")
+            for value in np.unique(c):
+                new = (*cont, int(value))
+                key = _shapes(new, blocks, ends)
+                if key not in seen:
+                    seen.add(key)
+                    split.append((U @ V[:, c == value], new))
+        spaces = split
+    return spaces
+
+
+def _shapes(cont, blocks, ends) -> tuple:
+    """The shapes of the (partial) standard tableaux with the contents ``cont``, block by block
+    (``ends``: where each block's contents end in ``cont``; a block not reached yet: one box)."""
+    out, pos = [], 0
+    for p, end in zip(blocks, ends, strict=True):
+        out.append(shape_of_contents((0, *cont[pos : min(end, len(cont))])) if p >= 1 else ())
+        pos = end
+    return tuple(out)
+
+
+def jucys_murphy_spectrum(H, transposition, blocks):
     """The Hessian spectrum by isotypic components of the Young subgroup.
 
     Parameters
@@ -83,7 +122,6 @@ def jucys_murphy_spectrum(H, transposition, blocks, *, seed: int = 0, tol: float
     """
     H = np.asarray(H, dtype=float)
     n = H.shape[0]
-    rng = np.random.default_rng(seed)
     X = []  # (block, j, matrix)
     for a, p in enumerate(blocks):
         for j in range(1, p):
@@ -91,29 +129,11 @@ def jucys_murphy_spectrum(H, transposition, blocks, *, seed: int = 0, tol: float
     if not X:
         lam = np.linalg.eigvalsh((H + H.T) / 2)
         return [(float(v), 1, "trivial") for v in lam]
-    A = sum(rng.uniform(1.0, 2.0) * np.sqrt(2.0) ** i * Xj for i, (_, _, Xj) in enumerate(X))
-    w, U = np.linalg.eigh((A + A.T) / 2)
-    # joint eigenspaces: clusters of eigenvalues of A (integer contents, generic weights)
-    groups: dict = {}
-    start = 0
-    for i in range(1, n + 1):
-        if i == n or abs(w[i] - w[start]) > tol * max(1.0, abs(w[start])):
-            Ui = U[:, start:i]
-            cont = tuple(int(round(float(Ui[:, 0] @ Xj @ Ui[:, 0]))) for _, _, Xj in X)
-            groups.setdefault(cont, []).append(Ui)
-            start = i
-    out, total, chosen = [], 0, {}
-    for cont, parts in groups.items():
-        shapes = []
-        pos = 0
-        for p in blocks:
-            shapes.append(shape_of_contents((0, *cont[pos : pos + p - 1])) if p >= 1 else ())
-            pos += max(p - 1, 0)
-        key = tuple(shapes)
-        if key in chosen:
-            continue  # one tableau per irreducible
-        chosen[key] = cont
-        Ut = np.concatenate(parts, axis=1)
+    out, total = [], 0
+    blocks = list(blocks)
+    ends = np.cumsum([max(p - 1, 0) for p in blocks])
+    for Ut, cont in _joint_eigenspaces([Xj for _, _, Xj in X], n, blocks):
+        shapes = _shapes(cont, blocks, ends)
         dim = math.prod(hook_dimension(s) for s in shapes)
         lam = np.linalg.eigvalsh(Ut.T @ H @ Ut)
         lab = _label(shapes, blocks)
