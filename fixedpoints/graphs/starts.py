@@ -7,6 +7,7 @@ and the falling null directions of a degenerate point
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -14,7 +15,7 @@ import numpy as np
 from fixedpoints.numeric.degenerate import null_character
 from fixedpoints.numeric.symmetry import orbit_key, stabiliser_maps, symmetric_directions
 
-__all__ = ["Start", "saddle_starts", "unstable_directions"]
+__all__ = ["Start", "escape_radius", "saddle_starts", "unstable_directions"]
 
 
 def unstable_directions(space, x, *, null_tol: float = 1e-7):
@@ -78,6 +79,21 @@ def _eigenspaces(lam, tol: float = 1e-8) -> list:
     scale = max(1.0, float(np.abs(lam).max(initial=0.0)))
     cuts = np.flatnonzero(np.diff(lam) > tol * scale) + 1
     return np.split(np.arange(len(lam)), cuts)
+
+
+def escape_radius(eigenvalue: float, gradient_tol: float, t_max: float, reach: float = 0.1):
+    r"""The smallest distance from a saddle along an unstable direction with eigenvalue
+    :math:`\lambda<0` from which its flow is followed: the start's gradient :math:`|\lambda|r` at
+    least twice ``gradient_tol`` (else the stop test ends the flow where it starts) and the
+    linearised escape :math:`r\,e^{|\lambda|t}` reaching ``reach`` within :math:`t_{\max}/2`,
+
+    .. math:: r_\lambda=\max\big(2\,g_{\rm tol}/|\lambda|,\ \mathrm{reach}\;e^{-|\lambda|t_{\max}/2}\big);
+
+    0 for :math:`\lambda\ge0` (a falling null direction has its own radius)."""
+    if not eigenvalue < 0:
+        return 0.0
+    mu = -float(eigenvalue)
+    return max(2.0 * gradient_tol / mu, reach * math.exp(-mu * t_max / 2))
 
 
 def saddle_starts(

@@ -65,7 +65,7 @@ import numpy as np
 
 from fixedpoints.errors import out_of_range
 from fixedpoints.graphs.ends import identify, node_record, settle_end
-from fixedpoints.graphs.starts import saddle_starts, unstable_directions
+from fixedpoints.graphs.starts import escape_radius, saddle_starts, unstable_directions
 from fixedpoints.numeric.parallel import map_forked, report
 from fixedpoints.numeric.simulate import StopRule, simulate
 from fixedpoints.numeric.symmetry import (
@@ -123,7 +123,11 @@ def transition_graph(
         Maps ``point.x`` to weight coordinates of ``space`` (needed when the points were found in a
         subspace, e.g. ``lambda xi: iso.weights(xi).ravel()`` for an isotropy search).
     displacement : float
-        :math:`\varepsilon`, the length of the initial step along each unstable eigenvector.
+        :math:`\varepsilon`, the length of the initial step along each unstable eigenvector, or
+        :func:`~fixedpoints.graphs.starts.escape_radius` where that is longer (a weakly unstable
+        direction: the start's gradient at least twice ``gradient_tol``, its linearised escape
+        within half of ``t_max``; relu-teacher d = 10: the 29 starts from the saddles with
+        :math:`|\lambda|<2\cdot10^{-3}` that ended unresolved now reach minima).
     t_max, gradient_tol : float
         Stop rule of the flow (per start).
     loss_tol, match_tol : float
@@ -191,7 +195,8 @@ def transition_graph(
 
     Tolerance. relu-teacher d = 10 (weight-space search): ``rtol`` :math:`10^{-3}`,
     :math:`10^{-4}`, :math:`10^{-5}`, :math:`10^{-6}`, :math:`10^{-7}` give the same nine sinks
-    and 71, 69, 74, 73, 77 nodes, each node set inside that of :math:`10^{-7}`: the saddles that
+    and 71, 69, 74, 73, 77 nodes (no start unresolved), each node set inside that of
+    :math:`10^{-7}`: the saddles that
     differ (losses 0.054–0.093) are reached by flows passing close to saddles unstable across
     their fixed-point subspace, where round-off and tolerance decide. Transit times at
     :math:`10^{-4}` agree with :math:`10^{-8}` to 0.5% on the He4 landscape.
@@ -241,7 +246,8 @@ def transition_graph(
         for i in queue:
             n = nodes[i]
             for st in n["starts"]:
-                x0 = space.retract(n["x"] + max(displacement, st.radius) * st.vector)
+                r = max(displacement, st.radius, escape_radius(st.eigenvalue, gradient_tol, t_max))
+                x0 = space.retract(n["x"] + r * st.vector)
                 if st.fixed is not None:
                     x0 = project_classes(x0[None, :], *(c[None, :] for c in st.fixed))[0]
                 starts.append(x0)

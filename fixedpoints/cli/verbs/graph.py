@@ -25,7 +25,8 @@ def add_parser(sub) -> None:
         "--displacement",
         type=float,
         default=1e-3,
-        help="initial step along each unstable eigenvector (default 1e-3)",
+        help="initial step along each unstable eigenvector (default 1e-3; more along a weakly "
+        "unstable one, so that its flow leaves within the time limit)",
     )
     p.add_argument(
         "--t-max", type=float, default=1e4, help="flow time limit per start (default 1e4)"
