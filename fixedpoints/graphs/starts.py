@@ -85,15 +85,18 @@ def escape_radius(eigenvalue: float, gradient_tol: float, t_max: float, reach: f
     r"""The smallest distance from a saddle along an unstable direction with eigenvalue
     :math:`\lambda<0` from which its flow is followed: the start's gradient :math:`|\lambda|r` at
     least twice ``gradient_tol`` (else the stop test ends the flow where it starts) and the
-    linearised escape :math:`r\,e^{|\lambda|t}` reaching ``reach`` within :math:`t_{\max}/2`,
+    linearised escape :math:`r\,e^{|\lambda|t}` reaching ``reach`` within :math:`t_{\max}/2`, but
+    no farther out than ``reach`` (beyond it the start is no longer near the saddle, and a
+    direction that would need more is null at this tolerance),
 
-    .. math:: r_\lambda=\max\big(2\,g_{\rm tol}/|\lambda|,\ \mathrm{reach}\;e^{-|\lambda|t_{\max}/2}\big);
+    .. math:: r_\lambda=\min\Big(\mathrm{reach},\ \max\big(2\,g_{\rm tol}/|\lambda|,\
+        \mathrm{reach}\;e^{-|\lambda|t_{\max}/2}\big)\Big);
 
     0 for :math:`\lambda\ge0` (a falling null direction has its own radius)."""
     if not eigenvalue < 0:
         return 0.0
     mu = -float(eigenvalue)
-    return max(2.0 * gradient_tol / mu, reach * math.exp(-mu * t_max / 2))
+    return min(reach, max(2.0 * gradient_tol / mu, reach * math.exp(-mu * t_max / 2)))
 
 
 def saddle_starts(

@@ -219,12 +219,13 @@ def test_weakly_unstable_directions_start_far_enough_to_be_followed():
     """A start's gradient must exceed the stop test and its escape fit in t_max: along
     eigenvalue -1e-4 with gradient_tol 1e-6 and t_max 1e4 the radius is 0.02 (2e-6/1e-4; the
     reach 0.1 e^(-0.5) = 0.061 is larger, so 0.061), along -0.1 it is 2e-5 (below the
-    displacement); relu-teacher d = 5 from Fix(Δ(S3×S2)): every start is resolved (6 stopped
+    displacement), along -1e-6 at most the reach 0.1; relu-teacher d = 5 from Fix(Δ(S3×S2)): every start is resolved (6 stopped
     where they started at the displacement 1e-3 alone)."""
     assert escape_radius(-1e-4, 1e-6, 1e4) == pytest.approx(0.1 * np.exp(-0.5))
     assert escape_radius(-1e-4, 1e-6, 1e6) == pytest.approx(0.02)
     assert escape_radius(-0.1, 1e-6, 1e4) == pytest.approx(2e-5)
     assert escape_radius(0.0, 1e-6, 1e4) == 0.0 and escape_radius(0.3, 1e-6, 1e4) == 0.0
+    assert escape_radius(-1e-6, 1e-6, 1e4) == 0.1  # 2 by the gradient: capped at the reach
     g = fp.transition_graph(fp.load_model("relu-teacher", {"d": 5}), isotropy="3,2", starts=1)
     assert all(n["unresolved"] == 0 for n in g.data["nodes"]) and g.data["edges"]
     weak = [n for n in g.data["nodes"] if any(-2e-3 < v < 0 for v in n["eigenvalues"])]
