@@ -231,9 +231,11 @@ def spectral_radius(field, y, f, v, layout, xp, *, max_iter: int = 50, tol: floa
     Y, FY = layout.flat(y, xp), layout.flat(f, xp)
     m, n = int(Y.shape[0]), int(Y.shape[1])
     dev = _device(Y)
-    V = np.array(to_numpy(FY), dtype=float) if v is None else np.array(v, dtype=float)
+    V = np.zeros((m, n)) if v is None else np.array(v, dtype=float)
     vn = np.linalg.norm(V, axis=1)
-    V[vn == 0] = 1.0
+    if (vn == 0).any():  # no direction yet: F(y), or ones where that vanishes too
+        V[vn == 0] = np.asarray(to_numpy(FY), dtype=float)[vn == 0]
+        V[np.linalg.norm(V, axis=1) == 0] = 1.0
     vn = np.linalg.norm(V, axis=1)
     root = float(np.sqrt(np.finfo(float).eps))
     yn = to_numpy(xp.sqrt(xp.sum(Y * Y, axis=1)))

@@ -3,8 +3,9 @@ r"""The batched Runge–Kutta driver: many trajectories of :math:`\dot y=F(y)` a
 :func:`solve` advances ``N`` trajectories at once with any :class:`~fixedpoints.numeric.ode.Tableau`
 (explicit), :class:`~fixedpoints.numeric.ode.Rosenbrock` method (linearly implicit, for stiff
 problems), :class:`~fixedpoints.numeric.ode.Chebyshev` method (explicit, stabilised, for stiff
-problems with a real spectrum) or :class:`~fixedpoints.numeric.ode.Auto` (explicit, switching each trajectory to the
-Rosenbrock method where it is stiff: :mod:`~fixedpoints.numeric.ode.stiffness`) and step
+problems with a real spectrum) or :class:`~fixedpoints.numeric.ode.Auto` (explicit, switching
+each trajectory to the Rosenbrock method where it is stiff:
+:mod:`~fixedpoints.numeric.ode.stiffness`) and step
 controller (:mod:`~fixedpoints.numeric.ode.control`): per-trajectory or shared steps,
 an optional retraction after every step (e.g. onto spheres), an event located inside the step,
 and a stop rule; finished trajectories leave the batch, so the cost follows the trajectories still

@@ -26,8 +26,9 @@ against 24.8 s and one run at ``t_max`` on Dormand–Prince alone), or stays exp
 ``wide=None``.
 
 **Back.** On the Rosenbrock method, an accepted step with :math:`h\|J\|_F\le` ``back`` (1; the
-Frobenius norm bounds the spectral radius; on RKC :math:`h\rho`) is well inside the explicit method's stability region;
-``window`` such steps in a row switch the trajectory back (``back=None``: never).
+Frobenius norm bounds the spectral radius; on RKC :math:`h\rho`) is well inside the explicit
+method's stability region; ``window`` such steps in a row switch the trajectory back
+(``back=None``: never).
 
 **Jacobian.** :math:`J` is the ``jacobian`` given to :func:`~fixedpoints.numeric.ode.solve` or
 forward differences (:func:`~fixedpoints.numeric.ode.jacobian.forward_jacobian`, one batched
@@ -249,7 +250,7 @@ class Methods:
         if not code.any():
             return self._explicit(y, f, ha, hb, ids, error)
         if code.all():
-            return self._implicit(y, f, ha, hb, ids, error)
+            return self._stiff(y, f, ha, hb, ids, error)
         rows, xp = self.rows, self.xp
         on_exp, on_imp = np.flatnonzero(code == 0), np.flatnonzero(code == 1)
 
@@ -257,7 +258,7 @@ class Methods:
             hs = hb if isinstance(hb, float) else xp.take(hb, rows.index(sel), axis=0)
             return rows.take(y, sel), rows.take(f, sel), ha[sel], hs, ids[sel], error
 
-        a, b = self._explicit(*part(on_exp)), self._implicit(*part(on_imp))  # no FSAL value
+        a, b = self._explicit(*part(on_exp)), self._stiff(*part(on_imp))  # no FSAL value
         back = rows.index(np.argsort(np.concatenate([on_exp, on_imp])))
 
         def merge(u, v):
@@ -276,7 +277,8 @@ class Methods:
             self.hrho[ids] = stiffness_ratio(self.explicit, st.stages, self.xp)
         return st
 
-    def _implicit(self, y, f, ha, hb, ids, error):
+    def _stiff(self, y, f, ha, hb, ids, error):
+        """One step of the stiff method (RKC or the Rosenbrock method) for trajectories ``ids``."""
         if self.rkc is not None:
             hrho = ha * self.rho[ids]
             self.hrho[ids] = hrho
