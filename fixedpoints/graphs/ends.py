@@ -57,10 +57,30 @@ def settle_end(space, match, x, status, fixed) -> Settled:
     else:
         r = newton(space, x, tol=1e-11)
         polished = r.x
-    if r.status != "converged" or np.linalg.norm(polished - x) > 1e-2 * max(1.0, np.linalg.norm(x)):
+    if r.status != "converged":
         return Settled(None, False, x, loss, converged)
     p_loss = float(space.loss(polished))
+    near = np.linalg.norm(polished - x) <= 1e-2 * max(1.0, np.linalg.norm(x))
+    if not near and (fixed is not None or not _basin_minimum(space, x, polished, p_loss)):
+        return Settled(None, False, x, loss, converged)
     return Settled(None, False, x, loss, converged, polished, p_loss, match(polished, p_loss))
+
+
+def _basin_minimum(space, x, polished, p_loss, tol: float = 1e-7) -> bool:
+    """Whether a Newton point ``polished`` far from the flow end ``x`` is the minimum the flow
+    was still sliding to: the loss is convex at ``x`` (positive definite Hessian), ``polished``
+    lies below it and is a minimum (no Hessian eigenvalue below ``-tol`` times the largest).
+    A flow in a flat basin (soft committee k = m = 6: smallest eigenvalue 1e-5 at the minimum)
+    ends at ``t_max`` farther from its minimum than the polish may move otherwise."""
+    loss = float(space.loss(x))
+    if not p_loss <= loss + 1e-12 * (1.0 + abs(loss)):
+        return False
+    at_end, at_min = (
+        np.linalg.eigvalsh(space.hessian(p, space.tangent_basis(p))) for p in (x, polished)
+    )
+    if not (np.all(np.isfinite(at_end)) and np.all(np.isfinite(at_min))):
+        return False
+    return at_end.min() > 0 and at_min.min() >= -tol * max(1.0, float(np.abs(at_min).max()))
 
 
 def identify(space, sym, nodes, match, done, old, null_tol, queue, mode, start):

@@ -232,6 +232,19 @@ def test_weakly_unstable_directions_start_far_enough_to_be_followed():
     assert weak and all(n["followed"] > 0 for n in weak)
 
 
+def test_a_flow_still_sliding_down_a_flat_basin_reaches_its_minimum():
+    """soft-committee k = m = 6: flows from the index-9 saddle at loss 0.0832 are at t_max in the
+    flat basin of a minimum at 0.0794256 (smallest Hessian eigenvalue 1e-5), 0.07-0.47 from it;
+    their polish is accepted (convex at the end, a minimum below it), and that minimum is a sink
+    reached by an edge (before: the starts were unresolved and it was no node)."""
+    g = fp.transition_graph(fp.load_model("soft-committee", {"k": 6, "m": 6}), seed=0, workers=2)
+    nodes = g.data["nodes"]
+    flat = [n for n in nodes if abs(n["loss"] - 0.07942557469) < 1e-9]
+    assert len(flat) == 1 and flat[0]["index"] == 0 and flat[0]["source"] == "flow"
+    assert any(e["target"] == flat[0]["id"] for e in g.data["edges"])
+    assert all(abs(n["loss"] - 0.07942557469) > 1e-6 or n is flat[0] for n in nodes)
+
+
 def test_a_starts_flow_does_not_depend_on_the_starts_beside_it(he4):
     """Per-run steps: each start's end point and transit time are the ones it has alone, whatever
     other starts share the batch (with one shared step the stiffest start set everyone's steps)."""
