@@ -141,4 +141,5 @@ def node_record(
         "followed": 0,
         "flows": 0,
         "unresolved": 0,
+        "unresolved_at_t_max": 0,
     }

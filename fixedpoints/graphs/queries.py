@@ -90,7 +90,8 @@ def summary(G: nx.DiGraph) -> dict:
         topological order) with its ``nodes``, ``losses`` and ``edges``;
         ``saddles_followed``, ``directions_followed`` (starts, symmetric copies included),
         ``flows`` (flows integrated: one per stabiliser orbit of starts), ``unresolved`` (starts
-        with no identified end).
+        with no identified end), ``unresolved_at_t_max`` (those of them still moving at the flows'
+        time limit).
     """
     gate = minima_gatekeepers(G)
     sinks = [
@@ -124,6 +125,7 @@ def summary(G: nx.DiGraph) -> dict:
         "directions_followed": sum(G.nodes[n].get("followed", 0) for n in G),
         "flows": sum(G.nodes[n].get("flows", G.nodes[n].get("followed", 0)) for n in G),
         "unresolved": sum(G.nodes[n].get("unresolved", 0) for n in G),
+        "unresolved_at_t_max": sum(G.nodes[n].get("unresolved_at_t_max", 0) for n in G),
     }
 
 

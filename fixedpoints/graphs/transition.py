@@ -170,7 +170,8 @@ def transition_graph(
         Nodes ``0..n-1`` sorted by (loss, index) with attributes ``loss``, ``index``, ``nullity``,
         ``kind``, ``count``, ``isotropy``, ``coordinates``, ``source`` (``'search'`` or
         ``'flow'``), ``unstable_directions``, ``followed`` (starts integrated from it),
-        ``unresolved`` (starts whose end was not identified), ``flows`` (flows integrated: one
+        ``unresolved`` (starts whose end was not identified), ``unresolved_at_t_max`` (those of
+        them still moving at ``t_max``: a longer one may resolve them), ``flows`` (flows integrated: one
         per stabiliser orbit of starts), ``weights`` (the representative).
         Edges carry ``loss_drop``, ``directions`` (the integrated starts, e.g.
         ``['+v1 (λ=-0.0123)', '+v2:4[w3,1] ×6 (λ=-0.01)', ...]``: eigenvector 1, or the axis of
@@ -265,11 +266,13 @@ def transition_graph(
         ends, times, status, settled = _integrate(
             space, np.array(starts), stop, progress, int(workers), fixed, rtol, settle
         )
-        for t_end, done, (i, start) in zip(times, settled, origin, strict=True):
+        for t_end, st, done, (i, start) in zip(times, status, settled, origin, strict=True):
             j = identify(space, sym, nodes, match, done, old, null_tol, queue, directions, start)
             src = nodes[i]
             if j is None or j == i or nodes[j]["loss"] >= src["loss"]:
                 src["unresolved"] += start.weight
+                if st == "max-time":  # still moving: a longer t_max may resolve it
+                    src["unresolved_at_t_max"] += start.weight
                 continue
             lam = start.eigenvalue
             e = edges.setdefault((i, j), {"directions": [], "times": [], "eigenvalue": lam})
@@ -381,6 +384,7 @@ def _assemble(nodes, edges, mode, confine) -> nx.DiGraph:
             followed=n["followed"],
             flows=n["flows"],
             unresolved=n["unresolved"],
+            unresolved_at_t_max=n["unresolved_at_t_max"],
             weights=[float(v) for v in n["x"]],
         )
     for (i, j), e in sorted(edges.items(), key=lambda kv: (new[kv[0][0]], new[kv[0][1]])):

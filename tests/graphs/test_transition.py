@@ -243,6 +243,10 @@ def test_a_flow_still_sliding_down_a_flat_basin_reaches_its_minimum():
     assert len(flat) == 1 and flat[0]["index"] == 0 and flat[0]["source"] == "flow"
     assert any(e["target"] == flat[0]["id"] for e in g.data["edges"])
     assert all(abs(n["loss"] - 0.07942557469) > 1e-6 or n is flat[0] for n in nodes)
+    # the starts left unresolved are flows still passing the index-1 saddle at 0.0794544 at t_max
+    s = g.summary
+    assert 0 < s["unresolved_at_t_max"] <= s["unresolved"]
+    assert s["unresolved_at_t_max"] == sum(n["unresolved_at_t_max"] for n in nodes)
 
 
 def test_a_starts_flow_does_not_depend_on_the_starts_beside_it(he4):

@@ -106,10 +106,17 @@ def run(args) -> int:
     if args.plot:
         fig = transition_graph_figure(doc, title=io.figure_title(model, "transition graph"))
         io.info(args, f"fixedpoints graph: wrote {io.save_figure(fig, args.plot)}")
+    s = doc["summary"]
+    if s.get("unresolved_at_t_max"):
+        io.info(
+            args,
+            f"fixedpoints graph: {s['unresolved_at_t_max']} of the {s['unresolved']} unresolved "
+            f"starts were still moving at --t-max {args.t_max:g}; a longer time limit may "
+            "resolve them",
+        )
     if args.json or args.format == "json":
         io.emit_json(doc)
         return 0
-    s = doc["summary"]
     print(
         f"# {model.name}: transition graph with {s['nodes']} nodes, {s['edges']} edges "
         f"({s['directions_followed']} starts from {s['saddles_followed']} saddles in "
