@@ -171,8 +171,8 @@ def transition_graph(
         ``kind``, ``count``, ``isotropy``, ``coordinates``, ``source`` (``'search'`` or
         ``'flow'``), ``unstable_directions``, ``followed`` (starts integrated from it),
         ``unresolved`` (starts whose end was not identified), ``unresolved_at_t_max`` (those of
-        them still moving at ``t_max``: a longer one may resolve them), ``flows`` (flows integrated: one
-        per stabiliser orbit of starts), ``weights`` (the representative).
+        them still moving at ``t_max``: a longer one may resolve them), ``flows`` (flows
+        integrated: one per stabiliser orbit of starts), ``weights`` (the representative).
         Edges carry ``loss_drop``, ``directions`` (the integrated starts, e.g.
         ``['+v1 (λ=-0.0123)', '+v2:4[w3,1] ×6 (λ=-0.01)', ...]``: eigenvector 1, or the axis of
         weight :math:`W_{31}` projected onto the span of eigenvectors 2–4, standing for an orbit
@@ -200,9 +200,9 @@ def transition_graph(
     Tolerance. relu-teacher d = 10 (weight-space search): ``rtol`` :math:`10^{-3}`,
     :math:`10^{-4}`, :math:`10^{-5}`, :math:`10^{-6}`, :math:`10^{-7}` give the same nine sinks
     and 71, 69, 74, 73, 77 nodes (no start unresolved), each node set inside that of
-    :math:`10^{-7}`: the saddles that
-    differ (losses 0.054–0.093) are reached by flows passing close to saddles unstable across
-    their fixed-point subspace, where round-off and tolerance decide. Transit times at
+    :math:`10^{-7}`: the saddles that differ (losses 0.054–0.093) are reached by flows passing
+    close to saddles unstable across their fixed-point subspace, where round-off and tolerance
+    decide. Transit times at
     :math:`10^{-4}` agree with :math:`10^{-8}` to 0.5% on the He4 landscape.
     """
     if not displacement > 0:

@@ -70,13 +70,14 @@ def _joint_eigenspaces(X, n, blocks):
     contents (no clustering tolerance: one random combination of all of them, clustered, merged
     nearby joint eigenvalues once there were many, e.g. S_11 x S_6 on 289 weights), and of the
     spaces whose partial tableaux have the same shapes only the first is kept (every shape that
-    contains a partial shape completes any tableau of it). Returns ``[(basis (n, m), contents)]``.
+    contains a partial shape completes any tableau of it). Returns ``[(basis (n, m), shapes)]``,
+    the shapes of each block's tableau.
     """
-    spaces = [(np.eye(n), ())]
     ends = np.cumsum([max(p - 1, 0) for p in blocks])
+    spaces = [(np.eye(n), (), _shapes((), blocks, ends))]
     for Xj in X:
         split, seen = [], set()
-        for U, cont in spaces:
+        for U, cont, _ in spaces:
             M = U.T @ Xj @ U
             w, V = np.linalg.eigh((M + M.T) / 2)
             c = np.rint(w)
@@ -87,9 +88,9 @@ def _joint_eigenspaces(X, n, blocks):
                 key = _shapes(new, blocks, ends)
                 if key not in seen:
                     seen.add(key)
-                    split.append((U @ V[:, c == value], new))
+                    split.append((U @ V[:, c == value], new, key))
         spaces = split
-    return spaces
+    return [(U, shapes) for U, _, shapes in spaces]
 
 
 def _shapes(cont, blocks, ends) -> tuple:
@@ -131,15 +132,13 @@ def jucys_murphy_spectrum(H, transposition, blocks):
         return [(float(v), 1, "trivial") for v in lam]
     out, total = [], 0
     blocks = list(blocks)
-    ends = np.cumsum([max(p - 1, 0) for p in blocks])
-    for Ut, cont in _joint_eigenspaces([Xj for _, _, Xj in X], n, blocks):
-        shapes = _shapes(cont, blocks, ends)
+    for Ut, shapes in _joint_eigenspaces([Xj for _, _, Xj in X], n, blocks):
         dim = math.prod(hook_dimension(s) for s in shapes)
         lam = np.linalg.eigvalsh(Ut.T @ H @ Ut)
         lab = _label(shapes, blocks)
         out += [(float(v), dim, lab) for v in lam]
         total += dim * len(lam)
-    if total != n:  # pragma: no cover - a numerical failure of the clustering, not user error
+    if total != n:  # pragma: no cover - a numerical failure, not user error
         raise RuntimeError(f"isotypic decomposition covers {total} of {n} dimensions")
     return sorted(out, key=lambda t: t[0])
 
