@@ -17,6 +17,7 @@ _EXPORTS = {
     "derive": "derivation",
     "find_fixed_points": "search",
     "flow_trajectory": "derivation",
+    "printed_flow": "derivation",
     "landscape": "landscapes",
     "load_expected": "study",
     "model_teacher_vectors": "landscapes",

@@ -13,6 +13,8 @@ _EXPORTS = {
     "cache_directory": "fixedpoints.codegen.cache",
     "cache_key": "fixedpoints.codegen.cache",
     "cached_derive": "fixedpoints.codegen.cache",
+    "read_cached": "fixedpoints.codegen.cache",
+    "write_cached": "fixedpoints.codegen.cache",
     "QUADRATURE_TOL": "fixedpoints.codegen.compile",
     "CompiledFlow": "fixedpoints.codegen.compile",
     "compile_expressions": "fixedpoints.codegen.compile",

@@ -1,7 +1,10 @@
 """On-disk cache of derivations, keyed by the model's value.
 
 The key is the SHA-256 of the model's canonical JSON (:meth:`Model.digest`) together with the
-package and SymPy versions and a hash of the derivation's source code; the value is the pickled :class:`OrderParameterFlow`. The cache folder is
+entry's kind, the package and SymPy versions and a hash of the derivation's and the printers'
+source code; the value is pickled: the :class:`OrderParameterFlow` (kind ``derive``), or what a
+command printed from it (:func:`read_cached`, :func:`write_cached`: ``derive``'s text, LaTeX or
+JSON, so that a cached ``fixedpoints derive`` loads neither SymPy nor the flow). The cache folder is
 ``$FIXEDPOINTS_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/fixedpoints`` (``~/.cache/fixedpoints``),
 or the ``cache_dir`` argument; ``cache_dir=False`` disables it. A corrupt or unreadable entry is
 ignored and rewritten; write errors are ignored (a cache never breaks a derivation). Writes are
@@ -17,18 +20,18 @@ import pickle
 import tempfile
 from pathlib import Path
 
-__all__ = ["cache_directory", "cached_derive", "cache_key"]
+__all__ = ["cache_directory", "cache_key", "cached_derive", "read_cached", "write_cached"]
 
 _VERSION = "0.1.0"
 
 
 @functools.cache
 def code_hash() -> str:
-    """Hash of the sources a derivation and the generated kernels depend on (kernels, symbolic,
-    codegen), so that an edited package never reads a stale entry."""
+    """Hash of the sources a derivation, the generated kernels and the printed equations depend on
+    (kernels, symbolic, codegen, export), so that an edited package never reads a stale entry."""
     root = Path(__file__).resolve().parents[1]
     h = hashlib.sha256()
-    for sub in ("kernels", "symbolic", "codegen"):
+    for sub in ("kernels", "symbolic", "codegen", "export"):
         for p in sorted((root / sub).rglob("*.py")):
             h.update(p.read_bytes())
     return h.hexdigest()[:16]
@@ -75,30 +78,58 @@ def cached_derive(model, *, cache_dir=None):
     """
     from fixedpoints.symbolic import OrderParameterFlow, derive
 
-    folder = cache_directory(cache_dir)
-    path = folder / f"{cache_key(model)}.pickle" if folder is not None else None
-    if path is not None and path.is_file():
+    data = read_cached(model, "derive", cache_dir=cache_dir)
+    if isinstance(data, dict):
         try:
-            with open(path, "rb") as fh:
-                data = pickle.load(fh)
             return OrderParameterFlow(**data, model=model)
-        except Exception:  # noqa: BLE001 - a broken entry is rebuilt below
+        except Exception:  # noqa: BLE001 - an entry of another layout is rebuilt below
             pass
     flow = derive(model)
-    if path is not None:
-        data = {
+    write_cached(
+        model,
+        "derive",
+        {
             "variables": flow.variables,
             "equations": flow.equations,
             "loss": flow.loss,
             "parameters": flow.parameters,
             "latex_names": flow.latex_names,
             "ansatz": flow.ansatz,
-        }
-        try:
-            write_entry(path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
-        except (pickle.PicklingError, TypeError, AttributeError):
-            pass
+        },
+        cache_dir=cache_dir,
+    )
     return flow
+
+
+def _entry(model, kind: str, cache_dir) -> Path | None:
+    folder = cache_directory(cache_dir)
+    return None if folder is None else folder / f"{cache_key(model, kind)}.pickle"
+
+
+def read_cached(model, kind: str, *, cache_dir=None):
+    """The value cached for ``(model, kind)``, or None (no entry, caching off, or an unreadable
+    entry: it is rewritten by the next :func:`write_cached`)."""
+    path = _entry(model, kind, cache_dir)
+    if path is None or not path.is_file():
+        return None
+    try:
+        with open(path, "rb") as fh:
+            return pickle.load(fh)
+    except Exception:  # noqa: BLE001 - a broken entry is a miss
+        return None
+
+
+def write_cached(model, kind: str, value, *, cache_dir=None) -> bool:
+    """Cache ``value`` for ``(model, kind)`` (atomically, :func:`write_entry`); False where
+    caching is off or the value does not pickle or the folder is not writable."""
+    path = _entry(model, kind, cache_dir)
+    if path is None:
+        return False
+    try:
+        data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return False
+    return write_entry(path, data)
 
 
 def write_entry(path: Path, data: bytes) -> bool:

@@ -159,6 +159,50 @@ def test_commands_that_derive_nothing_run_without_sympy(tmp_path, argv):
     assert json.loads(second.stdout) == json.loads(first.stdout)  # no timings without --timing
 
 
+@pytest.mark.parametrize(
+    "extra",
+    [[], ["--format", "latex"], ["--format", "latex", "--expand"], ["--json"]],
+    ids=["text", "latex", "latex-expand", "json"],
+)
+def test_derive_prints_a_cached_derivation_without_sympy(tmp_path, extra):
+    """A derivation printed once is printed again from the cache with SymPy blocked (issue 18:
+    a cached ``derive`` of k = m = 8 took seconds, all of it printing), the same bytes; the
+    ansatz is part of the entry's key."""
+    import subprocess
+    import sys
+
+    env = {**__import__("os").environ, "FIXEDPOINTS_CACHE_DIR": str(tmp_path)}
+    run = "from fixedpoints.cli.main import main; raise SystemExit(main({argv!r}))"
+    argv = ["derive", "soft-committee", "--set", "k=2", "--set", "m=2", "--quiet", *extra]
+
+    def fp(args, block=False):
+        code = ("import sys; sys.modules['sympy'] = None; " if block else "") + run.format(
+            argv=args
+        )
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        return out.stdout
+
+    first = fp(argv)
+    assert fp(argv, block=True) == first
+    reduced = fp([*argv, "--ansatz", "symmetric"])
+    assert reduced != first
+    assert fp([*argv, "--ansatz", "symmetric"], block=True) == reduced
+    assert fp([*argv, "--no-cache"]) == first
+
+
+def test_printed_flow_refuses_an_unknown_format(tmp_path):
+    from fixedpoints.api import printed_flow
+
+    model = load_model("soft-committee", {"k": 2, "m": 2})
+    with pytest.raises(ParameterError, match="fmt") as err:
+        printed_flow(model, "xml", cache_dir=tmp_path)
+    assert err.value.parameter == "fmt"
+    out, cached = printed_flow(model, "text", cache_dir=tmp_path)
+    assert not cached and out["dimension"] == 7 and out["body"].startswith("dQ_11/dt = ")
+    assert printed_flow(model, "text", cache_dir=tmp_path) == (out, True)
+
+
 def test_model_arrays_evaluate_arithmetic_without_sympy():
     from fixedpoints.codegen.arrays import _arithmetic
 

@@ -67,20 +67,25 @@ def _plot(args, model, flow) -> dict:
 
 
 def run(args) -> int:
-    from fixedpoints.api import derive
-    from fixedpoints.export import flow_to_json, flow_to_latex, flow_to_text
+    """Derive and print (:func:`fixedpoints.api.printed_flow`: a flow printed before in the same
+    format is printed from the cache, without SymPy); with ``--plot`` also integrate and draw."""
+    from fixedpoints.api import printed_flow
 
     if args.plot:
         io.check_plot_path(args.plot)
     _, model = io.load_model_from_args(args)
     t0 = time.perf_counter()
     cache = False if args.no_cache else args.cache_dir
-    flow = derive(model, ansatz=args.ansatz, cache_dir=cache)
-    elapsed = time.perf_counter() - t0
     fmt = "json" if args.json else args.format
-    plot = _plot(args, model, flow) if args.plot else None
+    out, cached = printed_flow(model, fmt, ansatz=args.ansatz, expand=args.expand, cache_dir=cache)
+    elapsed = time.perf_counter() - t0
+    plot = None
+    if args.plot:
+        from fixedpoints.api import derive
+
+        plot = _plot(args, model, derive(model, ansatz=args.ansatz, cache_dir=cache))
     if fmt == "json":
-        doc = flow_to_json(flow)
+        doc = dict(out["body"])
         doc["settings"] = dict(model.settings)
         if plot:
             doc["plot"] = plot
@@ -88,15 +93,16 @@ def run(args) -> int:
             doc["seconds"] = round(elapsed, 3)
         io.emit_json(doc)
     elif fmt == "latex":
-        print(flow_to_latex(flow, expand=args.expand))
+        print(out["body"])
     else:
-        free = ", ".join(map(str, flow.parameters))
+        free = ", ".join(out["parameters"])
         print(
-            f"# {model.name}: {flow.dimension} variables"
-            + (f", free parameters {free}" if flow.parameters else "")
+            f"# {model.name}: {out['dimension']} variables"
+            + (f", free parameters {free}" if free else "")
         )
-        print(flow_to_text(flow))
-    io.info(args, f"derived {flow.dimension} equations in {elapsed:.2f} s")
+        print(out["body"])
+    how = "read from the cache" if cached else "derived"
+    io.info(args, f"{how} {out['dimension']} equations in {elapsed:.2f} s")
     if plot:
         io.info(args, f"wrote {plot['plot']} (final loss {plot['final_loss']:.6g})")
     return 0
