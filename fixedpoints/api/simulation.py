@@ -19,10 +19,10 @@ import numpy as np
 from fixedpoints.api.landscapes import model_teacher_vectors
 from fixedpoints.codegen import compile_pair_kernels
 from fixedpoints.errors import ParameterError, out_of_range
+from fixedpoints.numeric import meanfield
 from fixedpoints.numeric.backend import array_backend
 from fixedpoints.numeric.initialize import initial_weights
 from fixedpoints.numeric.landscape import decouple
-from fixedpoints.numeric.meanfield import MeanFieldScaling, ReducedLoss, SubspaceNormTarget
 from fixedpoints.numeric.outcomes import outcomes
 from fixedpoints.numeric.population import PopulationLoss
 from fixedpoints.numeric.riccati import RiccatiProblem, exact_flow
@@ -182,7 +182,7 @@ def simulate(
     if proto["reduced"]:
         population, W_start, V = _reduction(kernels, target, W0, proto, start is not None)
     if proto["scaling"] == "mean-field":
-        population = MeanFieldScaling(population, k)
+        population = meanfield.MeanFieldScaling(population, k)
         sampled = None if sampled is None else population.sampled(sampled)
     stop = StopRule(
         gradient_tol=float(proto["gradient_tol"]),
@@ -272,9 +272,9 @@ def training_loss(model, params=None, *, backend: str = "numpy", device=None, **
         model, params, proto, array_backend(backend, device)
     )
     if proto["reduced"]:
-        population = ReducedLoss(kernels, target)
+        population = meanfield.ReducedLoss(kernels, target)
     if proto["scaling"] == "mean-field":
-        population = MeanFieldScaling(population, k)
+        population = meanfield.MeanFieldScaling(population, k)
     return population
 
 
@@ -321,7 +321,7 @@ def _exact_target(proto, d, be, activation):
     r = proto["subspace"]
     if r is None or float(r) != int(r):
         raise out_of_range("subspace", r, f"an integer in [1, d = {d}] (dim H)")
-    return SubspaceNormTarget(d, int(r))
+    return meanfield.SubspaceNormTarget(d, int(r))
 
 
 def _reduction(kernels, target, W0, proto, reduced_already=False):
@@ -332,7 +332,7 @@ def _reduction(kernels, target, W0, proto, reduced_already=False):
     Y0 = W0
     if not reduced_already:
         Y0 = np.concatenate([W0[..., :r], np.linalg.norm(W0[..., r:], axis=-1)[..., None]], -1)
-    return ReducedLoss(kernels, target), Y0, np.eye(r, r + 1)
+    return meanfield.ReducedLoss(kernels, target), Y0, np.eye(r, r + 1)
 
 
 def _start(start, W_drawn, a_drawn, reduced_target):

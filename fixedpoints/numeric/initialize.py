@@ -21,7 +21,6 @@ from __future__ import annotations
 import numpy as np
 
 from fixedpoints.errors import out_of_range
-from fixedpoints.numeric.symmetry.particles import orbit_closed, particle_group
 
 __all__ = ["INITIALIZATIONS", "initial_weights", "sphere_overlaps", "unit_initialization"]
 
@@ -152,6 +151,9 @@ def unit_initialization(k: int, d: int, *, seed: int = 0, balanced: bool = True)
 
 def _symmetric(spec, runs, k, d, scale, outputs, seed):
     """Gaussian neurons closed under the group of ``spec`` (module docstring)."""
+    # here, not at the top: the symmetry package loads in 0.3 s, and only this scheme needs it
+    from fixedpoints.numeric.symmetry.particles import orbit_closed, particle_group
+
     group = particle_group(spec, d)
     if int(k) % group.order:
         raise out_of_range(

@@ -31,7 +31,6 @@ clock rule.
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import minimize
 
 from fixedpoints.errors import ModelError, out_of_range
 from fixedpoints.numeric.ncf import ResidualNCF, kkt_points, sphere_ascent
@@ -292,6 +291,8 @@ def minimize_active(population, W0, a0, *, gtol: float = 1e-12, maxiter: int = 2
         return L, np.concatenate([np.ravel(gW), np.ravel(ga)])
 
     x0 = np.concatenate([W0.ravel(), a0.ravel()])
+    from scipy.optimize import minimize  # here: scipy.optimize loads in 0.2 s
+
     res = minimize(
         f, x0, jac=True, method="L-BFGS-B", options={"gtol": gtol, "ftol": 0, "maxiter": maxiter}
     )

@@ -2,17 +2,23 @@
 any loss (:mod:`.scaling`), the exact target :math:`\\|P_Hx\\|` (:mod:`.target`) and the exact
 reduction by the rotations of :math:`H^\\perp` (:mod:`.reduced`). Symmetric (orbit-closed)
 initializations and the symmetry defect of a predictor live with the rest of symmetry, in
-:mod:`fixedpoints.numeric.symmetry.particles`."""
+:mod:`fixedpoints.numeric.symmetry.particles`. Names load on first use (the target and the
+reduction import :mod:`scipy.special`, 0.2 s, which a simulation without them does not need)."""
 
-from fixedpoints.numeric.meanfield.reduced import OrbitRule, ReducedLoss, orbit_rule
-from fixedpoints.numeric.meanfield.scaling import MeanFieldScaling
-from fixedpoints.numeric.meanfield.target import SubspaceNormTarget, subspace_norm_alpha
+from __future__ import annotations
 
-__all__ = [
-    "MeanFieldScaling",
-    "OrbitRule",
-    "ReducedLoss",
-    "SubspaceNormTarget",
-    "orbit_rule",
-    "subspace_norm_alpha",
-]
+from fixedpoints.lazy import lazy_names
+
+_EXPORTS = {
+    "MeanFieldScaling": "fixedpoints.numeric.meanfield.scaling",
+    "OrbitRule": "fixedpoints.numeric.meanfield.reduced",
+    "ReducedLoss": "fixedpoints.numeric.meanfield.reduced",
+    "SubspaceNormTarget": "fixedpoints.numeric.meanfield.target",
+    "orbit_rule": "fixedpoints.numeric.meanfield.reduced",
+    "subspace_norm_alpha": "fixedpoints.numeric.meanfield.target",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+__getattr__, __dir__ = lazy_names(__name__, _EXPORTS, globals())

@@ -15,7 +15,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-from scipy.optimize import least_squares, minimize
 
 from fixedpoints.errors import out_of_range
 from fixedpoints.results import KKTPoint
@@ -54,6 +53,8 @@ def sphere_ascent(ncf, u0, *, sign: float = 1.0, gtol: float = 1e-11) -> np.ndar
         G = ncf.gradient(u)
         return -sign * ncf.value(u), -sign * (G - (G @ u) * u) / r
 
+    from scipy.optimize import minimize  # here: scipy.optimize loads in 0.2 s
+
     res = minimize(
         f, x0, jac=True, method="L-BFGS-B", options={"gtol": gtol, "ftol": 0.0, "maxiter": 300}
     )
@@ -64,6 +65,8 @@ def _root(ncf, u0):
     def F(x):
         u = x / np.linalg.norm(x)
         return ncf.riemannian_gradient(u)
+
+    from scipy.optimize import least_squares  # here: scipy.optimize loads in 0.2 s
 
     res = least_squares(F, np.asarray(u0, float), xtol=1e-14, ftol=1e-14, gtol=1e-14)
     return res.x / np.linalg.norm(res.x)

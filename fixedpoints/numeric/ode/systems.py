@@ -9,7 +9,6 @@ A compiled system's vector field takes states as columns, ``(n_vars, N)``;
 from __future__ import annotations
 
 import numpy as np
-from scipy.integrate import solve_ivp
 
 from fixedpoints.errors import out_of_range
 from fixedpoints.numeric.ode.control import ErrorControl
@@ -59,6 +58,8 @@ def integrate(
         raise out_of_range("t_end", t_end, "a finite number > 0")
     x0 = np.asarray(x0, float)
     t_eval = np.linspace(0.0, float(t_end), int(n_points))
+    from scipy.integrate import solve_ivp  # here: SciPy's integrators load in 0.2 s
+
     sol = solve_ivp(
         lambda t, x: system.vector_field(x, params),
         (0.0, float(t_end)),
