@@ -21,7 +21,7 @@ Both start from the same weights; the final weights agree to 1e-10 (asserted). T
 per step is :math:`(t(n_2)-t(n_1))/(n_2-n_1)` (start-up cancelled), best of ``--repeats``, the
 three implementations interleaved.
 
-Run: ``python benchmarks/bench_gd.py [--repeats 3]`` (about 1 min).
+Run: ``python benchmarks/bench_gd.py [--repeats 3]`` (about 3 min on 2 cores).
 """
 
 from __future__ import annotations
