@@ -52,7 +52,9 @@ def derive(model, *, ansatz=None, cache_dir=None):
     return reduce_flow(flow, ansatz)
 
 
-def printed_flow(model, fmt: str = "text", *, ansatz=None, expand: bool = False, cache_dir=None):
+def printed_flow(
+    model, fmt: str = "text", *, ansatz=None, expand: bool = False, cache_dir=None, flow=None
+):
     """``(printed, cached)``: the flow of ``model`` (reduced by ``ansatz``) as ``fmt`` prints it
     — ``printed["body"]`` the text (:func:`~fixedpoints.export.flow_to_text`), the LaTeX
     (:func:`~fixedpoints.export.flow_to_latex`, ``expand``) or the JSON document
@@ -60,6 +62,8 @@ def printed_flow(model, fmt: str = "text", *, ansatz=None, expand: bool = False,
     ``printed["parameters"]`` (names) — and whether it came from the on-disk cache. A flow printed
     once in a format is read back without SymPy: printing is most of a cached derivation's time
     (soft-committee k = m = 8: 2–4 s for the 100 equations' text, against 0.02 s to read it).
+    ``flow``: the caller's :func:`derive` of the same arguments, printed where the cache misses
+    (not derived a second time).
 
     Raises
     ------
@@ -74,7 +78,8 @@ def printed_flow(model, fmt: str = "text", *, ansatz=None, expand: bool = False,
         return out, True
     from fixedpoints.export import flow_to_json, flow_to_latex, flow_to_text
 
-    flow = derive(model, ansatz=ansatz, cache_dir=cache_dir)
+    if flow is None:
+        flow = derive(model, ansatz=ansatz, cache_dir=cache_dir)
     if fmt == "json":
         body = flow_to_json(flow)
     elif fmt == "latex":

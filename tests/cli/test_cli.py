@@ -151,6 +151,21 @@ def test_derive_plot_writes_a_figure(tmp_path, capsys):
     assert json.loads(out)["plot"]["status"] == "reached-end"
 
 
+def test_derive_plot_without_cache_derives_once(tmp_path, capsys, monkeypatch):
+    """``--plot`` needs the flow itself and ``--no-cache`` keeps nothing: one derivation serves
+    the printed equations and the plot."""
+    import fixedpoints.symbolic as symbolic
+
+    calls = []
+    derive = symbolic.derive
+    monkeypatch.setattr(symbolic, "derive", lambda *a, **k: calls.append(1) or derive(*a, **k))
+    png = tmp_path / "fig.png"
+    argv = ["derive", "soft-committee", "--plot", str(png), "--time", "1", "--no-cache"]
+    rc, out, _ = run(argv, capsys)
+    assert rc == 0 and out.startswith("# soft-committee: ") and png.is_file()
+    assert len(calls) == 1
+
+
 BAD = [
     (["derive", "no-such-model"], "no-such-model"),
     (["derive", "multi-index", "--set", "zzz=1"], "zzz"),

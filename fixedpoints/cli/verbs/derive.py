@@ -77,13 +77,16 @@ def run(args) -> int:
     t0 = time.perf_counter()
     cache = False if args.no_cache else args.cache_dir
     fmt = "json" if args.json else args.format
-    out, cached = printed_flow(model, fmt, ansatz=args.ansatz, expand=args.expand, cache_dir=cache)
-    elapsed = time.perf_counter() - t0
-    plot = None
-    if args.plot:
+    flow = None
+    if args.plot:  # the flow itself, to integrate
         from fixedpoints.api import derive
 
-        plot = _plot(args, model, derive(model, ansatz=args.ansatz, cache_dir=cache))
+        flow = derive(model, ansatz=args.ansatz, cache_dir=cache)
+    out, cached = printed_flow(
+        model, fmt, ansatz=args.ansatz, expand=args.expand, cache_dir=cache, flow=flow
+    )
+    elapsed = time.perf_counter() - t0
+    plot = _plot(args, model, flow) if args.plot else None
     if fmt == "json":
         doc = dict(out["body"])
         doc["settings"] = dict(model.settings)
